@@ -1,0 +1,50 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: run test install install-test lint translations bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Front-end packages (bpmn-js viewer) come from the npm registry, never committed.
+$(NODE_STAMP): package.json
+	npm install --no-audit --no-fund --silent
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)
+
+# Debian packages the tests drive for real: Chromium (browser tests), poppler (pdfsig), DejaVu fonts.
+install-test: install
+	@if ! command -v chromium >/dev/null || ! command -v pdfsig >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium poppler-utils fonts-dejavu-core >/dev/null; \
+	fi
+
+run: install
+	$(BIN)/carepath run
+
+test: install-test
+	$(BIN)/pybabel compile -q -d webui/translations
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check engine forms webui integrations reports workflows tests bench
+	$(BIN)/mypy engine
+
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o webui/translations/messages.pot .
+	$(BIN)/pybabel update -i webui/translations/messages.pot -d webui/translations --no-fuzzy-matching
+
+bench: install
+	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/inbox.py
+
+clean:
+	rm -rf $(VENV) node_modules instance

@@ -1,0 +1,1 @@
+"""CarePath engine: models, the SpiffWorkflow runtime and domain services. Imports nothing from webui."""

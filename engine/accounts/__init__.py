@@ -1,0 +1,1 @@
+"""People, their roles, consent, login and one-time links and codes."""

@@ -1,0 +1,115 @@
+"""The audit journal: who did what, when, from which address (DESIGN, security floor)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Integer, String, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from engine.clock import now
+from engine.db import Base, UTCDateTime
+from engine.i18n import N_
+
+# Action names, with the English label the journal page shows (translated there).
+ACTIONS: dict[str, str] = {
+    "login": N_("Logged in"),
+    "login_failed": N_("Failed login"),
+    "logout": N_("Logged out"),
+    "register": N_("Registered"),
+    "email_confirmed": N_("Email confirmed"),
+    "account_created": N_("Account created"),
+    "account_activated": N_("Account activated"),
+    "profile_changed": N_("Profile changed"),
+    "email_change_requested": N_("Email change requested"),
+    "email_changed": N_("Email changed"),
+    "password_changed": N_("Password changed"),
+    "password_reset_requested": N_("Password reset requested"),
+    "password_reset": N_("Password reset"),
+    "two_factor_on": N_("Second factor switched on"),
+    "two_factor_off": N_("Second factor switched off"),
+    "login_code_failed": N_("Wrong one-time code"),
+    "task_completed": N_("Task completed"),
+    "process_started": N_("Pathway started"),
+    "process_deployed": N_("Pathway deployed"),
+    "booking": N_("Appointment booked"),
+    "cancellation": N_("Appointment cancelled"),
+    "document_uploaded": N_("Document uploaded"),
+    "document_viewed": N_("Document viewed"),
+}
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    subject_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(40), default="")
+    object_id: Mapped[str] = mapped_column(String(64), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    @property
+    def label(self) -> str:
+        return ACTIONS.get(self.action, self.action)
+
+
+def record(
+    session: Session,
+    action: str,
+    *,
+    actor_id: int | None,
+    ip: str = "",
+    subject_id: int | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    **details: Any,
+) -> AuditEntry:
+    """Add an entry in the caller's transaction. `subject_id` is whose journal it shows in, if not the actor's
+    (a failed login for an account, an account created by staff)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    entry = AuditEntry(
+        at=now(),
+        action=action,
+        actor_id=actor_id,
+        subject_id=subject_id if subject_id is not None else actor_id,
+        ip=ip or "",
+        object_type=object_type,
+        object_id=str(object_id),
+        details=details,
+    )
+    session.add(entry)
+    return entry
+
+
+@dataclass(frozen=True)
+class Page:
+    entries: list[AuditEntry]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def journal(session: Session, *, subject_id: int | None, page: int = 1, per_page: int = 20) -> Page:
+    """Newest first. `subject_id=None` is the whole journal (admins only; the caller checks)."""
+    page = max(1, page)
+    query = select(AuditEntry)
+    count = select(func.count(AuditEntry.id))
+    if subject_id is not None:
+        query = query.where(AuditEntry.subject_id == subject_id)
+        count = count.where(AuditEntry.subject_id == subject_id)
+    total = session.scalar(count) or 0
+    rows = session.scalars(
+        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return Page(list(rows), page, per_page, total)

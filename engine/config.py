@@ -1,0 +1,156 @@
+"""Settings from CAREPATH_* environment variables, checked at start.
+
+A bad value stops start-up with a message naming the variable (no silent fallback), booleans are strict
+and every secret can come from a file (`CAREPATH_X_FILE`), as container secrets are mounted.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+LOCALES = ("ru", "en")
+PREFIX = "CAREPATH_"
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: Path
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = 5000
+    secret_key: str = ""
+    smtp_url: str | None = None
+    mail_from: str = "CarePath <noreply@carepath.local>"
+    demo_password: str = "carepath-demo"
+    default_locale: str = "ru"
+    base_url: str = ""
+    session_cookie_secure: bool = False
+    login_rate_limit: str = "10 per minute"
+    sms_gateway_url: str | None = None
+    sms_gateway_token: str | None = None
+    prefect_api_url: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def mailbox_path(self) -> Path:
+        return self.instance_path / "mailbox"
+
+    @property
+    def uploads_path(self) -> Path:
+        return self.instance_path / "uploads"
+
+    @property
+    def keys_path(self) -> Path:
+        return self.instance_path / "keys"
+
+
+def _get(env: Mapping[str, str], name: str, secret: bool = False) -> str | None:
+    key = PREFIX + name
+    if secret and env.get(key + "_FILE"):
+        path = Path(env[key + "_FILE"])
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{key}_FILE: cannot read {path}: {exc.strerror}") from exc
+    value = env.get(key)
+    return value if value not in (None, "") else None
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = _get(env, name)
+    if value is None:
+        return default
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise ConfigError(f"{PREFIX}{name} must be true or false, not {value!r}")
+
+
+def _port(env: Mapping[str, str]) -> int:
+    raw = _get(env, "PORT") or "5000"
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"{PREFIX}PORT must be a port number (1-65535), not {raw!r}")
+    return int(raw)
+
+
+def _database_url(env: Mapping[str, str], instance: Path) -> str:
+    url = _get(env, "DATABASE_URL", secret=True)
+    if url is None:
+        return f"sqlite:///{instance / 'carepath.sqlite3'}"
+    if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+        raise ConfigError(f"{PREFIX}DATABASE_URL must be a sqlite:/// or postgresql:// URL, not {url!r}")
+    return url
+
+
+def _smtp_url(env: Mapping[str, str]) -> str | None:
+    url = _get(env, "SMTP_URL", secret=True)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps", "smtp+starttls") or not parts.hostname:
+        raise ConfigError(f"{PREFIX}SMTP_URL must look like smtp://user:password@host:port, not {url!r}")
+    return url
+
+
+def _secret_key(env: Mapping[str, str], instance: Path) -> str:
+    given = _get(env, "SECRET_KEY", secret=True)
+    if given:
+        return given
+    # Kept in the instance folder so sessions survive a restart without any configuration.
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    key = secrets.token_urlsafe(48)
+    path.write_text(key, encoding="utf-8")
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    env = os.environ if env is None else env
+    instance = Path(_get(env, "INSTANCE_PATH") or "instance").resolve()
+    try:
+        instance.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{PREFIX}INSTANCE_PATH: cannot create {instance}: {exc.strerror}") from exc
+    locale = _get(env, "DEFAULT_LOCALE") or "ru"
+    if locale not in LOCALES:
+        raise ConfigError(f"{PREFIX}DEFAULT_LOCALE must be one of {', '.join(LOCALES)}, not {locale!r}")
+    host = _get(env, "HOST") or "127.0.0.1"
+    port = _port(env)
+    base_url = (_get(env, "BASE_URL") or f"http://{host}:{port}").rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{PREFIX}BASE_URL must start with http:// or https://, not {base_url!r}")
+    values: dict[str, object] = dict(
+        instance_path=instance,
+        database_url=_database_url(env, instance),
+        host=host,
+        port=port,
+        secret_key=_secret_key(env, instance),
+        smtp_url=_smtp_url(env),
+        mail_from=_get(env, "MAIL_FROM") or Settings.mail_from,
+        demo_password=_get(env, "DEMO_PASSWORD", secret=True) or Settings.demo_password,
+        default_locale=locale,
+        base_url=base_url,
+        session_cookie_secure=env_bool(env, "SESSION_COOKIE_SECURE", base_url.startswith("https://")),
+        login_rate_limit=_get(env, "LOGIN_RATE_LIMIT") or Settings.login_rate_limit,
+        sms_gateway_url=_get(env, "SMS_GATEWAY_URL"),
+        sms_gateway_token=_get(env, "SMS_GATEWAY_TOKEN", secret=True),
+        prefect_api_url=_get(env, "PREFECT_API_URL") or os.environ.get("PREFECT_API_URL"),
+        extra={k: v for k, v in env.items() if k.startswith(PREFIX)},
+    )
+    values.update(overrides)
+    settings = Settings(**values)  # type: ignore[arg-type]
+    for folder in (settings.mailbox_path, settings.uploads_path, settings.keys_path):
+        folder.mkdir(parents=True, exist_ok=True)
+    return settings

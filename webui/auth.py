@@ -1,0 +1,197 @@
+"""Login, logout, registration, confirmation, activation, password reset and the second factor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from engine import audit
+from engine.accounts import service, tokens
+from engine.accounts.consent import personal_data_consent
+from engine.accounts.models import User
+from engine.i18n import UserError
+from webui.account_forms import CodeForm, LoginForm, PasswordForm, RegistrationForm, ResetRequestForm
+from webui.db import db
+from webui.extensions import limiter
+from webui.messages import user_message
+from webui.security import client_ip
+
+bp = Blueprint("auth", __name__, url_prefix="/account")
+PENDING_2FA = "pending_2fa_user"
+
+
+def _settings() -> Any:
+    return current_app.extensions["carepath"].settings
+
+
+def _login_limit() -> str:
+    return _settings().login_rate_limit
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("cabinet.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("cabinet.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = service.authenticate(db(), form.email.data, form.password.data, ip=client_ip())
+        if user is None or not user.is_active:
+            db().commit()  # the failed attempt stays in the journal
+            flash(_("Wrong email or password."), "error")
+            return render_template("auth/login.html", form=form), 200
+        if user.two_factor:
+            service.start_login_code(db(), user)
+            db().commit()
+            session[PENDING_2FA] = user.id
+            session["next"] = _safe_next(request.args.get("next"))
+            return redirect(url_for("auth.code"))
+        return _finish_login(user, request.args.get("next"))
+    return render_template("auth/login.html", form=form)
+
+
+def _finish_login(user: User, next_url: str | None) -> Any:
+    service.record_login(db(), user, ip=client_ip())
+    db().commit()
+    session.pop("lang", None)  # the person's own language setting takes over
+    login_user(user)
+    return redirect(_safe_next(next_url))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def code() -> Any:
+    user_id = session.get(PENDING_2FA)
+    user = db().get(User, user_id) if user_id else None
+    if user is None:
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            service.verify_login_code(db(), user, form.code.data, ip=client_ip())
+        except UserError as error:
+            db().commit()  # the counted attempt must stick
+            flash(user_message(error), "error")
+            return render_template("auth/code.html", form=form)
+        session.pop(PENDING_2FA, None)
+        return _finish_login(user, session.pop("next", None))
+    return render_template("auth/code.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Any:
+    audit.record(db(), "logout", actor_id=current_user.id, ip=client_ip())
+    db().commit()
+    logout_user()
+    session.clear()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("cabinet.home"))
+    form = RegistrationForm()
+    consent = personal_data_consent(str(get_locale()))
+    if form.validate_on_submit():
+        data = service.PersonData(
+            last_name=form.last_name.data, first_name=form.first_name.data,
+            patronymic=form.patronymic.data or "", email=form.email.data, birth_date=form.birth_date.data,
+            phone=form.phone.data, locale=str(get_locale()),
+        )
+        try:
+            service.register(
+                db(), data, form.password.data, consent=consent if form.consent.data else None,
+                ip=client_ip(), base_url=_settings().base_url,
+            )
+            db().commit()
+        except UserError as error:
+            db().rollback()
+            flash(user_message(error), "error")
+            return render_template("auth/register.html", form=form, consent=consent), 400
+        flash(_("Almost done: we have sent you an email. Open the link in it to confirm your address."), "success")
+        return redirect(url_for("auth.login"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/register.html", form=form, consent=consent), status
+
+
+@bp.route("/confirm/<token>")
+def confirm(token: str) -> Any:
+    try:
+        service.confirm_email(db(), token, ip=client_ip())
+        db().commit()
+    except UserError as error:
+        return render_template("auth/link_problem.html", message=user_message(error)), 400
+    flash(_("Your email is confirmed. Welcome to CarePath!"), "success")
+    return redirect(url_for("cabinet.home") if current_user.is_authenticated else url_for("auth.login"))
+
+
+@bp.route("/email/<token>")
+def confirm_new_email(token: str) -> Any:
+    try:
+        service.confirm_email_change(db(), token, ip=client_ip())
+        db().commit()
+    except UserError as error:
+        return render_template("auth/link_problem.html", message=user_message(error)), 400
+    flash(_("Your new email address is confirmed."), "success")
+    return redirect(url_for("cabinet.profile") if current_user.is_authenticated else url_for("auth.login"))
+
+
+def _set_password_page(purpose: str, token: str, apply: Any, title: str, done: str) -> Any:
+    try:
+        tokens.peek(db(), purpose, token)
+    except UserError as error:
+        return render_template("auth/link_problem.html", message=user_message(error)), 400
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            apply(db(), token, form.password.data, ip=client_ip())
+            db().commit()
+        except UserError as error:
+            db().rollback()
+            flash(user_message(error), "error")
+            return render_template("auth/set_password.html", form=form, title=title), 400
+        flash(done, "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/set_password.html", form=form, title=title)
+
+
+@bp.route("/activate/<token>", methods=["GET", "POST"])
+def activate(token: str) -> Any:
+    return _set_password_page(tokens.ACTIVATE, token, service.activate, _("Activate your account"),
+                              _("Your account is active. Log in with your new password."))
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str) -> Any:
+    return _set_password_page(tokens.RESET_PASSWORD, token, service.reset_password, _("Choose a new password"),
+                              _("Your password has been changed. Log in with the new one."))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def reset_request() -> Any:
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        service.request_password_reset(db(), form.email.data, ip=client_ip(), base_url=_settings().base_url)
+        db().commit()
+        flash(_("If an account with this email exists, we have sent it a link to choose a new password."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_request.html", form=form)
+
+
+@bp.route("/consent")
+def consent_text() -> Any:
+    return render_template("auth/consent.html", consent=personal_data_consent(str(get_locale())))

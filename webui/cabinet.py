@@ -1,0 +1,86 @@
+"""The personal cabinet: home, profile, own journal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine import audit
+from engine.accounts import service
+from engine.accounts.models import UNCONFIRMED
+from engine.i18n import UserError
+from webui.account_forms import ChangePasswordForm, ProfileForm
+from webui.db import db
+from webui.messages import user_message
+from webui.security import client_ip
+
+bp = Blueprint("cabinet", __name__, url_prefix="/cabinet")
+
+
+@bp.route("/")
+@login_required
+def home() -> Any:
+    return render_template("cabinet/home.html", unconfirmed=current_user.status == UNCONFIRMED)
+
+
+@bp.route("/confirmation", methods=["POST"])
+@login_required
+def resend_confirmation() -> Any:
+    service.resend_confirmation(db(), current_user, base_url=current_app.extensions["carepath"].settings.base_url)
+    db().commit()
+    flash(_("We have sent a new confirmation link to %(email)s.", email=current_user.email), "info")
+    return redirect(url_for("cabinet.home"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile() -> Any:
+    form = ProfileForm(obj=current_user, prefix="profile")
+    password_form = ChangePasswordForm(prefix="password")
+    if request.method == "POST" and "profile-submit" in request.form and form.validate():
+        changes = {name: getattr(form, name).data for name in (*service.PROFILE_FIELDS, "email")}
+        try:
+            changed = service.update_profile(
+                db(), current_user, changes, ip=client_ip(),
+                base_url=current_app.extensions["carepath"].settings.base_url,
+            )
+            requested_email = (form.email.data or "").strip().lower() != current_user.email.lower()
+            db().commit()
+        except UserError as error:
+            db().rollback()
+            flash(user_message(error), "error")
+            return render_template("cabinet/profile.html", form=form, password_form=password_form), 400
+        if "locale" in changed:
+            session.pop("lang", None)
+        if requested_email:
+            flash(_("We have sent a link to %(email)s. The new address takes effect once you open it.",
+                    email=form.email.data), "info")
+        flash(_("Profile saved."), "success")
+        return redirect(url_for("cabinet.profile"))
+    if request.method == "POST" and "password-submit" in request.form and password_form.validate():
+        try:
+            service.change_password(db(), current_user, password_form.current.data, password_form.password.data,
+                                    ip=client_ip())
+            db().commit()
+        except UserError as error:
+            db().rollback()
+            flash(user_message(error), "error")
+            return render_template("cabinet/profile.html", form=form, password_form=password_form), 400
+        flash(_("Your password has been changed."), "success")
+        return redirect(url_for("cabinet.profile"))
+    if request.method == "POST":
+        db().rollback()
+        return render_template("cabinet/profile.html", form=form, password_form=password_form), 400
+    form.email.data = current_user.email
+    return render_template("cabinet/profile.html", form=form, password_form=password_form)
+
+
+@bp.route("/journal")
+@login_required
+def journal() -> Any:
+    page = request.args.get("page", 1, type=int)
+    result = audit.journal(db(), subject_id=current_user.id, page=page)
+    return render_template("cabinet/journal.html", result=result, everyone=False)

@@ -1,0 +1,171 @@
+"""The `carepath` command: a Flask CLI group over create_app, with the platform's own commands."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, routes_command, shell_command
+
+from engine import roles
+from engine.config import ConfigError, Settings, load_settings
+
+
+def _create_app() -> Any:
+    from webui import create_app
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
+def main() -> None:
+    """CarePath: care pathways for telemedicine."""
+
+
+main.add_command(shell_command)
+main.add_command(routes_command)
+
+
+def _settings() -> Settings:
+    return current_app.extensions["carepath"].settings
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    from engine.schema import upgrade
+
+    upgrade(_settings().database_url)
+    click.echo("Database is up to date.")
+
+
+@main.command("make-migration")
+@click.argument("message")
+def make_migration(message: str) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    from engine.schema import make_migration as write
+
+    write(_settings().database_url, message)
+
+
+@main.command("demo")
+def demo() -> None:
+    """Load the demo data (accounts of every role) and print the logins."""
+    _load_demo()
+    _print_logins()
+
+
+def _load_demo() -> None:
+    from engine.db import transaction
+    from engine.demo import ensure_demo_accounts
+
+    with transaction(current_app.extensions["carepath"].sessions) as session:
+        ensure_demo_accounts(session, _settings().demo_password)
+    _sync_pathways()
+
+
+def _sync_pathways() -> None:
+    """Deploy workflows/bpmn as new versions where the files changed (engine contract)."""
+    from pathlib import Path
+
+    try:
+        from engine.workflow.runtime import sync_folder
+    except ImportError:  # the engine runtime is optional while it is being built
+        return
+    folder = Path(__file__).resolve().parents[1] / "workflows" / "bpmn"
+    sync_folder(current_app.extensions["carepath"].sessions, folder)
+
+
+def _print_logins() -> None:
+    from engine.demo import demo_email
+
+    settings = _settings()
+    click.echo("\nDemo logins (password: %s):" % settings.demo_password)
+    for role in roles.ROLES:
+        click.echo(f"  {role:<11} {demo_email(role)}")
+
+
+@main.command("run")
+@click.option("--workers", default=2, show_default=True, help="Web worker processes.")
+@click.option("--no-prefect", is_flag=True, help="Do not start the Prefect server and flow process.")
+def run(workers: int, no_prefect: bool) -> None:
+    """Start the whole platform: database, demo data, Prefect server, flows and the web app."""
+    from engine.schema import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    _load_demo()
+    children: list[subprocess.Popen[bytes]] = []
+    env = {**os.environ, "CAREPATH_INSTANCE_PATH": str(settings.instance_path)}
+    try:
+        if not no_prefect:
+            from workflows.prefect_env import prefect_environment
+
+            env.update(prefect_environment(settings))
+            click.echo("Starting the Prefect server on 127.0.0.1:4200 …")
+            children.append(subprocess.Popen(
+                [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", "4200"],
+                env=env, stdout=_log(settings, "prefect-server"), stderr=subprocess.STDOUT,
+            ))
+            _wait_for(env["PREFECT_API_URL"].rstrip("/") + "/health", children[-1], timeout=180)
+            click.echo("Starting the flow process (outbox delivery, timers) …")
+            children.append(subprocess.Popen([sys.executable, "-m", "workflows.serve"], env=env,
+                                             stdout=_log(settings, "flows"), stderr=subprocess.STDOUT))
+        children.append(subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "4",
+             "--bind", f"{settings.host}:{settings.port}", "--access-logfile", "-", "webui.wsgi:app"],
+            env=env,
+        ))
+        _wait_for(f"http://{settings.host}:{settings.port}/account/login", children[-1], timeout=60)
+        click.echo(f"\nCarePath is running at {settings.base_url}/")
+        if not settings.smtp_url:
+            click.echo(f"Mail goes to the local mailbox: {settings.base_url}/admin/mailbox (log in as admin)")
+        _print_logins()
+        click.echo("\nPress Ctrl-C to stop.")
+        while all(child.poll() is None for child in children):
+            time.sleep(1)
+        raise click.ClickException("a platform process stopped; see the logs in the instance folder")
+    except KeyboardInterrupt:
+        click.echo("\nStopping …")
+    finally:
+        for child in reversed(children):
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def _log(settings: Settings, name: str) -> Any:
+    folder = settings.instance_path / "logs"
+    folder.mkdir(exist_ok=True)
+    return open(folder / f"{name}.log", "ab")  # noqa: SIM115 - the child process owns it
+
+
+def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise click.ClickException(f"{' '.join(map(str, process.args))} exited; see the instance logs")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise click.ClickException(f"{url} did not answer within {timeout:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
