@@ -85,18 +85,21 @@ def journal() -> Any:
 @bp.route("/mailbox")
 @roles_required(roles.ADMIN)
 def mailbox() -> Any:
-    from integrations.mailbox import LocalMailbox
+    from integrations.mailbox import Mailbox
 
-    box = LocalMailbox(current_app.extensions["carepath"].settings.mailbox_path)
-    return render_template("admin/mailbox.html", messages=box.list_messages())
+    per_page = 50
+    page = max(1, request.args.get("page", 1, type=int))
+    box = Mailbox(current_app.extensions["carepath"].settings.mailbox_path)
+    messages = box.list_messages(limit=per_page, offset=(page - 1) * per_page)
+    return render_template("admin/mailbox.html", messages=messages, page=page, more=len(messages) == per_page)
 
 
 @bp.route("/mailbox/<message_id>")
 @roles_required(roles.ADMIN)
 def mailbox_message(message_id: str) -> Any:
-    from integrations.mailbox import LocalMailbox
+    from integrations.mailbox import Mailbox
 
-    box = LocalMailbox(current_app.extensions["carepath"].settings.mailbox_path)
+    box = Mailbox(current_app.extensions["carepath"].settings.mailbox_path)
     message = box.get_message(message_id)
     if message is None:
         abort(404)

@@ -6,7 +6,8 @@ Create Date: ${create_date}
 """
 from alembic import op
 import sqlalchemy as sa
-import engine.db
+import engine.db  # noqa: F401  (UTCDateTime columns render as engine.db.UTCDateTime)
+from sqlalchemy import Text  # noqa: F401  (JSONB renders as JSONB(astext_type=Text()))
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

@@ -1,0 +1,298 @@
+"""Reading a form file (JSON Schema + uiSchema) into field specs, collecting every problem on the way.
+
+Nothing here knows WTForms: `build.py` turns the specs into fields. Keeping the reading apart lets the
+studio ask for the problems of a file (`check_schema`) without building anything.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from forms.errors import Problem
+from forms.keywords import check_default, check_values, choices_of
+from forms.options import check_widget_options
+
+ROOT_KEYWORDS = frozenset(
+    {"$schema", "$id", "$comment", "type", "title", "description", "properties", "required",
+     "additionalProperties"}
+)
+COMMON_KEYWORDS = frozenset({"type", "title", "description", "default", "readOnly", "$comment"})
+NUMBER_KEYWORDS = frozenset(
+    {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "enum", "oneOf"}
+)
+TYPE_KEYWORDS: dict[str, frozenset[str]] = {
+    "string": frozenset({"minLength", "maxLength", "pattern", "format", "enum", "oneOf"}),
+    "integer": NUMBER_KEYWORDS,
+    "number": NUMBER_KEYWORDS,
+    "boolean": frozenset(),
+    "array": frozenset({"items", "uniqueItems", "minItems", "maxItems"}),
+}
+ITEM_KEYWORDS = frozenset({"type", "title", "enum", "oneOf", "format", "$comment"})
+STRING_FORMATS = {"date": "date", "date-time": "datetime", "email": "email", "tel": "tel"}
+# RJSF's file widget stores files as data URLs; accepting the format keeps SpiffArena files valid.
+UPLOAD_FORMAT = "data-url"
+FIELD_UI_KEYS = frozenset({"ui:widget", "ui:options", "ui:help", "ui:placeholder", "ui:readonly"})
+ROOT_UI_KEYS = frozenset({"ui:order", "ui:submitButtonOptions"})
+# ui:widget value -> field kind, per JSON type. Kinds are what the fields and the template dispatch on.
+WIDGETS: dict[str, dict[str, str]] = {
+    "string": {"text": "text", "textarea": "textarea", "select": "select", "radio": "radio",
+               "hidden": "hidden", "slot-picker": "slots", "document-upload": "upload"},
+    "integer": {"updown": "number", "select": "select", "radio": "radio", "hidden": "hidden",
+                "measurement": "measurement", "intensity": "intensity"},
+    "number": {"updown": "number", "select": "select", "radio": "radio", "hidden": "hidden",
+               "measurement": "measurement"},
+    "boolean": {"checkbox": "checkbox"},
+    "array": {"checkboxes": "checkboxes", "document-upload": "upload"},
+}
+TEXT_KINDS = frozenset({"text", "textarea", "email", "tel"})
+NUMBER_KINDS = frozenset({"number", "measurement", "intensity"})
+# Keywords that mean something for some kinds only; elsewhere they would be silently ignored (or make
+# a validator compare a date with a length), so the analyst hears about it instead.
+ONLY_FOR_KINDS: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("minLength", "maxLength", "pattern"), TEXT_KINDS),
+    **dict.fromkeys(("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"), NUMBER_KINDS),
+    **dict.fromkeys(("minItems", "maxItems"), frozenset({"checkboxes"})),
+    "uniqueItems": frozenset({"checkboxes", "upload"}),
+}
+NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One property of the form with its uiSchema entry, already checked."""
+
+    name: str
+    schema: dict[str, Any]
+    ui: dict[str, Any]
+    required: bool
+    kind: str  # text, textarea, email, tel, date, datetime, select, radio, checkbox, checkboxes,
+    #            number, measurement, intensity, slots, upload
+    hidden: bool  # ui:widget hidden: the kind's parsing, a hidden input
+
+    @property
+    def json_type(self) -> str:
+        return self.schema["type"]
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return self.ui.get("ui:options") or {}
+
+    @property
+    def readonly(self) -> bool:
+        return bool(self.schema.get("readOnly") or self.ui.get("ui:readonly"))
+
+    @property
+    def choices(self) -> list[tuple[Any, str]]:
+        """(JSON value, label) pairs of an enum/oneOf, on the property or on its array items."""
+        source = self.schema.get("items", self.schema) if self.json_type == "array" else self.schema
+        return choices_of(source)
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    title: str | None
+    description: str | None
+    submit_label: str | None
+    closed: bool  # additionalProperties: false -> unknown keys in a JSON payload are errors
+    fields: list[FieldSpec]
+
+
+def read_spec(
+    schema: Any, ui_schema: Any, reserved: frozenset[str], providers: frozenset[str] | None
+) -> tuple[FormSpec | None, list[Problem]]:
+    """Check the whole file; return the spec (None when the form cannot be built) and all problems."""
+    problems: list[Problem] = []
+    if not isinstance(schema, dict):
+        return None, [Problem(None, None, "the schema must be a JSON object")]
+    ui_schema = ui_schema if ui_schema is not None else {}
+    if not isinstance(ui_schema, dict):
+        return None, [Problem(None, None, "the uiSchema must be a JSON object")]
+    for key in sorted(schema.keys() - ROOT_KEYWORDS):
+        problems.append(Problem(None, key, "unsupported keyword at the top level"))
+    if schema.get("type") != "object":
+        problems.append(Problem(None, "type", 'the form schema must have "type": "object"'))
+    properties = schema.get("properties")
+    if not isinstance(properties, dict) or not properties:
+        return None, [*problems, Problem(None, "properties", "the form needs at least one property")]
+    required = schema.get("required", [])
+    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        problems.append(Problem(None, "required", "must be a list of property names"))
+        required = []
+    for name in required:
+        if name not in properties:
+            problems.append(Problem(name, "required", "is required but is not a property"))
+    if not isinstance(schema.get("additionalProperties", True), bool):
+        problems.append(Problem(None, "additionalProperties", "only true or false is supported"))
+
+    for key, value in ui_schema.items():
+        if key.startswith("ui:") and key not in ROOT_UI_KEYS:
+            problems.append(Problem(None, key, "unsupported uiSchema keyword at the top level"))
+        elif not key.startswith("ui:") and key not in properties:
+            problems.append(Problem(key, None, "the uiSchema describes a field that is not a property"))
+        elif not key.startswith("ui:") and not isinstance(value, dict):
+            problems.append(Problem(key, None, "its uiSchema entry must be an object"))
+    submit_label = _submit_label(ui_schema.get("ui:submitButtonOptions"), problems)
+    order = _ordered_names(list(properties), ui_schema.get("ui:order"), problems)
+
+    fields = []
+    for name in order:
+        ui = ui_schema.get(name)
+        spec = _read_field(name, properties[name], ui if isinstance(ui, dict) else {},
+                           name in required, reserved, providers, problems)
+        if spec is not None:
+            fields.append(spec)
+    title, description = schema.get("title"), schema.get("description")
+    form = FormSpec(
+        title=title if isinstance(title, str) else None,
+        description=description if isinstance(description, str) else None,
+        submit_label=submit_label,
+        closed=schema.get("additionalProperties") is False,
+        fields=fields,
+    )
+    return form, problems
+
+
+def _submit_label(options: Any, problems: list[Problem]) -> str | None:
+    if options is None:
+        return None
+    if not isinstance(options, dict) or options.keys() - {"submitText"}:
+        problems.append(Problem(None, "ui:submitButtonOptions", 'only {"submitText": "..."} is supported'))
+        return None
+    text = options.get("submitText")
+    return text if isinstance(text, str) else None
+
+
+def _ordered_names(names: list[str], order: Any, problems: list[Problem]) -> list[str]:
+    """RJSF's ui:order: listed names first, "*" stands for all the others in schema order."""
+    if order is None:
+        return names
+    if not isinstance(order, list) or not all(isinstance(n, str) for n in order):
+        problems.append(Problem(None, "ui:order", "must be a list of property names"))
+        return names
+    unknown = [n for n in order if n != "*" and n not in names]
+    if unknown:
+        problems.append(Problem(None, "ui:order", f"names fields that are not properties: {', '.join(unknown)}"))
+    if len(set(order)) != len(order):
+        problems.append(Problem(None, "ui:order", "lists a name twice"))
+    listed = [n for n in order if n in names]
+    rest = [n for n in names if n not in listed]
+    if "*" not in order:
+        if rest:
+            problems.append(Problem(None, "ui:order", f'does not list {", ".join(rest)} and has no "*"'))
+        return listed + rest
+    star = order.index("*")
+    before = [n for n in order[:star] if n in names]
+    after = [n for n in order[star + 1:] if n in names]
+    return before + rest + after
+
+
+def _read_field(
+    name: str, prop: Any, ui: dict[str, Any], required: bool, reserved: frozenset[str],
+    providers: frozenset[str] | None, problems: list[Problem],
+) -> FieldSpec | None:
+    def problem(keyword: str | None, message: str) -> None:
+        problems.append(Problem(name, keyword, message))
+
+    if not NAME_RE.match(name):
+        problem(None, "a property name must be letters, digits and _ and start with a letter, "
+                      "so BPMN expressions can use it")
+    elif name in reserved:
+        problem(None, "this name is used by the form itself; rename the property")
+    if not isinstance(prop, dict):
+        problem(None, "the property must be a JSON object")
+        return None
+    json_type = prop.get("type")
+    if json_type == "object":
+        problem("type", "nested objects are not supported; flatten the form")
+        return None
+    if not isinstance(json_type, str) or json_type not in TYPE_KEYWORDS:
+        problem("type", f"must be one of {', '.join(TYPE_KEYWORDS)}, got {json_type!r}")
+        return None
+    for key in sorted(prop.keys() - COMMON_KEYWORDS - TYPE_KEYWORDS[json_type]):
+        problem(key, f"unsupported keyword for a {json_type} field")
+    for key in sorted(k for k in ui.keys() - FIELD_UI_KEYS):
+        problem(key, "unsupported uiSchema keyword")
+
+    check_values(prop, json_type, problem)
+    resolved = _kind(prop, ui, json_type, problem)
+    if resolved is None:
+        return None
+    kind, hidden = resolved
+    for key in sorted(prop.keys() & ONLY_FOR_KINDS.keys()):
+        if kind not in ONLY_FOR_KINDS[key]:
+            problem(key, f"does not apply to a {kind} field")
+    check_widget_options(kind, prop, ui.get("ui:options"), providers, problem)
+    if "default" in prop:
+        check_default(prop, json_type, kind, problem)
+    for key in ("ui:help", "ui:placeholder"):
+        if key in ui and not isinstance(ui[key], str):
+            problem(key, "must be text")
+    if "ui:readonly" in ui and not isinstance(ui["ui:readonly"], bool):
+        problem("ui:readonly", "must be true or false")
+    return FieldSpec(name=name, schema=prop, ui=ui, required=required, kind=kind, hidden=hidden)
+
+
+def _default_kind(prop: dict[str, Any], json_type: str) -> str:
+    if json_type == "array":
+        items = prop.get("items")
+        if not isinstance(items, dict):
+            return "checkboxes"
+        return "upload" if items.get("format") == UPLOAD_FORMAT else "checkboxes"
+    if "enum" in prop or "oneOf" in prop:
+        return "select"
+    if json_type == "string":
+        fmt = prop.get("format")
+        if not isinstance(fmt, str):
+            return "text"
+        return "upload" if fmt == UPLOAD_FORMAT else STRING_FORMATS.get(fmt, "text")
+    return {"integer": "number", "number": "number", "boolean": "checkbox"}[json_type]
+
+
+def _kind(prop: dict[str, Any], ui: dict[str, Any], json_type: str, problem: Any) -> tuple[str, bool] | None:
+    """(kind, hidden) of the field, or None when the widget or the items make it unbuildable."""
+    widget = ui.get("ui:widget")
+    has_choices = "enum" in prop or "oneOf" in prop
+    if widget is not None and (not isinstance(widget, str) or widget not in WIDGETS[json_type]):
+        problem("ui:widget", f"{widget!r} is not available for a {json_type} field "
+                             f"(available: {', '.join(WIDGETS[json_type])})")
+        return None
+    hidden = widget == "hidden"
+    # The plain widgets ("text", "updown") and "hidden" keep what the keywords say (a date stays a date).
+    if widget is None or hidden or (widget in ("text", "updown") and not has_choices):
+        kind = _default_kind(prop, json_type)
+    else:
+        kind = WIDGETS[json_type][widget]
+    if hidden and kind in ("checkbox", "checkboxes", "upload"):
+        problem("ui:widget", f"a {kind} field cannot be hidden")
+    if kind in ("select", "radio") and not has_choices:
+        problem("ui:widget", f"{widget!r} needs enum or oneOf")
+    if kind in ("text", "textarea", "number", "measurement", "intensity", "slots", "upload") and has_choices:
+        problem("enum" if "enum" in prop else "oneOf", f"cannot be combined with the {kind} widget")
+    _check_format(prop.get("format"), kind, problem)
+    if json_type == "array":
+        items = prop.get("items")
+        if not isinstance(items, dict):
+            problem("items", "an array needs an items object")
+            return None
+        for key in sorted(items.keys() - ITEM_KEYWORDS):
+            problem(f"items.{key}", "unsupported keyword in items")
+        if kind == "checkboxes" and "enum" not in items and "oneOf" not in items:
+            problem("items", "only arrays of enum/oneOf (checkboxes) or uploads are supported")
+        if kind == "upload" and items.get("type", "string") != "string":
+            problem("items.type", "uploaded files are strings")
+        _check_format(items.get("format"), kind, lambda k, m: problem(f"items.{k}", m))
+        check_values(items, items.get("type"), lambda k, m: problem(f"items.{k}", m))
+    return kind, hidden
+
+
+def _check_format(fmt: Any, kind: str, problem: Any) -> None:
+    if fmt is None or kind in STRING_FORMATS.values() or (kind == "upload" and fmt == UPLOAD_FORMAT):
+        return  # no format, or the format that chose this kind
+    if not isinstance(fmt, str):
+        problem("format", "must be text")
+    elif fmt not in STRING_FORMATS and fmt != UPLOAD_FORMAT:
+        problem("format", f"{fmt!r} is not supported (supported: {', '.join(STRING_FORMATS)})")
+    else:
+        problem("format", f"cannot be combined with the {kind} widget")

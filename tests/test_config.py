@@ -1,0 +1,53 @@
+"""Settings: defaults that work with nothing configured, and a clear stop on a bad value."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.config import ConfigError, load_settings
+
+
+def test_nothing_configured_gives_a_working_local_setup(tmp_path):
+    settings = load_settings({"CAREPATH_INSTANCE_PATH": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'carepath.sqlite3'}"
+    assert (settings.host, settings.port, settings.smtp_url) == ("127.0.0.1", 5000, None)
+    assert settings.base_url == "http://127.0.0.1:5000"
+    assert settings.mailbox_path.is_dir() and settings.keys_path.is_dir()
+
+
+def test_the_generated_secret_key_is_kept_across_restarts(tmp_path):
+    first = load_settings({"CAREPATH_INSTANCE_PATH": str(tmp_path)}).secret_key
+    assert load_settings({"CAREPATH_INSTANCE_PATH": str(tmp_path)}).secret_key == first
+    assert len(first) >= 40 and (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_a_secret_can_come_from_a_file(tmp_path):
+    secret = tmp_path / "db_url"
+    secret.write_text("postgresql://carepath@db.internal/carepath\n")
+    settings = load_settings({"CAREPATH_INSTANCE_PATH": str(tmp_path), "CAREPATH_DATABASE_URL_FILE": str(secret)})
+    assert settings.database_url == "postgresql://carepath@db.internal/carepath"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "named"),
+    [
+        ("CAREPATH_PORT", "http", "CAREPATH_PORT"),
+        ("CAREPATH_PORT", "70000", "CAREPATH_PORT"),
+        ("CAREPATH_DATABASE_URL", "mysql://x", "CAREPATH_DATABASE_URL"),
+        ("CAREPATH_SMTP_URL", "mail.example.org", "CAREPATH_SMTP_URL"),
+        ("CAREPATH_DEFAULT_LOCALE", "de", "CAREPATH_DEFAULT_LOCALE"),
+        ("CAREPATH_SESSION_COOKIE_SECURE", "yes please", "CAREPATH_SESSION_COOKIE_SECURE"),
+        ("CAREPATH_BASE_URL", "carepath.example.org", "CAREPATH_BASE_URL"),
+        ("CAREPATH_SECRET_KEY_FILE", "/no/such/file", "CAREPATH_SECRET_KEY_FILE"),
+    ],
+)
+def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value, named):
+    with pytest.raises(ConfigError, match=named):
+        load_settings({"CAREPATH_INSTANCE_PATH": str(tmp_path), name: value})
+
+
+def test_booleans_are_strict(tmp_path):
+    base = {"CAREPATH_INSTANCE_PATH": str(tmp_path)}
+    assert load_settings({**base, "CAREPATH_SESSION_COOKIE_SECURE": "true"}).session_cookie_secure is True
+    assert load_settings({**base, "CAREPATH_SESSION_COOKIE_SECURE": "false"}).session_cookie_secure is False
+    assert load_settings({**base, "CAREPATH_BASE_URL": "https://cp.example.org"}).session_cookie_secure is True

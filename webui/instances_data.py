@@ -1,0 +1,130 @@
+"""Reading one instance for its page and the API: who may see it, its current data, its history, and
+its diagram. Only an instance page deserializes a workflow (inboxes never do).
+
+Who may see an instance:
+- people who run pathways (manager, analyst, admin: `Actor.is_staff`): everything, and may retry;
+- a doctor or instructor who started it, completed a task in it, or has one of its tasks: everything;
+- the patient it is about: a summary (status, pathway, their pending tasks) -- no other people's
+  answers, no internal data;
+- anyone else: nothing (403; an unknown id is 404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import roles
+from engine.accounts.models import User
+from engine.i18n import N_, Forbidden, NotFound
+from engine.workflow import Actor, spiff
+from engine.workflow.access import may_act
+from engine.workflow.models import InstanceEvent, PendingTask, ProcessInstance, ProcessModel, ProcessModelVersion, TaskHistory
+
+FULL, SUMMARY = "full", "summary"
+CARE_ROLES = frozenset({roles.DOCTOR, roles.INSTRUCTOR})
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    instance: ProcessInstance
+    title: str
+    version_number: int
+    access: str
+    pending: list[PendingTask]
+
+
+def load(session: Session, actor: Actor, instance_id: int, need: str = SUMMARY) -> InstanceView:
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(N_("There is no such pathway."))
+    pending = list(
+        session.scalars(select(PendingTask).where(PendingTask.instance_id == instance_id).order_by(PendingTask.id))
+    )
+    level = _access(session, actor, instance, pending)
+    if level is None or (need == FULL and level != FULL):
+        raise Forbidden(N_("You do not have access to this pathway."))
+    model = session.get(ProcessModel, instance.process_model_id)
+    version = session.get(ProcessModelVersion, instance.version_id)
+    if level == SUMMARY:
+        pending = [p for p in pending if may_act(actor, p.role, p.assignee_user_id, p.candidate_group, p.claimed_by)]
+    return InstanceView(
+        instance=instance,
+        title=model.title if model else instance.process_model_id,
+        version_number=version.number if version else 0,
+        access=level,
+        pending=pending,
+    )
+
+
+def _access(session: Session, actor: Actor, instance: ProcessInstance, pending: list[PendingTask]) -> str | None:
+    if actor.is_staff:
+        return FULL
+    if actor.roles & CARE_ROLES:
+        if instance.started_by == actor.user_id:
+            return FULL
+        if any(may_act(actor, p.role, p.assignee_user_id, p.candidate_group, p.claimed_by) for p in pending):
+            return FULL
+        took_part = session.scalar(
+            select(TaskHistory.id)
+            .where(TaskHistory.instance_id == instance.id, TaskHistory.completed_by == actor.user_id)
+            .limit(1)
+        )
+        if took_part is not None:
+            return FULL
+    if roles.PATIENT in actor.roles and instance.patient_id == actor.user_id:
+        return SUMMARY
+    return None
+
+
+def current_data(session: Session, instance: ProcessInstance, pending: list[PendingTask]) -> dict[str, Any]:
+    """The task data as it stands: that of the pending tasks, else the data the process ended with."""
+    version = session.get(ProcessModelVersion, instance.version_id)
+    if version is None or not instance.state:
+        return {}
+    specs = spiff.SPECS.get(version.id, version.sha256, lambda: version.serialized_spec)
+    workflow = spiff.load_state(instance.state, specs, spiff.PathwayScriptEngine())
+    data: dict[str, Any] = {}
+    for row in pending:
+        task = workflow.get_task_from_id(UUID(row.task_guid))
+        if task is not None:
+            data.update(task.data)
+    if not data:
+        last = getattr(workflow, "last_task", None)
+        data = dict(workflow.data or {}) or (dict(last.data) if last is not None else {})
+    return data
+
+
+def history(session: Session, instance_id: int) -> list[dict[str, Any]]:
+    """Completed tasks and instance events (start, error, retry, timer, message), oldest first."""
+    tasks = list(session.scalars(select(TaskHistory).where(TaskHistory.instance_id == instance_id)))
+    events = list(session.scalars(select(InstanceEvent).where(InstanceEvent.instance_id == instance_id)))
+    people = {t.completed_by for t in tasks if t.completed_by} | {e.actor_user_id for e in events if e.actor_user_id}
+    names = {u.id: u.full_name for u in session.scalars(select(User).where(User.id.in_(people)))} if people else {}
+    rows = [
+        {"kind": "task", "at": t.completed_at, "title": t.title, "element": t.task_name,
+         "by": names.get(t.completed_by or 0), "by_id": t.completed_by, "data": t.data, "id": t.id}
+        for t in tasks
+    ] + [
+        {"kind": e.kind, "at": e.at, "title": "", "element": None, "by": names.get(e.actor_user_id or 0),
+         "by_id": e.actor_user_id, "data": e.detail, "id": e.id}
+        for e in events
+    ]  # fmt: skip
+    return sorted(rows, key=lambda r: (r["at"], r["kind"] != "start", r["id"]))
+
+
+def diagram_xml(session: Session, instance: ProcessInstance) -> str | None:
+    """The BPMN file that defines the instance's main process, for the viewer."""
+    version = session.get(ProcessModelVersion, instance.version_id)
+    if version is None:
+        return None
+    marker = f'id="{version.primary_process_id}"'
+    candidates = [text for path, text in sorted(version.files.items()) if path.endswith(".bpmn")]
+    for text in candidates:
+        if marker in text:
+            return text
+    return candidates[0] if candidates else None

@@ -1,0 +1,188 @@
+""""My tasks": the inbox, the task page (instructions + form, completion), claim/release, and starting a
+pathway. `register(app)` wires this area (tasks, instances, the JSON API, API tokens) into the app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from engine import audit, roles
+from engine.accounts import service as accounts
+from engine.accounts.models import User
+from engine.i18n import N_, UserError
+from engine.workflow import claim_task, inbox, inbox_counts, release_task
+from forms import form_data, form_files, render_instructions
+from forms.domain import DocumentUploadField
+from webui import tasks_pathways as pathways
+from webui.db import db
+from webui.messages import user_message
+from webui.security import client_ip, confirmed_required
+from webui.tasks_core import (
+    actor_for,
+    finish,
+    form_class_for,
+    form_values,
+    load_task,
+    pathway_titles,
+    pending_row,
+    store_uploads,
+)
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+INBOX_LIMIT = 200
+
+
+class ConfirmForm(FlaskForm):
+    """The form of a task without a form file: only "done" (and CSRF)."""
+
+
+def register(app: Flask) -> None:
+    """Everything of the tasks area; create_app calls this once."""
+    import forms
+    from webui import api, api_tokens, instances
+
+    app.register_blueprint(bp)
+    app.register_blueprint(instances.bp)
+    app.register_blueprint(api_tokens.bp)
+    api.register(app)
+    if "forms" not in app.blueprints:
+        app.register_blueprint(forms.blueprint)
+
+
+def _is_staff(user: Any) -> bool:
+    return bool(frozenset(user.role_names) & roles.STAFF_ROLES)
+
+
+@bp.route("/")
+@confirmed_required
+def inbox_page() -> Any:
+    actor = actor_for(current_user)
+    session = db()
+    pathway = request.args.get("pathway") or None
+    staff = _is_staff(current_user)
+    patient_id = request.args.get("patient", type=int) if staff else None
+    items = inbox(session, actor, pathway=pathway, patient_id=patient_id, limit=INBOX_LIMIT)
+    counts = inbox_counts(session, actor)
+    titles = pathway_titles(session, [*counts, *(i.process_model_id for i in items)])
+    patients: dict[int, str] = {}
+    if staff:
+        # The filter offers the patients of this person's queue; names come from one query by id.
+        everyone = items if patient_id is None and pathway is None else inbox(session, actor, limit=INBOX_LIMIT)
+        ids = {i.patient_id for i in [*everyone, *items] if i.patient_id is not None}
+        if ids:
+            patients = {u.id: u.full_name for u in session.scalars(select(User).where(User.id.in_(ids)))}
+    return render_template(
+        "tasks/inbox.html", items=items, counts=counts, titles=titles, pathway=pathway, patient_id=patient_id,
+        patients=patients, staff=staff, total=sum(counts.values()),
+        can_start=bool(pathways.startable(session, current_user)),
+    )  # fmt: skip
+
+
+def _task_context(view: Any) -> dict[str, Any]:
+    pending = pending_row(db(), view.instance_id, view.task_guid)
+    return {
+        "view": view,
+        "title": pathway_titles(db(), [view.process_model_id]).get(view.process_model_id, view.process_model_id),
+        "instructions": render_instructions(view.instructions, view.data),
+        "queue_task": pending is not None and pending.assignee_user_id is None,
+        "claimed_by_me": pending is not None and pending.claimed_by == current_user.id,
+        "staff": _is_staff(current_user),
+    }
+
+
+@bp.route("/<int:instance_id>/<task_guid>", methods=["GET", "POST"])
+@confirmed_required
+def task_page(instance_id: int, task_guid: str) -> Any:
+    session = db()
+    view = load_task(session, actor_for(current_user), instance_id, task_guid)
+    form_class = form_class_for(view)
+    form = form_class(data=form_values(view), task_data=view.data) if form_class else ConfirmForm()
+    if request.method == "POST":
+        if not form.validate():
+            session.rollback()
+            return render_template("tasks/task.html", form=form, has_schema=form_class is not None,
+                                   **_task_context(view)), 400
+        data = form_data(form) if form_class else {}
+        uploads = form_files(form) if form_class else {}
+        if any(uploads.values()):
+            multiple = {f.name: f.multiple for f in form if isinstance(f, DocumentUploadField)}
+            data.update(store_uploads(instance_id, uploads, multiple))
+        try:
+            status = finish(session, current_user, view, data, client_ip())
+        except UserError as error:
+            session.rollback()
+            flash(user_message(error), "error")
+            return render_template("tasks/task.html", form=form, has_schema=form_class is not None,
+                                   **_task_context(view)), error.status
+        flash(_("Done: “%(task)s”.", task=view.title), "success")
+        if status == "error" and _is_staff(current_user):
+            return redirect(url_for("instances.instance_page", instance_id=instance_id))
+        return redirect(url_for("tasks.inbox_page"))
+    return render_template("tasks/task.html", form=form, has_schema=form_class is not None, **_task_context(view))
+
+
+@bp.route("/<int:instance_id>/<task_guid>/claim", methods=["POST"])
+@confirmed_required
+def claim(instance_id: int, task_guid: str) -> Any:
+    return _claim_or_release(instance_id, task_guid, take=True)
+
+
+@bp.route("/<int:instance_id>/<task_guid>/release", methods=["POST"])
+@confirmed_required
+def release(instance_id: int, task_guid: str) -> Any:
+    return _claim_or_release(instance_id, task_guid, take=False)
+
+
+def _claim_or_release(instance_id: int, task_guid: str, take: bool) -> Any:
+    ConfirmForm().validate_on_submit() or abort(400)
+    session = db()
+    actor = actor_for(current_user)
+    (claim_task if take else release_task)(session, actor, instance_id, task_guid)
+    audit.record(session, "task_claimed" if take else "task_released", actor_id=current_user.id, ip=client_ip(),
+                 object_type="task", object_id=f"{instance_id}:{task_guid}")
+    session.commit()
+    if take:
+        flash(_("The task is yours now; colleagues no longer see it."), "success")
+        return redirect(url_for("tasks.task_page", instance_id=instance_id, task_guid=task_guid))
+    flash(_("The task is back in the queue."), "info")
+    return redirect(url_for("tasks.inbox_page"))
+
+
+@bp.route("/start", methods=["GET", "POST"])
+@confirmed_required
+def start_page() -> Any:
+    session = db()
+    offered = pathways.startable(session, current_user)
+    starter = pathways.is_starter(current_user)
+    if not offered and not starter:
+        abort(403)
+    status = 200
+    if request.method == "POST":
+        ConfirmForm().validate_on_submit() or abort(400)
+        patient = None
+        email = (request.form.get("patient_email") or "").strip()
+        try:
+            if starter and email:
+                patient = accounts.find_by_email(session, email)
+                if patient is None:
+                    raise UserError(N_("There is no account with the address %(email)s."), email=email)
+            instance_id = pathways.start(session, current_user, request.form.get("pathway", ""), patient, client_ip())
+        except UserError as error:
+            session.rollback()
+            flash(user_message(error), "error")
+            status = error.status
+        else:
+            flash(_("The pathway has started."), "success")
+            mine = [i for i in inbox(db(), actor_for(current_user), limit=INBOX_LIMIT) if i.instance_id == instance_id]
+            if mine:
+                return redirect(url_for("tasks.task_page", instance_id=instance_id, task_guid=mine[0].task_guid))
+            if starter:
+                return redirect(url_for("instances.instance_page", instance_id=instance_id))
+            return redirect(url_for("tasks.inbox_page"))
+    return render_template("tasks/start.html", pathways=offered, starter=starter, form=ConfirmForm(),
+                           email=request.form.get("patient_email", "")), status

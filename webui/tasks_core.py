@@ -1,0 +1,141 @@
+"""What the task pages and the JSON API share: who the person is to the engine, loading a task with its
+form, and completing it (validation happens in the caller: WTForms for pages, JSON for the API).
+
+Actor groups (`actor_for`): until institutions exist, a person's candidate groups are derived from their
+roles by one rule, `role:<role>` for each role they hold (a task with `doctor_group = "role:doctor"`
+is any doctor's queue). When institutions arrive, their memberships (e.g. `institution:5:doctor`) are
+added here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine import audit
+from engine.composition import build_connectors
+from engine.i18n import N_, Conflict, NotFound, UserError
+from engine.workflow import Actor, ConnectorRegistry, TaskView, complete_task, get_task
+from engine.workflow.models import PendingTask, ProcessModel, TaskHistory
+from forms import FormSchemaError, SchemaForm, build_form_class
+from forms.domain import Upload
+
+CONNECTORS_KEY = "carepath_connectors"
+SLOT_PROVIDERS_KEY = "carepath_slot_providers"
+
+
+class FormUnavailable(UserError):
+    """The task's form file cannot be built (a deploy-time check should have caught it)."""
+
+    status = 500
+
+
+def actor_for(user: Any) -> Actor:
+    """The engine's view of an account: id, roles, and candidate groups (see the module docstring)."""
+    roles = frozenset(user.role_names)
+    return Actor(user_id=user.id, roles=roles, groups=frozenset(f"role:{role}" for role in roles))
+
+
+def sessions() -> sessionmaker[Session]:
+    return current_app.extensions["carepath"].sessions
+
+
+def connectors() -> ConnectorRegistry:
+    """The app's connector registry, composed once per app (engine.composition)."""
+    registry = current_app.extensions.get(CONNECTORS_KEY)
+    if registry is None:
+        registry = build_connectors(current_app.extensions["carepath"].settings)
+        current_app.extensions[CONNECTORS_KEY] = registry
+    return registry
+
+
+def slot_providers() -> dict[str, Any]:
+    """Slot pickers' choice providers (name -> callable(task_data)); scheduling registers them here."""
+    return current_app.extensions.setdefault(SLOT_PROVIDERS_KEY, {})
+
+
+def load_task(session: Session, actor: Actor, instance_id: int, task_guid: str) -> TaskView:
+    """The actor's pending task; 403 if someone else's, 409 if it was completed meanwhile, 404 otherwise."""
+    try:
+        return get_task(session, actor, instance_id, task_guid)
+    except NotFound:
+        done = session.execute(
+            select(TaskHistory.completed_by)
+            .where(TaskHistory.instance_id == instance_id, TaskHistory.task_guid == task_guid)
+            .limit(1)
+        ).first()
+        if done is None:
+            raise
+        if done.completed_by == actor.user_id:
+            raise Conflict(N_("You have already completed this task.")) from None
+        raise Conflict(N_("This task was already completed by someone else.")) from None
+
+
+def pending_row(session: Session, instance_id: int, task_guid: str) -> PendingTask | None:
+    return session.scalars(
+        select(PendingTask).where(PendingTask.instance_id == instance_id, PendingTask.task_guid == task_guid)
+    ).first()
+
+
+def pathway_titles(session: Session, model_ids: Any) -> dict[str, str]:
+    ids = sorted(set(model_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(ProcessModel.id, ProcessModel.title).where(ProcessModel.id.in_(ids)))
+    return {model_id: title for model_id, title in rows}
+
+
+def form_class_for(view: TaskView) -> type[SchemaForm] | None:
+    """The WTForms class of the task's form file, or None for a task without a form (a confirmation)."""
+    if view.form_schema is None:
+        return None
+    try:
+        return build_form_class(view.form_schema, view.ui_schema, choices_providers=slot_providers())
+    except FormSchemaError as exc:
+        current_app.logger.error("form of task %s/%s cannot be built: %s", view.instance_id, view.task_guid, exc)
+        raise FormUnavailable(N_("The form of this task cannot be shown. Please tell the clinic.")) from exc
+
+
+def form_values(view: TaskView) -> dict[str, Any]:
+    """Task data for the form's own properties only: what prefills the form and what the API shows.
+    Other task data (another person's answers, internal ids) is not handed out with a form."""
+    properties = (view.form_schema or {}).get("properties") or {}
+    return {name: view.data[name] for name in properties if name in view.data}
+
+
+def store_uploads(instance_id: int, files: dict[str, list[Upload]], multiple: dict[str, bool]) -> dict[str, Any]:
+    """Saves checked uploads under the instance folder; task data keeps their storage names, never the
+    patient's file names as paths."""
+    folder = current_app.extensions["carepath"].settings.uploads_path / "tasks" / str(instance_id)
+    stored: dict[str, Any] = {}
+    for name, uploads in files.items():
+        names = []
+        for upload in uploads:
+            folder.mkdir(parents=True, exist_ok=True)
+            extension = upload.content_type.rsplit("/", 1)[-1].replace("jpeg", "jpg")
+            target = f"{uuid.uuid4().hex}.{extension}"
+            upload.storage.save(folder / target)
+            names.append(f"tasks/{instance_id}/{target}")
+        if names or name in multiple:
+            stored[name] = names if multiple.get(name) else (names[0] if names else None)
+    return stored
+
+
+def finish(session: Session, user: Any, view: TaskView, data: dict[str, Any], ip: str) -> str:
+    """Complete the task through the engine (its own transaction), then journal it. Returns the status.
+
+    The request session is rolled back first: on SQLite a read transaction left open would make the
+    journal entry a write from a stale snapshot.
+    """
+    session.rollback()
+    status = complete_task(sessions(), actor_for(user), view.instance_id, view.task_guid, data, connectors=connectors())
+    audit.record(
+        session, "task_completed", actor_id=user.id, ip=ip, object_type="task",
+        object_id=f"{view.instance_id}:{view.task_guid}", title=view.title, pathway=view.process_model_id,
+    )  # fmt: skip
+    session.commit()
+    return status
