@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import click
@@ -76,14 +77,36 @@ def _load_demo() -> None:
 
 def _sync_pathways() -> None:
     """Deploy workflows/bpmn as new versions where the files changed (engine contract)."""
-    from pathlib import Path
+    from engine.composition import build_connectors
+    from engine.workflow import sync_folder
+
+    folder = Path(__file__).resolve().parents[1] / "workflows" / "bpmn"
+    if not folder.is_dir():
+        return
+    result = sync_folder(current_app.extensions["carepath"].sessions, folder, connectors=build_connectors(_settings()))
+    for model_id, error in sorted(result.failed.items()):
+        click.echo(f"Pathway {model_id} was not deployed:\n{error}", err=True)
+
+
+@main.command("deploy")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--model-id", default=None, help="Model id for a single model (default: the folder's name).")
+def deploy(path: Path, model_id: str | None) -> None:
+    """Deploy a model folder, a folder of model folders, or a .bpmn file; all or nothing."""
+    from engine.composition import build_connectors
+    from webui.tasks_deploy import DeployFailed, deploy_path
 
     try:
-        from engine.workflow.runtime import sync_folder
-    except ImportError:  # the engine runtime is optional while it is being built
-        return
-    folder = Path(__file__).resolve().parents[1] / "workflows" / "bpmn"
-    sync_folder(current_app.extensions["carepath"].sessions, folder)
+        results = deploy_path(current_app.extensions["carepath"].sessions, path, build_connectors(_settings()),
+                              model_id=model_id)
+    except DeployFailed as exc:
+        for line in exc.lines:
+            click.echo(line, err=True)
+        click.echo("Nothing was deployed.", err=True)
+        raise click.exceptions.Exit(1) from exc
+    for item in results:
+        state = "deployed as version" if item.changed else "unchanged, still version"
+        click.echo(f"{item.model_id}: {state} {item.number}")
 
 
 def _print_logins() -> None:
@@ -103,6 +126,8 @@ def run(workers: int, no_prefect: bool) -> None:
     from engine.schema import upgrade
 
     settings = _settings()
+    # `kill` or a service manager stops us with SIGTERM: stop the children as Ctrl-C would.
+    signal.signal(signal.SIGTERM, _interrupt)
     upgrade(settings.database_url)
     _load_demo()
     children: list[subprocess.Popen[bytes]] = []
@@ -146,6 +171,10 @@ def run(workers: int, no_prefect: bool) -> None:
                 child.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _log(settings: Settings, name: str) -> Any:

@@ -1,0 +1,73 @@
+"""Who may see and complete a pending task.
+
+A lane name is a role. Who exactly gets a task comes from the task data, by one rule for every role R:
+- `R_id` in the data (e.g. `patient_id`, `doctor_id`, `instructor_id`): that user is the assignee;
+- else `R_group` (e.g. `doctor_group = "institution:5:doctor"`): a queue; any member of the group with
+  role R sees it and may claim it; a claimed task is then only the claimer's;
+- else anyone holding role R (e.g. a regional `manager` queue) -- except `patient`: a patient task
+  without `patient_id` is nobody's.
+A task is always checked against the role too, so an id in the wrong field never opens a task to a
+person without that role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import roles
+from engine.i18n import N_, Forbidden
+
+# Lanes that may hold user tasks. Admin is not a lane: admins configure, they do not take part.
+LANE_ROLES = tuple(role for role in roles.ROLES if role != roles.ADMIN)
+# Roles whose tasks are always personal: a patient task without a patient is nobody's, not everyone's.
+PERSONAL_ROLES = frozenset({roles.PATIENT})
+# Who may retry a failed instance or cancel one: the people who run pathways, not those in them.
+INSTANCE_ADMINS = frozenset({roles.MANAGER, roles.ANALYST, roles.ADMIN})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person acting, as the engine needs to know them (no dependency on the accounts model)."""
+
+    user_id: int
+    roles: frozenset[str] = field(default_factory=frozenset)
+    groups: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles & INSTANCE_ADMINS)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    role: str
+    assignee_user_id: int | None
+    candidate_group: str | None
+
+
+def resolve_assignment(role: str, data: dict[str, Any]) -> Assignment:
+    assignee = data.get(f"{role}_id")
+    group = data.get(f"{role}_group")
+    if isinstance(assignee, str) and assignee.isdigit():
+        assignee = int(assignee)
+    if not isinstance(assignee, int) or isinstance(assignee, bool):
+        assignee = None
+    return Assignment(role, assignee, str(group) if group and assignee is None else None)
+
+
+def may_act(actor: Actor, role: str, assignee: int | None, group: str | None, claimed_by: int | None) -> bool:
+    if role not in actor.roles:
+        return False
+    if assignee is not None:
+        return assignee == actor.user_id
+    if role in PERSONAL_ROLES:
+        return False
+    if claimed_by is not None:
+        return claimed_by == actor.user_id
+    return group is None or group in actor.groups
+
+
+def require_staff(actor: Actor) -> None:
+    if not actor.is_staff:
+        raise Forbidden(N_("Only staff may do this."))

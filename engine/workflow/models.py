@@ -1,0 +1,161 @@
+"""Tables of the workflow engine: models and their immutable versions, instances, and the indexes
+(pending tasks, due timers, waiting messages) that let the web layer and the timer tick find work
+without deserializing any workflow."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.clock import now
+from engine.db import Base, UTCDateTime
+
+# Instance statuses: one place, used by the runtime and by queries.
+RUNNING = "running"  # engine steps are possible right now (transient inside a step)
+WAITING = "waiting"  # waits for a person, a timer or a message
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+ERROR = "error"
+STATUSES = (RUNNING, WAITING, COMPLETED, CANCELLED, ERROR)
+FINISHED_STATUSES = (COMPLETED, CANCELLED)
+
+
+class ProcessModel(Base):
+    __tablename__ = "process_model"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # slug, e.g. consultation_duty
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class ProcessModelVersion(Base):
+    """One deploy of a model: immutable. The parsed spec is serialized here once, not per instance."""
+
+    __tablename__ = "process_model_version"
+    __table_args__ = (UniqueConstraint("process_model_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_model_id: Mapped[str] = mapped_column(ForeignKey("process_model.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    # Deferred: an engine step needs neither the files nor (with a warm cache) the spec.
+    files: Mapped[dict[str, str]] = mapped_column(JSON, deferred=True)  # relative path -> text
+    sha256: Mapped[str] = mapped_column(String(64))
+    primary_process_id: Mapped[str] = mapped_column(String(200))
+    # process id -> version id that supplied it (this one, or the version of another model that a
+    # call activity reaches); tells where a task's form file lives.
+    process_sources: Mapped[dict[str, int | None]] = mapped_column(JSON, default=dict)
+    serialized_spec: Mapped[str] = mapped_column(Text, deferred=True)
+    deployed_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+    __table_args__ = (Index("ix_process_instance_patient_status", "patient_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("process_model_version.id"), index=True)
+    process_model_id: Mapped[str] = mapped_column(String(100), index=True)  # denormalized for filters
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_element: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # SpiffWorkflow serializer JSON without the spec (see spiff.state_to_json).
+    state: Mapped[str] = mapped_column(Text)
+    patient_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    started_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PendingTask(Base):
+    """A ready user task, rebuilt in every engine step; inboxes and counts query only this table."""
+
+    __tablename__ = "pending_task"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_guid"),
+        Index("ix_pending_task_assignee_sort", "assignee_user_id", "sort_at"),
+        # Queue branches ask for assignee IS NULL: with it in the key, each queue is one ordered range.
+        Index("ix_pending_task_queue_sort", "role", "candidate_group", "assignee_user_id", "sort_at"),
+        Index("ix_pending_task_patient_sort", "patient_id", "sort_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
+    process_model_id: Mapped[str] = mapped_column(String(100))
+    task_guid: Mapped[str] = mapped_column(String(36))
+    task_name: Mapped[str] = mapped_column(String(200))  # BPMN element id
+    title: Mapped[str] = mapped_column(String(300))
+    lane: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    role: Mapped[str] = mapped_column(String(50))
+    assignee_user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    candidate_group: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    claimed_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    patient_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    form_filename: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    form_version_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The due date, or the end of time when there is none: one index then gives the inbox order
+    # (overdue first, then by due date, undated last) on SQLite and PostgreSQL alike.
+    sort_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+class DueTimer(Base):
+    __tablename__ = "due_timer"
+    __table_args__ = (UniqueConstraint("instance_id", "task_guid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
+    task_guid: Mapped[str] = mapped_column(String(36))
+    task_name: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class WaitingMessage(Base):
+    """A message catch event waiting in an instance, with the correlation values it expects."""
+
+    __tablename__ = "waiting_message"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_guid"),
+        Index("ix_waiting_message_name_key", "message_name", "correlation_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
+    task_guid: Mapped[str] = mapped_column(String(36))
+    message_name: Mapped[str] = mapped_column(String(200))
+    correlation_key: Mapped[str] = mapped_column(String(500))  # canonical JSON of the values
+
+
+class TaskHistory(Base):
+    __tablename__ = "task_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    task_guid: Mapped[str] = mapped_column(String(36))
+    task_name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    completed_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class InstanceEvent(Base):
+    """What happened to an instance outside user tasks: start, error, retry, cancel, message, timer."""
+
+    __tablename__ = "instance_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    actor_user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -1,0 +1,272 @@
+"""Deploy-time checks: a model is compiled here, and every problem names file, element and reason.
+
+Checked, in this order, so that one upload reports as much as it can at once:
+XML that does not parse (with the line), form JSON that is not an object schema, scripts and
+expressions the sandbox refuses, user tasks outside a role lane or pointing at a missing form, unknown
+service operators, cycle timers (unsupported: loop back through a duration timer instead), and finally
+whatever SpiffWorkflow's own parser rejects (schema errors, unknown call targets, DMN problems).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from engine.i18n import N_, UserError
+from engine.workflow import sandbox, spiff
+from engine.workflow.access import LANE_ROLES
+
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+EXEC_TAGS = frozenset({"script", "preScript", "postScript"})
+EVAL_TAGS = frozenset(
+    {"conditionExpression", "timeDate", "timeDuration", "loopCardinality", "completionCondition",
+     "loopCondition", "messagePayload", "formalExpression"}
+)  # fmt: skip
+HUMAN_TASKS = frozenset({"userTask", "manualTask"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    element: str | None
+    message: str  # N_ msgid
+    params: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        reason = self.message % self.params if self.params else self.message
+        where = f"{self.file}, {self.element}" if self.element else self.file
+        return f"{where}: {reason}"
+
+
+class DeployError(UserError):
+    """The model was refused; nothing was written. `problems` lists each reason."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(N_("The pathway cannot be deployed: %(count)s problem(s)."), count=len(problems))
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join(p.text for p in self.problems)
+
+
+@dataclass
+class Compiled:
+    primary_process_id: str
+    specs: spiff.Specs
+    process_ids: list[str]
+    process_sources: dict[str, int]  # process id -> version id, for processes borrowed from other models
+
+
+def _local(tag: object) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _element_id(node: Any) -> str | None:
+    while node is not None:
+        if node.get("id"):
+            return node.get("id")
+        node = node.getparent()
+    return None
+
+
+def compile_model(
+    model_id: str,
+    files: Mapping[str, str],
+    operators: Iterable[str],
+    library: Mapping[str, tuple[int, Mapping[str, str]]] | None = None,
+    primary_process_id: str | None = None,
+) -> Compiled:
+    """Check and parse a model's files, or raise DeployError with every problem found.
+
+    `library` maps a process id defined by another deployed model to (version id, that version's files),
+    so a call activity can reach a shared pathway such as a consultation session.
+    """
+    problems: list[Problem] = []
+    documents: dict[str, Any] = {}
+    for path, text in sorted(files.items()):
+        if path.endswith((".bpmn", ".dmn")):
+            try:
+                documents[path] = spiff.parse_xml(text)
+            except etree.XMLSyntaxError as exc:
+                problems.append(
+                    Problem(path, None, N_("Line %(line)s: %(reason)s"), {"line": exc.lineno, "reason": exc.msg})
+                )
+        elif path.endswith(".json"):
+            problems.extend(_check_form(path, text))
+    operator_names = frozenset(operators)
+    for path, root in documents.items():
+        problems.extend(_check_document(path, root, files, operator_names))
+    if not any(p.endswith(".bpmn") for p in documents) and not problems:
+        problems.append(Problem("", None, N_("The model has no BPMN file.")))
+    if problems:
+        raise DeployError(problems)
+    return _parse(model_id, documents, library or {}, primary_process_id)
+
+
+def _check_form(path: str, text: str) -> list[Problem]:
+    try:
+        schema = json.loads(text)
+    except ValueError as exc:
+        return [Problem(path, None, N_("The form is not valid JSON: %(reason)s"), {"reason": str(exc)})]
+    if path.endswith("uischema.json") or path.endswith("-ui.json"):
+        return [] if isinstance(schema, dict) else [Problem(path, None, N_("A UI schema must be a JSON object."))]
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        return [Problem(path, None, N_('A form must be a JSON schema of "type": "object".'))]
+    return []
+
+
+def _check_document(path: str, root: Any, files: Mapping[str, str], operators: frozenset[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    lanes = {ref.text: ref.getparent().get("name") for ref in root.iter() if _local(ref.tag) == "flowNodeRef"}
+    for node in root.iter():
+        tag = _local(node.tag)
+        if tag in EXEC_TAGS or tag in EVAL_TAGS or (tag == "expression" and node.getparent() is not None):
+            if tag == "expression" and etree.QName(node).namespace != SPIFF_NS:
+                continue
+            problems.extend(_check_code(path, node, node.text or "", "exec" if tag in EXEC_TAGS else "eval"))
+        elif tag == "text" and path.endswith(".dmn"):
+            problems.extend(_check_dmn_cell(path, node))
+        elif tag == "parameter" and etree.QName(node).namespace == SPIFF_NS and node.get("value"):
+            problems.extend(_check_code(path, node, node.get("value"), "eval"))
+        elif tag == "timeCycle":
+            problems.append(
+                Problem(path, _element_id(node), N_("Cycle timers are not supported; loop back through a duration timer."))
+            )
+        elif tag == "lane" and node.get("name") not in LANE_ROLES:
+            problems.append(
+                Problem(
+                    path,
+                    node.get("id"),
+                    N_("Lane %(lane)s is not a role (%(roles)s)."),
+                    {"lane": node.get("name"), "roles": ", ".join(LANE_ROLES)},
+                )
+            )
+        elif tag in HUMAN_TASKS:
+            problems.extend(_check_human_task(path, node, lanes.get(node.get("id")), files))
+        elif tag == "serviceTaskOperator" and node.get("id") not in operators:
+            problems.append(
+                Problem(path, _element_id(node.getparent()), N_("Unknown service operator %(name)s."), {"name": node.get("id")})
+            )
+    return problems
+
+
+def _check_code(path: str, node: Any, text: str, mode: str) -> list[Problem]:
+    if not text.strip():
+        return []
+    reason = sandbox.find_unsafe(text.strip() if mode == "eval" else text, mode)
+    if reason is None:
+        return []
+    message, params = reason
+    return [Problem(path, _element_id(node), message, params)]
+
+
+def _check_dmn_cell(path: str, node: Any) -> list[Problem]:
+    parent = _local(node.getparent().tag) if node.getparent() is not None else ""
+    text = (node.text or "").strip()
+    if parent == "inputExpression" or parent == "outputEntry":
+        return _check_code(path, node, text, "eval")
+    if parent != "inputEntry" or text in ("", "-"):
+        return []
+    # The DMN engine reads "> 5" as "input > 5" and "?" as the input value; check what it will run.
+    candidate = text.replace("?", "dmninputexpr")
+    first = sandbox.find_unsafe(candidate, "eval")
+    if first is not None and first[0].startswith("Syntax error"):
+        return _check_code(path, node, f"dmninputexpr {candidate}", "eval")
+    return _check_code(path, node, candidate, "eval")
+
+
+def _check_human_task(path: str, node: Any, lane: str | None, files: Mapping[str, str]) -> list[Problem]:
+    element = node.get("id")
+    problems = []
+    if lane is None:
+        problems.append(Problem(path, element, N_("A user task must be in a lane named after a role.")))
+    for prop in node.iter(f"{{{SPIFF_NS}}}property"):
+        if prop.get("name") in ("formJsonSchemaFilename", "formUiSchemaFilename"):
+            if resolve_form_path(files, prop.get("value") or "") is None:
+                problems.append(
+                    Problem(path, element, N_("The form file %(name)s is missing."), {"name": prop.get("value")})
+                )
+    return problems
+
+
+def resolve_form_path(files: Mapping[str, str], name: str) -> str | None:
+    """Forms are named as in SpiffArena (a bare file name); in our folders they live under forms/."""
+    for candidate in (name, f"forms/{name}"):
+        if name and candidate in files:
+            return candidate
+    return None
+
+
+def _parse(
+    model_id: str,
+    documents: dict[str, Any],
+    library: Mapping[str, tuple[int, Mapping[str, str]]],
+    primary: str | None,
+) -> Compiled:
+    sources: dict[str, int] = {}
+    try:
+        parser = spiff.make_parser(documents)
+        own = list(parser.get_process_ids())
+        _borrow(parser, library, sources)
+        primary = primary or _primary_process(model_id, parser, own)
+        spec = parser.get_spec(primary)
+        subprocess_specs = parser.get_subprocess_specs(primary)
+    except ValidationException as exc:
+        raise DeployError([_from_validation(exc)]) from exc
+    except SpiffWorkflowException as exc:
+        raise DeployError([Problem("", None, N_("%(reason)s"), {"reason": str(exc)})]) from exc
+    missing = sorted(name for name, sub in subprocess_specs.items() if sub is None)
+    if missing:
+        raise DeployError(
+            [Problem("", name, N_("No deployed pathway defines the called process %(name)s."), {"name": name}) for name in missing]
+        )
+    return Compiled(primary, (spec, subprocess_specs), own, sources)
+
+
+def _borrow(parser: Any, library: Mapping[str, tuple[int, Mapping[str, str]]], sources: dict[str, int]) -> None:
+    """Adds the files of other models whose processes our call activities reach (and theirs, in turn)."""
+    while True:
+        wanted = sorted(p for p in parser.get_process_dependencies() if p not in parser.process_parsers and p in library)
+        if not wanted:
+            return
+        for process_id in wanted:
+            if process_id in parser.process_parsers:
+                continue  # arrived with the files of a model borrowed just before
+            version_id, files = library[process_id]
+            before = set(parser.process_parsers)
+            for path, text in sorted(files.items()):
+                if path.endswith(".bpmn"):
+                    parser.add_bpmn_xml(spiff.parse_xml(text), filename=f"{process_id}:{path}")
+                elif path.endswith(".dmn"):
+                    parser.add_dmn_xml(spiff.parse_xml(text), filename=f"{process_id}:{path}")
+            for added in set(parser.process_parsers) - before:
+                sources[added] = version_id
+
+
+def _primary_process(model_id: str, parser: Any, own: list[str]) -> str:
+    """The process a model starts: the one named like the model, else the one nobody calls."""
+    if model_id in own:
+        return model_id
+    called = parser.get_process_dependencies()
+    roots = [p for p in own if p not in called]
+    if len(roots) == 1:
+        return roots[0]
+    raise ValidationException(
+        f"Cannot tell which process starts the model: name one {model_id!r} (found {', '.join(own) or 'none'})"
+    )
+
+
+def _from_validation(exc: ValidationException) -> Problem:
+    reason = str(exc).split("\n")[0]
+    params: dict[str, object] = {"reason": reason}
+    if exc.line_number:
+        params["line"] = exc.line_number
+        return Problem(exc.file_name or "", exc.id or None, N_("Line %(line)s: %(reason)s"), params)
+    return Problem(exc.file_name or "", exc.id or None, N_("%(reason)s"), params)
