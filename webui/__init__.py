@@ -19,7 +19,7 @@ from engine.config import LOCALES, Settings, load_settings
 from engine.db import make_engine, make_session_factory
 from engine.i18n import UserError
 from webui import db as request_db
-from webui.extensions import babel, csrf, limiter, login_manager, select_locale
+from webui.extensions import babel, csrf, limiter, login_manager, select_locale, select_timezone
 from webui.messages import user_message
 from webui.security import security_headers
 
@@ -49,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
         REMEMBER_COOKIE_HTTPONLY=True,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         BABEL_DEFAULT_LOCALE=settings.default_locale,
+        BABEL_DEFAULT_TIMEZONE="Europe/Moscow",
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
         MAX_CONTENT_LENGTH=25 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
@@ -60,7 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
     engine = make_engine(settings.database_url)
     app.extensions["carepath"] = Runtime(settings, engine, make_session_factory(engine))
 
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -75,6 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cabinet.bp)
     app.register_blueprint(admin.bp)
+    __import__("webui.tasks").tasks.register(app)  # tasks, instances, JSON API, API tokens
 
     app.teardown_appcontext(request_db.close_session)
     app.after_request(security_headers)

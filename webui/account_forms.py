@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
-from engine.accounts.validation import MIN_PASSWORD_LENGTH
+from engine.accounts.validation import MIN_PASSWORD_LENGTH, TIMEZONES
 
 REQUIRED = _l("This field is required.")
 
@@ -68,6 +68,7 @@ class ProfileForm(FlaskForm):
                              description=_l("16 digits"))
     snils = StringField(_l("SNILS"), validators=[Optional(), Length(max=20)], description=_l("Like 112-233-445 95"))
     locale = SelectField(_l("Language"), choices=[("ru", "Русский"), ("en", "English")])
+    timezone = SelectField(_l("Time zone"), choices=[(z, z.replace("_", " ")) for z in TIMEZONES])
     notify_email = BooleanField(_l("Notifications by email"))
     notify_sms = BooleanField(_l("SMS reminders (appointments and medication)"))
     two_factor = BooleanField(_l("Ask for a one-time code at every login (second factor)"))

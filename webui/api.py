@@ -31,7 +31,15 @@ from webui.db import db
 from webui.extensions import csrf
 from webui.messages import user_message
 from webui.security import client_ip
-from webui.tasks_core import actor_for, finish, form_values, load_task, pathway_titles, slot_providers
+from webui.tasks_core import (
+    actor_for,
+    finish,
+    form_values,
+    instructions_text,
+    load_task,
+    pathway_titles,
+    slot_providers,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -173,7 +181,7 @@ def list_tasks() -> Any:
 def get_one_task(instance_id: int, task_guid: str) -> Any:
     view = load_task(db(), actor_for(_user()), instance_id, task_guid)
     titles = pathway_titles(db(), [view.process_model_id])
-    return jsonify({"task": views.task(view, titles, str(render_instructions(view.instructions, view.data)),
+    return jsonify({"task": views.task(view, titles, str(render_instructions(instructions_text(db(), view), view.data)),
                                        form_values(view))})
 
 

@@ -28,3 +28,12 @@ def select_locale() -> str:
     if current_user and getattr(current_user, "is_authenticated", False):
         return current_user.locale
     return request.accept_languages.best_match(LOCALES) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str | None:
+    """Times are shown in the person's own time zone (profile), else the platform default."""
+    from flask_login import current_user
+
+    if current_user and getattr(current_user, "is_authenticated", False):
+        return current_user.timezone
+    return None

@@ -7,7 +7,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm

@@ -23,7 +23,14 @@ from engine.accounts.models import User
 from engine.i18n import N_, Forbidden, NotFound
 from engine.workflow import Actor, spiff
 from engine.workflow.access import may_act
-from engine.workflow.models import InstanceEvent, PendingTask, ProcessInstance, ProcessModel, ProcessModelVersion, TaskHistory
+from engine.workflow.models import (
+    InstanceEvent,
+    PendingTask,
+    ProcessInstance,
+    ProcessModel,
+    ProcessModelVersion,
+    TaskHistory,
+)
 
 FULL, SUMMARY = "full", "summary"
 CARE_ROLES = frozenset({roles.DOCTOR, roles.INSTRUCTOR})

@@ -27,6 +27,7 @@ from webui.tasks_core import (
     finish,
     form_class_for,
     form_values,
+    instructions_text,
     load_task,
     pathway_titles,
     pending_row,
@@ -88,7 +89,7 @@ def _task_context(view: Any) -> dict[str, Any]:
     return {
         "view": view,
         "title": pathway_titles(db(), [view.process_model_id]).get(view.process_model_id, view.process_model_id),
-        "instructions": render_instructions(view.instructions, view.data),
+        "instructions": render_instructions(instructions_text(db(), view), view.data),
         "queue_task": pending is not None and pending.assignee_user_id is None,
         "claimed_by_me": pending is not None and pending.claimed_by == current_user.id,
         "staff": _is_staff(current_user),

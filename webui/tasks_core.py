@@ -139,3 +139,49 @@ def finish(session: Session, user: Any, view: TaskView, data: dict[str, Any], ip
     )  # fmt: skip
     session.commit()
     return status
+
+
+SPIFF_NS = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
+
+
+def instructions_text(session: Session, view: TaskView) -> str:
+    """The task's `instructionsForEndUser`. SpiffArena writes them as a `spiffworkflow:instructionsForEndUser`
+    element, which TaskView does not carry yet (it reads the property form only); until the engine does,
+    the element is read here from the version's BPMN (cached per version and element)."""
+    if view.instructions:
+        return view.instructions
+    pending = pending_row(session, view.instance_id, view.task_guid)
+    version_id = pending.form_version_id if pending is not None else None
+    if version_id is None:
+        return ""
+    return _element_instructions(session, version_id, view.name)
+
+
+_INSTRUCTIONS_CACHE: dict[tuple[int, str], str] = {}
+
+
+def _element_instructions(session: Session, version_id: int, element_id: str) -> str:
+    key = (version_id, element_id)
+    if key not in _INSTRUCTIONS_CACHE:
+        from defusedxml import ElementTree
+
+        from engine.workflow.models import ProcessModelVersion
+
+        version = session.get(ProcessModelVersion, version_id)
+        text = ""
+        for path, source in sorted((version.files if version else {}).items()):
+            if not path.endswith(".bpmn"):
+                continue
+            try:
+                root = ElementTree.fromstring(source.encode("utf-8"))
+            except Exception:  # deploy parsed it already; a reader never fails a page on it
+                continue
+            for node in root.iter():
+                if node.get("id") == element_id:
+                    found = node.find(f".//{SPIFF_NS}instructionsForEndUser")
+                    text = (found.text or "") if found is not None else ""
+                    break
+        if len(_INSTRUCTIONS_CACHE) > 2048:
+            _INSTRUCTIONS_CACHE.clear()
+        _INSTRUCTIONS_CACHE[key] = text
+    return _INSTRUCTIONS_CACHE[key]

@@ -273,7 +273,7 @@ def change_password(session: Session, user: User, current: str, new: str, *, ip:
 
 
 PROFILE_FIELDS = ("last_name", "first_name", "patronymic", "phone", "oms_policy", "snils",
-                  "notify_email", "notify_sms", "locale", "two_factor")
+                  "notify_email", "notify_sms", "locale", "timezone", "two_factor")
 
 
 def update_profile(session: Session, user: User, changes: dict[str, object], *, ip: str, base_url: str) -> list[str]:
@@ -294,6 +294,8 @@ def update_profile(session: Session, user: User, changes: dict[str, object], *, 
             value = validation.normalize_oms(str(value or ""))
         elif name == "snils":
             value = validation.normalize_snils(str(value or ""))
+        elif name == "timezone":
+            value = validation.check_timezone(str(value))
         elif name == "locale" and value not in ("ru", "en"):
             raise UserError(N_("Choose Russian or English."))
         elif name in ("notify_email", "notify_sms", "two_factor"):

@@ -98,3 +98,17 @@ def clean_name(value: str, *, required: bool = True) -> str:
     if len(value) > 100 or re.search(r"[<>{}\\/@0-9]", value):
         raise UserError(N_("A name may contain only letters, spaces, hyphens and apostrophes."))
     return value
+
+
+# Russia's time zones (and UTC): monitoring invitations and times on pages follow the person's zone.
+TIMEZONES = (
+    "Europe/Kaliningrad", "Europe/Moscow", "Europe/Samara", "Asia/Yekaterinburg", "Asia/Omsk",
+    "Asia/Novosibirsk", "Asia/Krasnoyarsk", "Asia/Irkutsk", "Asia/Yakutsk", "Asia/Vladivostok",
+    "Asia/Magadan", "Asia/Kamchatka", "UTC",
+)
+
+
+def check_timezone(value: str) -> str:
+    if value not in TIMEZONES:
+        raise UserError(N_("Choose a time zone from the list."))
+    return value

@@ -87,7 +87,7 @@ def test_the_journal_shows_own_logins_and_profile_changes_newest_first(app, clie
     login(client, "patient@test.org")
     client.post("/cabinet/profile", data={
         "profile-last_name": "Test", "profile-first_name": "Tessa", "profile-email": "patient@test.org",
-        "profile-snils": "112-233-445 95", "profile-locale": "en", "profile-submit": "1",
+        "profile-snils": "112-233-445 95", "profile-locale": "en", "profile-timezone": "Europe/Moscow", "profile-submit": "1",
     })
     page = client.get("/cabinet/journal").get_data(as_text=True)
     assert page.index("Profile changed") < page.index("Logged in")
@@ -101,7 +101,7 @@ def test_profile_refuses_a_malformed_snils_and_changes_nothing(app, client, cast
     login(client, "patient@test.org")
     response = client.post("/cabinet/profile", data={
         "profile-last_name": "Changed", "profile-first_name": "Tess", "profile-email": "patient@test.org",
-        "profile-snils": "112-233-445 96", "profile-locale": "en", "profile-submit": "1",
+        "profile-snils": "112-233-445 96", "profile-locale": "en", "profile-timezone": "Europe/Moscow", "profile-submit": "1",
     })
     assert response.status_code == 400 and "check digits do not match" in response.get_data(as_text=True)
     with transaction(app.extensions["carepath"].sessions) as session:
@@ -112,7 +112,7 @@ def test_a_new_email_takes_effect_only_after_its_link_is_opened(app, client, cas
     login(client, "patient@test.org")
     client.post("/cabinet/profile", data={
         "profile-last_name": "Test", "profile-first_name": "Tess", "profile-email": "new@test.org",
-        "profile-locale": "en", "profile-submit": "1",
+        "profile-locale": "en", "profile-timezone": "Europe/Moscow", "profile-submit": "1",
     })
     [mail] = outbox(app, "change_email")
     assert mail.recipient == "new@test.org"
