@@ -59,7 +59,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
         app.config.update(test_config)
 
     engine = make_engine(settings.database_url)
-    app.extensions["carepath"] = Runtime(settings, engine, make_session_factory(engine))
+    sessions = make_session_factory(engine)
+    app.extensions["carepath"] = Runtime(settings, engine, sessions)
+    _wake_deliverer_after_commit(sessions, settings)
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
@@ -82,6 +84,23 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
     app.after_request(security_headers)
     _register_pages(app)
     return app
+
+
+def _wake_deliverer_after_commit(sessions: sessionmaker[Session], settings: Settings) -> None:
+    """Mail queued in a request goes out within seconds: after the commit, ask Prefect for a delivery
+    run (in a background thread; never waits, never fails the request). The served schedule still
+    delivers everything if Prefect is briefly away."""
+    from sqlalchemy import event
+
+    from engine.outbox import ENQUEUED_FLAG
+
+    def after_commit(session: Session) -> None:
+        if session.info.pop(ENQUEUED_FLAG, False) and settings.prefect_api_url:
+            from workflows.dispatch import trigger_outbox_delivery
+
+            trigger_outbox_delivery(settings)
+
+    event.listen(sessions, "after_commit", after_commit)
 
 
 def _load_user(user_id: str) -> Any:

@@ -90,9 +90,10 @@ def retry(instance_id: int) -> Any:
     session = db()
     actor = actor_for(current_user)
     instances_data.load(session, actor, instance_id, need=instances_data.FULL)
-    session.rollback()  # the engine writes in its own transaction
+    session.rollback()  # the engine writes in its own transaction (see tasks_core.finish)
     status = retry_instance(sessions(), actor, instance_id, connectors=connectors())
-    audit.record(session, "process_retried", actor_id=current_user.id, ip=client_ip(),
+    session.rollback()
+    audit.record(session, "process_retried", actor_id=actor.user_id, ip=client_ip(),
                  object_type="process_instance", object_id=instance_id, status=status)
     session.commit()
     if status == ERROR:

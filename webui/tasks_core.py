@@ -128,13 +128,15 @@ def store_uploads(instance_id: int, files: dict[str, list[Upload]], multiple: di
 def finish(session: Session, user: Any, view: TaskView, data: dict[str, Any], ip: str) -> str:
     """Complete the task through the engine (its own transaction), then journal it. Returns the status.
 
-    The request session is rolled back first: on SQLite a read transaction left open would make the
-    journal entry a write from a stale snapshot.
+    The request session is rolled back around the engine's transaction: on SQLite a read transaction
+    left open would make the journal entry a write from a stale snapshot ("database is locked").
     """
+    actor = actor_for(user)
     session.rollback()
-    status = complete_task(sessions(), actor_for(user), view.instance_id, view.task_guid, data, connectors=connectors())
+    status = complete_task(sessions(), actor, view.instance_id, view.task_guid, data, connectors=connectors())
+    session.rollback()  # anything read meanwhile (an expired attribute) belongs to a snapshot before the write
     audit.record(
-        session, "task_completed", actor_id=user.id, ip=ip, object_type="task",
+        session, "task_completed", actor_id=actor.user_id, ip=ip, object_type="task",
         object_id=f"{view.instance_id}:{view.task_guid}", title=view.title, pathway=view.process_model_id,
     )  # fmt: skip
     session.commit()

@@ -114,11 +114,11 @@ def start(session: Session, user: Any, pathway_id: str, patient: User | None, ip
             data["doctor_id"] = user.id
     else:
         patient_id = user.id
+    actor = actor_for(user)
     session.rollback()  # end the read transaction before the engine writes (SQLite snapshots)
-    instance_id = start_instance(
-        sessions(), pathway_id, actor_for(user), data=data, patient_id=patient_id, connectors=connectors()
-    )
-    audit.record(session, "process_started", actor_id=user.id, ip=ip, object_type="process_instance",
+    instance_id = start_instance(sessions(), pathway_id, actor, data=data, patient_id=patient_id, connectors=connectors())
+    session.rollback()
+    audit.record(session, "process_started", actor_id=actor.user_id, ip=ip, object_type="process_instance",
                  object_id=instance_id, pathway=pathway_id, patient_id=patient_id)
     session.commit()
     return instance_id

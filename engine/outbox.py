@@ -1,0 +1,339 @@
+"""The transactional outbox: a message to send is a row written in the same transaction as the change
+that causes it, so a committed change always notifies and a rolled-back one never does.
+
+A deliverer (the Prefect flow in workflows/notifications.py, or `deliver_now` in development) claims due
+rows, hands each to a courier that renders and sends it, and records every attempt in `delivery_attempt`
+so an admin can see why a message did not go. The engine never imports integrations: the courier comes
+in as `transport_factory`, and any exception it raises is a failed attempt (permanent when it carries
+`permanent=True`, as `integrations.base.TransportError` does).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol, cast
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Table, Text, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, sessionmaker
+
+from engine import clock
+from engine.config import LOCALES
+from engine.db import Base, UTCDateTime, transaction
+
+EMAIL = "email"
+SMS = "sms"
+CHANNELS = (EMAIL, SMS)
+
+QUEUED = "queued"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"  # permanent: no more attempts
+STATUSES = (QUEUED, SENDING, SENT, FAILED)
+
+# Wait after the 1st, 2nd, ... failed attempt; the attempt after the last wait is the final one.
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=60))
+MAX_ATTEMPTS = len(BACKOFF) + 1
+# A claimed row whose deliverer died is claimed again after this. It must outlast a whole batch even
+# when every send in it waits for the SMTP timeout, or a slow but live deliverer would be overtaken.
+CLAIM_LEASE = timedelta(hours=1)
+DEFAULT_BATCH = 100
+ENQUEUED_FLAG = "outbox_enqueued"
+ERROR_LIMIT = 2000  # characters of an error kept; SMTP servers can answer with pages of text
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16), default=EMAIL)
+    recipient: Mapped[str] = mapped_column(String(320))
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    locale: Mapped[str] = mapped_column(String(8))
+    context: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(postgresql.JSONB(), "postgresql"))
+    dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # For a row in SENDING this is the end of the deliverer's lease, not a retry time.
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    attempt_log: Mapped[list[DeliveryAttempt]] = relationship(
+        back_populates="message", order_by="DeliveryAttempt.id", cascade="all, delete-orphan"
+    )
+
+    # The deliverer's only query: due rows by status and time.
+    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+
+
+class DeliveryAttempt(Base):
+    __tablename__ = "delivery_attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+
+    message: Mapped[OutboxMessage] = relationship(back_populates="attempt_log")
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    to: str,
+    context: dict[str, Any],
+    locale: str,
+    dedupe_key: str | None = None,
+    channel: str = EMAIL,
+    user_id: int | None = None,
+) -> OutboxMessage | None:
+    """Queue a message in the caller's transaction (not committed here).
+
+    Returns None when a message with the same `dedupe_key` exists, also when another transaction is
+    inserting it at the same moment (PostgreSQL waits for that one to finish and then skips).
+    """
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}; expected one of {CHANNELS}")
+    if locale not in LOCALES:
+        raise ValueError(f"unknown locale {locale!r}; expected one of {LOCALES}")
+    if not to:
+        raise ValueError(f"a {kind} message needs a recipient")
+    now = clock.now()
+    values = dict(
+        kind=kind,
+        channel=channel,
+        recipient=to,
+        user_id=user_id,
+        locale=locale,
+        context=dict(context),
+        dedupe_key=dedupe_key,
+        status=QUEUED,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    dialect = session.get_bind().dialect.name
+    # ON CONFLICT DO NOTHING rather than catching IntegrityError: no savepoint, no doubt about which
+    # constraint failed, and the race between two transactions is settled by the database.
+    statement: postgresql.Insert | sqlite.Insert
+    if dialect == "postgresql":
+        statement = postgresql.insert(OutboxMessage).values(**values)
+        statement = statement.on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe_key])
+    elif dialect == "sqlite":
+        statement = sqlite.insert(OutboxMessage).values(**values)
+        statement = statement.on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe_key])
+    else:
+        raise RuntimeError(f"the outbox supports SQLite and PostgreSQL, not {dialect}")
+    row = session.scalars(statement.returning(OutboxMessage)).one_or_none()
+    if row is not None:
+        # Lets the app composition wake the deliverer once this transaction commits (see webui).
+        session.info[ENQUEUED_FLAG] = True
+    return row
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    """What a courier needs to send one row; a plain value, so couriers never touch the session."""
+
+    id: int
+    kind: str
+    channel: str
+    to: str
+    locale: str
+    context: dict[str, Any]
+    created_at: datetime
+    attempt: int  # 1 for the first try
+
+
+class Courier(Protocol):
+    """Renders and sends queued messages; entered once per batch so it can keep a connection open."""
+
+    def __enter__(self) -> Courier: ...
+
+    def __exit__(self, *exc_info: object) -> bool | None: ...
+
+    def send(self, message: QueuedMessage) -> None: ...
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.retried + self.failed
+
+    def __iadd__(self, other: DeliveryReport) -> DeliveryReport:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        self.errors.extend(other.errors)
+        return self
+
+
+def claim_due(
+    session_factory: sessionmaker[Session], limit: int = DEFAULT_BATCH, now: datetime | None = None
+) -> list[QueuedMessage]:
+    """Mark up to `limit` due rows as SENDING for this deliverer and return them, oldest first.
+
+    One UPDATE ... WHERE status = 'queued' ... RETURNING: a row another deliverer claimed first no longer
+    matches, so each row goes to one deliverer. PostgreSQL also skips rows locked by a concurrent claim
+    instead of waiting for them; SQLite serializes writers anyway. Rows left in SENDING by a deliverer
+    that died are due again once their lease has run out.
+    """
+    now = now or clock.now()
+    M = OutboxMessage
+    due = (M.status == QUEUED) | (M.status == SENDING)
+    # A CTE evaluated once: as an IN (subquery), PostgreSQL may rescan the subquery per row, and each
+    # rescan with SKIP LOCKED moves past the rows it has just updated, so LIMIT would stop limiting.
+    candidates = (
+        select(M.id)
+        .where(due, M.next_attempt_at <= now)
+        .order_by(M.next_attempt_at, M.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .cte("candidates")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    claim = (
+        update(M)
+        .where(M.id == candidates.c.id, due, M.next_attempt_at <= now)
+        .values(status=SENDING, next_attempt_at=now + CLAIM_LEASE)
+        .returning(M.id, M.kind, M.channel, M.recipient, M.locale, M.context, M.created_at, M.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    with transaction(session_factory) as session:
+        rows = session.execute(claim).all()
+    claimed = [
+        QueuedMessage(
+            id=r.id,
+            kind=r.kind,
+            channel=r.channel,
+            to=r.recipient,
+            locale=r.locale,
+            context=dict(r.context or {}),
+            created_at=r.created_at,
+            attempt=r.attempts + 1,
+        )
+        for r in rows
+    ]
+    return sorted(claimed, key=lambda m: m.id)
+
+
+def deliver_due(
+    session_factory: sessionmaker[Session],
+    transport_factory: Callable[[], Courier],
+    limit: int = DEFAULT_BATCH,
+) -> DeliveryReport:
+    """Claim one batch of due messages and send each through one courier; record every attempt."""
+    report = DeliveryReport()
+    claimed = claim_due(session_factory, limit)
+    if not claimed:
+        return report
+    with ExitStack() as stack:
+        try:
+            courier = stack.enter_context(transport_factory())
+        except Exception as exc:  # the courier cannot even start: that is every claimed row's attempt
+            for message in claimed:
+                _settle(session_factory, message, exc, 0, report)
+            return report
+        for message in claimed:
+            started = time.perf_counter()
+            error: BaseException | None = None
+            try:
+                courier.send(message)
+            except Exception as exc:  # a failed attempt of any kind is recorded, never lost
+                error = exc
+            _settle(session_factory, message, error, _ms_since(started), report)
+    return report
+
+
+def _ms_since(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+def describe(error: BaseException) -> str:
+    text = str(error) or error.__class__.__name__
+    return text[:ERROR_LIMIT]
+
+
+def _settle(
+    session_factory: sessionmaker[Session],
+    message: QueuedMessage,
+    error: BaseException | None,
+    duration_ms: int,
+    report: DeliveryReport,
+) -> None:
+    """Store one attempt's outcome in its own transaction, so a crash later in the batch keeps it."""
+    now = clock.now()
+    text = describe(error) if error is not None else None
+    table, log = cast(Table, OutboxMessage.__table__), cast(Table, DeliveryAttempt.__table__)
+    with transaction(session_factory) as session:
+        # Core statements on the connection: this runs once per message, and the ORM's bookkeeping
+        # cost more than the database work here.
+        connection = session.connection()
+        # Written before anything is read: on SQLite a transaction that reads first and writes later
+        # can fail at once with "database is locked" when another deliverer wrote in between.
+        attempts = connection.execute(
+            update(table)
+            .where(table.c.id == message.id)
+            .values(attempts=table.c.attempts + 1)
+            .returning(table.c.attempts)
+        ).scalar()
+        if attempts is None:  # deleted meanwhile (e.g. the account was erased); nothing to record against
+            return
+        connection.execute(
+            log.insert().values(
+                message_id=message.id, at=now, ok=text is None, error=text, duration_ms=duration_ms
+            )
+        )
+        changes: dict[str, object] = {"last_error": text}
+        if text is None:
+            changes.update(status=SENT, sent_at=now)
+        elif getattr(error, "permanent", False) or attempts >= MAX_ATTEMPTS:
+            changes.update(status=FAILED)
+        else:
+            changes.update(status=QUEUED, next_attempt_at=now + BACKOFF[min(attempts, len(BACKOFF)) - 1])
+        connection.execute(update(table).where(table.c.id == message.id).values(**changes))
+        status = changes["status"]
+    # Counted only once committed, so the report never claims an outcome the database lacks.
+    if status == SENT:
+        report.sent += 1
+        return
+    report.errors.append(f"#{message.id} {message.kind} to {message.to}: {text}")
+    if status == FAILED:
+        report.failed += 1
+    else:
+        report.retried += 1
+
+
+def retry_now(session: Session, message_id: int) -> OutboxMessage:
+    """An admin's "send again": a failed or waiting message becomes due now with a fresh attempt budget.
+
+    Earlier attempts stay in `delivery_attempt`; only the counter that decides "give up" restarts.
+    """
+    row = session.get(OutboxMessage, message_id, with_for_update=True)
+    if row is None:
+        raise LookupError(f"no outbox message {message_id}")
+    if row.status in (QUEUED, FAILED):
+        row.status, row.attempts, row.next_attempt_at = QUEUED, 0, clock.now()
+    return row
+
+
+def recent(session: Session, *, limit: int = 50, statuses: Sequence[str] = STATUSES) -> list[OutboxMessage]:
+    """Newest messages first, for the admin's outbox page."""
+    query = select(OutboxMessage).where(OutboxMessage.status.in_(statuses))
+    return list(session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit)))

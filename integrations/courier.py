@@ -1,0 +1,89 @@
+"""The courier the outbox deliverer uses: renders a queued row and hands it to its channel's transport.
+
+`courier_for(settings)` is the composition point: SMTP when `CAREPATH_SMTP_URL` is set, otherwise the
+local mailbox; SMS always to the mailbox until the gateway transport exists.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
+from dataclasses import replace
+from email.utils import parseaddr
+from functools import cache
+
+from jinja2 import TemplateError
+
+from engine.config import Settings
+from engine.outbox import EMAIL, SMS, QueuedMessage
+from integrations.base import RenderedMessage, Transport, TransportError
+from integrations.mail import SmtpTransport
+from integrations.mailbox import MailboxTransport
+from integrations.render import render_message
+from integrations.sms import SmsMailboxTransport
+
+log = logging.getLogger(__name__)
+
+Renderer = Callable[..., RenderedMessage]
+
+
+class Courier:
+    """Used once per batch: `with courier: courier.send(row)`; transports open on first use."""
+
+    def __init__(
+        self, transports: Mapping[str, Transport], *, domain: str, render: Renderer = render_message
+    ) -> None:
+        self.transports = dict(transports)
+        self.domain = domain
+        self.render = render
+        self._stack = ExitStack()
+        self._opened: set[str] = set()
+
+    def __enter__(self) -> Courier:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._opened.clear()
+        self._stack.close()
+
+    def send(self, message: QueuedMessage) -> None:
+        transport = self.transports.get(message.channel)
+        if transport is None:
+            raise TransportError(f"no transport for channel {message.channel!r}", permanent=True)
+        rendered = self._render(message)
+        if message.channel not in self._opened:
+            self._stack.enter_context(transport)
+            self._opened.add(message.channel)
+        transport.send(rendered)
+
+    def _render(self, message: QueuedMessage) -> RenderedMessage:
+        try:
+            rendered = self.render(
+                message.kind, message.locale, message.context, to=message.to, channel=message.channel
+            )
+        except (TemplateError, KeyError) as exc:
+            # A missing template or context key will fail the same way every time.
+            raise TransportError(
+                f"cannot render {message.kind!r}: {exc.__class__.__name__}: {exc}", permanent=True
+            ) from exc
+        # Stable per row, so a message sent again after a crash is recognisably the same one.
+        stamp = message.created_at.strftime("%Y%m%d%H%M%S")
+        return replace(rendered, message_id=f"<outbox.{message.id}.{stamp}@{self.domain}>")
+
+
+@cache
+def _warn_no_sms_gateway() -> None:
+    log.warning("CAREPATH_SMS_GATEWAY_URL is set but no gateway transport exists yet; SMS go to the mailbox")
+
+
+def courier_for(settings: Settings) -> Courier:
+    if settings.smtp_url:
+        email: Transport = SmtpTransport(settings.smtp_url, settings.mail_from)
+    else:
+        email = MailboxTransport(settings.mailbox_path, settings.mail_from)
+    if settings.sms_gateway_url:
+        _warn_no_sms_gateway()
+    sms = SmsMailboxTransport(settings.mailbox_path, settings.mail_from)
+    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "carepath.local"
+    return Courier({EMAIL: email, SMS: sms}, domain=domain)
