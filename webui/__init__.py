@@ -64,8 +64,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
     _wake_deliverer_after_commit(sessions, settings)
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    limiter.init_app(app)  # before CSRF, so requests refused for their token still count towards the limit
     csrf.init_app(app)
-    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
@@ -78,6 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cabinet.bp)
     app.register_blueprint(admin.bp)
+    from webui import registry; app.register_blueprint(registry.bp)  # noqa: E702, I001
     __import__("webui.tasks").tasks.register(app)  # tasks, instances, JSON API, API tokens
 
     app.teardown_appcontext(request_db.close_session)
