@@ -49,6 +49,7 @@ ACTIONS: dict[str, str] = {
     "registry_edited": N_("Registry data edited"),
     "document_uploaded": N_("Document uploaded"),
     "document_viewed": N_("Document viewed"),
+    "document_withdrawn": N_("Document withdrawn"),
 }
 
 

@@ -38,6 +38,8 @@ class Settings:
     sms_gateway_url: str | None = None
     sms_gateway_token: str | None = None
     prefect_api_url: str | None = None
+    video_base_url: str = "https://meet.jit.si"
+    upload_max_mb: int = 20
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -80,6 +82,20 @@ def _port(env: Mapping[str, str]) -> int:
     raw = _get(env, "PORT") or "5000"
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise ConfigError(f"{PREFIX}PORT must be a port number (1-65535), not {raw!r}")
+    return int(raw)
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = (_get(env, name) or default).rstrip("/")
+    if not value.startswith(("https://", "http://")):
+        raise ConfigError(f"{PREFIX}{name} must start with https:// or http://, not {value!r}")
+    return value
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = _get(env, name) or str(default)
+    if not raw.isdigit() or int(raw) <= 0:
+        raise ConfigError(f"{PREFIX}{name} must be a positive whole number, not {raw!r}")
     return int(raw)
 
 
@@ -147,6 +163,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         sms_gateway_url=_get(env, "SMS_GATEWAY_URL"),
         sms_gateway_token=_get(env, "SMS_GATEWAY_TOKEN", secret=True),
         prefect_api_url=_get(env, "PREFECT_API_URL") or os.environ.get("PREFECT_API_URL"),
+        video_base_url=_url(env, "VIDEO_BASE_URL", "https://meet.jit.si"),
+        upload_max_mb=_positive_int(env, "UPLOAD_MAX_MB", 20),
         extra={k: v for k, v in env.items() if k.startswith(PREFIX)},
     )
     values.update(overrides)

@@ -51,3 +51,12 @@ def test_booleans_are_strict(tmp_path):
     assert load_settings({**base, "CAREPATH_SESSION_COOKIE_SECURE": "true"}).session_cookie_secure is True
     assert load_settings({**base, "CAREPATH_SESSION_COOKIE_SECURE": "false"}).session_cookie_secure is False
     assert load_settings({**base, "CAREPATH_BASE_URL": "https://cp.example.org"}).session_cookie_secure is True
+
+
+def test_the_video_base_url_and_upload_limit_are_checked(tmp_path):
+    base = {"CAREPATH_INSTANCE_PATH": str(tmp_path)}
+    assert load_settings(base).video_base_url == "https://meet.jit.si"
+    with pytest.raises(ConfigError, match="CAREPATH_VIDEO_BASE_URL"):
+        load_settings({**base, "CAREPATH_VIDEO_BASE_URL": "meet.clinic"})
+    with pytest.raises(ConfigError, match="CAREPATH_UPLOAD_MAX_MB"):
+        load_settings({**base, "CAREPATH_UPLOAD_MAX_MB": "-5"})
