@@ -31,7 +31,7 @@ run: install
 	$(BIN)/carepath run
 
 test: install-test
-	$(BIN)/pybabel compile -q -d webui/translations
+	$(BIN)/pybabel compile -d webui/translations >/dev/null
 	$(BIN)/python -m pytest
 
 lint: install
