@@ -49,7 +49,23 @@ ACTIONS: dict[str, str] = {
     "registry_edited": N_("Registry data edited"),
     "document_uploaded": N_("Document uploaded"),
     "document_viewed": N_("Document viewed"),
+    "referral_import_previewed": N_("Referral table uploaded for checking"),
+    "referral_import_started": N_("Referral table import started"),
+    "outbox_retried": N_("Message sent again by an administrator"),
     "document_withdrawn": N_("Document withdrawn"),
+    "rehab_course_opened": N_("Instructor attached for a rehabilitation course"),
+    "rehab_class_planned": N_("Rehabilitation classes planned"),
+    "rehab_class_cancelled": N_("Rehabilitation class cancelled"),
+    "rehab_attendance_marked": N_("Class attendance marked"),
+    "rehab_video_recommended": N_("Video recommended"),
+    "rehab_course_completed": N_("Rehabilitation course completed"),
+    "rehab_enrolment_applied": N_("Applied to an exercise-therapy group"),
+    "rehab_enrolment_accepted": N_("Exercise-therapy group application accepted"),
+    "rehab_enrolment_declined": N_("Exercise-therapy group application declined"),
+    "correspondence_enabled": N_("Correspondence with the doctor switched on"),
+    "correspondence_closed": N_("Correspondence with the doctor switched off"),
+    "message_sent": N_("Message sent"),
+    "relay_refused": N_("Relayed email refused"),
 }
 
 

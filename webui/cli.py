@@ -16,7 +16,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, routes_command, shell_command
 
 from engine import roles
-from engine.config import ConfigError, Settings, load_settings
+from engine.config import ConfigError, Settings
 
 
 def _create_app() -> Any:
@@ -113,7 +113,7 @@ def _print_logins() -> None:
     from engine.demo import demo_email
 
     settings = _settings()
-    click.echo("\nDemo logins (password: %s):" % settings.demo_password)
+    click.echo(f"\nDemo logins (password: {settings.demo_password}):")
     for role in roles.ROLES:
         click.echo(f"  {role:<11} {demo_email(role)}")
 

@@ -9,16 +9,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from engine.i18n import N_, UserError
 from engine.registry import districts, search
-from engine.registry.connectors import register
 from engine.registry.models import INSTITUTION_TYPES, DoctorPost, Institution, Locality
-from engine.workflow import ConnectorRegistry, default_registry
+from engine.workflow import ConnectorRegistry
 from webui import registry_booking, registry_manage
 from webui.db import db
 from webui.messages import user_message
@@ -31,10 +30,10 @@ LOCALITY_KEY = "registry_locality"
 
 
 def connectors() -> ConnectorRegistry:
-    """The app's registry when the composition registered ours on it, else a private one."""
-    if "registry_hold_slot" in default_registry:
-        return default_registry
-    return current_app.extensions.setdefault("registry_connectors", register(ConnectorRegistry()))
+    """The app's registry (engine.composition lists engine.registry.connectors among its registrars)."""
+    from webui.tasks_core import connectors as app_connectors
+
+    return app_connectors()
 
 
 @bp.app_template_filter("regtime")

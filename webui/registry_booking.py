@@ -8,9 +8,19 @@ for a booking without an account. Nothing is reachable by changing an id in the 
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -19,7 +29,7 @@ from sqlalchemy import select
 from engine import audit, roles
 from engine.accounts.consent import personal_data_consent
 from engine.i18n import Conflict, UserError
-from engine.registry import booking, identity, tickets
+from engine.registry import booking, identity, messages, tickets
 from engine.registry.models import (
     ACTIVE_TICKET,
     T_CONFIRMED,
@@ -143,6 +153,7 @@ def _book_from_cabinet(slot: Slot, post: DoctorPost | None, inst: Institution | 
         except UserError as error:
             flash(user_message(error), "error")
             return redirect(url_for("registry.times", post_id=slot.post_id))
+        db().rollback()  # end the request's read snapshot: the booking was committed by the engine's step
         ticket = db().get(Ticket, booked.ticket_id)
         assert ticket is not None and inst is not None
         from webui.registry import regtime
@@ -184,7 +195,7 @@ def ticket_page(token: str) -> Any:
             return redirect(url_for("registry.booking.ticket_page", token=token))
     elif request.method == "POST":
         status = 400
-    db().expire_all()
+    db().rollback()  # a fresh snapshot: the engine step committed in its own transaction
     ticket = _ticket_by_token(token)
     return render_template("registry/ticket.html", ticket=ticket, form=form, token=token,
                            **_ticket_facts(ticket)), status
@@ -282,8 +293,6 @@ def cancel(ticket_id: int) -> Any:
     if request.method == "POST" and form.validate():
         try:
             tickets.cancel(db(), ticket, user_id=current_user.id, ip=client_ip())
-            from engine.registry import messages
-
             messages.notify(db(), ticket, "ticket_cancelled", base_url=_base_url())
             db().commit()
         except UserError as error:
@@ -302,7 +311,7 @@ def rate(ticket_id: int) -> Any:
     form = RateForm()
     if not form.validate():
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
-        return redirect(url_for("registry.booking.my_tickets")), 303
+        return redirect(url_for("registry.booking.my_tickets"))
     try:
         tickets.rate(db(), ticket, user_id=current_user.id, rating=int(form.rating.data or 0),
                      review=form.review.data or "", ip=client_ip())
@@ -326,6 +335,3 @@ def my_ticket_pdf(ticket_id: int) -> Any:
 def my_ticket_ics(ticket_id: int) -> Any:
     return _ics(_own_ticket(ticket_id))
 
-
-def local_zone(inst: Institution) -> ZoneInfo:
-    return ZoneInfo(inst.timezone)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-
-
 from sqlalchemy import func, select
 
 from engine.accounts.models import ConsentRecord, User
 from engine.audit import AuditEntry
 from engine.db import transaction
-from tests.webui.conftest import PASSWORD, link_path, login, make_user, outbox
+from tests.webui.conftest import PASSWORD, link_path, login, outbox
 
 REGISTRATION = {
     "last_name": "Петрова", "first_name": "Анна", "patronymic": "Ивановна", "birth_date": "1980-05-17",
