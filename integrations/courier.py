@@ -10,14 +10,15 @@ import logging
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import replace
-from email.utils import parseaddr
+from email.utils import formataddr, parseaddr
 from functools import cache
 
 from jinja2 import TemplateError
 
 from engine.config import Settings
+from engine.documents.storage import FileStore
 from engine.outbox import EMAIL, SMS, QueuedMessage
-from integrations.base import RenderedMessage, Transport, TransportError
+from integrations.base import Attachment, RenderedMessage, Transport, TransportError
 from integrations.mail import SmtpTransport
 from integrations.mailbox import MailboxTransport
 from integrations.render import render_message
@@ -32,9 +33,11 @@ class Courier:
     """Used once per batch: `with courier: courier.send(row)`; transports open on first use."""
 
     def __init__(
-        self, transports: Mapping[str, Transport], *, domain: str, render: Renderer = render_message
+        self, transports: Mapping[str, Transport], *, domain: str, render: Renderer = render_message,
+        files: FileStore | None = None,
     ) -> None:
         self.transports = dict(transports)
+        self.files = files  # where `attachments` in a row's context are read from
         self.domain = domain
         self.render = render
         self._stack = ExitStack()
@@ -69,7 +72,30 @@ class Courier:
             ) from exc
         # Stable per row, so a message sent again after a crash is recognisably the same one.
         stamp = message.created_at.strftime("%Y%m%d%H%M%S")
-        return replace(rendered, message_id=f"<outbox.{message.id}.{stamp}@{self.domain}>")
+        rendered = replace(rendered, message_id=f"<outbox.{message.id}.{stamp}@{self.domain}>",
+                           attachments=self._attachments(message))
+        relay = message.context.get("relay_from")
+        if relay:  # engine.messaging: a conversation message is sent as its relay address, see base.py
+            sender = formataddr((str(message.context.get("relay_name") or ""), str(relay)), charset="utf-8")
+            rendered = replace(rendered, mail_from=sender, reply_to=str(relay))
+        return rendered
+
+    def _attachments(self, message: QueuedMessage) -> tuple[Attachment, ...]:
+        """Files named in the row's context as {storage_key, filename, content_type}, read now: the outbox
+        row stays small, and the stored file is immutable, so what is sent is what was filed."""
+        wanted = message.context.get("attachments") or []
+        if not wanted or message.channel != EMAIL:
+            return ()
+        if self.files is None:
+            raise TransportError("this courier has no file store for attachments", permanent=True)
+        try:
+            return tuple(
+                Attachment(str(a["filename"]), str(a.get("content_type") or "application/octet-stream"),
+                           self.files.read(str(a["storage_key"])))
+                for a in wanted
+            )
+        except (KeyError, TypeError, ValueError, FileNotFoundError) as exc:
+            raise TransportError(f"attachment of {message.kind!r} unavailable: {exc}", permanent=True) from exc
 
 
 @cache
@@ -86,4 +112,4 @@ def courier_for(settings: Settings) -> Courier:
         _warn_no_sms_gateway()
     sms = SmsMailboxTransport(settings.mailbox_path, settings.mail_from)
     domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "carepath.local"
-    return Courier({EMAIL: email, SMS: sms}, domain=domain)
+    return Courier({EMAIL: email, SMS: sms}, domain=domain, files=FileStore(settings.uploads_path))

@@ -100,7 +100,7 @@ class SmtpTransport(Transport):
     def send(self, message: RenderedMessage) -> None:
         # SMTP needs CRLF line ends; smtplib only fixes them in str messages, not in bytes.
         data = to_mime(message, self.mail_from).as_bytes(policy=SMTP_LINES)
-        sender = envelope_sender(self.mail_from)
+        sender = envelope_sender(message.mail_from or self.mail_from)
         for retry in (False, True):
             self.open()
             assert self._client is not None

@@ -102,6 +102,24 @@ def _wake_deliverer_after_commit(sessions: sessionmaker[Session], settings: Sett
             trigger_outbox_delivery(settings)
 
     event.listen(sessions, "after_commit", after_commit)
+    _wake_conclusions_after_commit(sessions, settings)
+
+
+def _wake_conclusions_after_commit(sessions: sessionmaker[Session], settings: Settings) -> None:
+    """A conclusion or consent requested in a request (or an engine step) is signed within seconds: after
+    the commit, ask Prefect for a run of the conclusions flow, like the outbox above."""
+    from sqlalchemy import event
+
+    from engine.conclusions.service import REQUESTED_FLAG
+
+    def after_commit(session: Session) -> None:
+        if session.info.pop(REQUESTED_FLAG, False) and settings.prefect_api_url:
+            from workflows.deployments import CONCLUSIONS_RUN
+            from workflows.dispatch import trigger
+
+            trigger(CONCLUSIONS_RUN, api_url=settings.prefect_api_url)
+
+    event.listen(sessions, "after_commit", after_commit)
 
 
 def _load_user(user_id: str) -> Any:

@@ -1,0 +1,58 @@
+"""Messages about a ticket, queued in the outbox in the caller's transaction.
+
+The channel follows how the person booked: a code sent by SMS means the rest goes by SMS too (the seed
+sends the annulment by SMS to the number given); otherwise email. A booking from the cabinet never
+gets an SMS (R-BOOK-41).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from engine import outbox
+from engine.registry.models import Doctor, DoctorPost, Institution, Ticket
+
+KINDS = ("ticket_code", "ticket_confirmed", "ticket_annulled", "ticket_cancelled", "schedule_changed")
+
+
+def local_time(ticket: Ticket, institution: Institution) -> str:
+    return ticket.starts_at.astimezone(ZoneInfo(institution.timezone)).strftime("%d.%m.%Y %H:%M")
+
+
+def ticket_context(session: Session, ticket: Ticket) -> dict[str, Any]:
+    institution = session.get(Institution, ticket.institution_id)
+    doctor = session.get(Doctor, ticket.doctor_id)
+    post = session.get(DoctorPost, ticket.post_id)
+    assert institution is not None and doctor is not None and post is not None
+    return {
+        "name": ticket.first_name,
+        "number": ticket.number or "",
+        "doctor": doctor.full_name,
+        "specialty": post.specialty.name,
+        "institution": institution.name,
+        "address": institution.address,
+        "when": local_time(ticket, institution),
+    }
+
+
+def notify(session: Session, ticket: Ticket, kind: str, *, base_url: str = "", link: str = "",
+           extra: dict[str, Any] | None = None) -> bool:
+    """Queue `kind` for the ticket's person; False when there is no address to write to."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown ticket message {kind!r}")
+    channel = outbox.SMS if ticket.code_channel == outbox.SMS and ticket.phone else outbox.EMAIL
+    to = ticket.phone if channel == outbox.SMS else ticket.email
+    if not to:
+        return False
+    context = ticket_context(session, ticket)
+    context["link"] = link or (f"{base_url.rstrip('/')}/registry/my" if ticket.from_cabinet and base_url else "")
+    context["site"] = f"{base_url.rstrip('/')}/registry/" if base_url else ""
+    context.update(extra or {})
+    # The code message may be sent again only with a new code; every other kind once per ticket.
+    key = f"registry:{ticket.id}:{kind}" + (f":{ticket.code_attempts}:{ticket.code_hash}" if kind == "ticket_code" else "")
+    outbox.enqueue(session, kind=kind, to=to, context=context, locale=ticket.locale, dedupe_key=key[:255],
+                   channel=channel, user_id=None if not ticket.from_cabinet else ticket.user_id)
+    return True

@@ -1,0 +1,1 @@
+"""PDF documents rendered with reportlab (tickets, conclusions, ...), with a Cyrillic font shipped here."""

@@ -1,0 +1,164 @@
+"""The registry's pages through the Flask test client: booking without an account, the code, printing,
+the cabinet section, access checks and bad input."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from engine.db import transaction
+from engine.registry.demo import load_registry_demo
+from engine.registry.models import FREE, Institution, Slot, Ticket
+from engine.workflow import sync_folder
+from tests.registry.conftest import BPMN
+from tests.webui.conftest import app, cast, client, login, make_user, outbox, settings  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("clock")
+
+
+@pytest.fixture
+def demo(app):  # noqa: F811
+    sessions = app.extensions["carepath"].sessions
+    from webui.tasks_core import connectors
+
+    with app.app_context():
+        registry = connectors()
+    result = sync_folder(sessions, BPMN, connectors=registry)
+    assert not result.failed
+    with transaction(sessions) as session:
+        load_registry_demo(session, weeks=2)
+    return sessions
+
+
+def free_slots(sessions, doctor_last_name: str = "Григорьева") -> list[Slot]:
+    from engine.registry.models import Doctor
+
+    with sessions() as session:
+        doctor = session.scalars(select(Doctor).where(Doctor.last_name == doctor_last_name)).one()
+        return list(session.scalars(select(Slot).where(Slot.doctor_id == doctor.id, Slot.status == FREE)
+                                    .order_by(Slot.starts_at)))
+
+
+IDENTITY = {"doc_type": "oms", "doc_number": "1234567890123456", "birth_date": "1970-05-17",
+            "phone": "+7 912 345-67-89", "email": "anna@example.net", "consent": "y"}
+
+
+def test_the_public_pages_show_the_seeds_institutions(client, demo):  # noqa: F811
+    page = client.get("/registry/institutions").get_data(as_text=True)
+    assert "Institutions found: 6" in page and "ул. Барабинская 12" in page
+    near = client.get("/registry/institutions?street=Рознина&house=70").get_data(as_text=True)
+    assert near.index("Центр профессиональной патологии") < near.index("районная больница")
+    with demo() as session:
+        inst = session.scalars(select(Institution).where(Institution.name.like("%реабилитационный%"))).one()
+    page = client.get(f"/registry/institutions/{inst.id}?doctor=Владимирова").get_data(as_text=True)
+    assert "8-346-733-05-76, 8-346-733-01-48" in page and "Владимирова Анна Алексеевна" in page
+    assert "Nearest available time" in page and "Скрябина" not in page
+    bad = client.get(f"/registry/institutions/{inst.id}?from=2026-03-20&to=2026-03-10")
+    assert bad.status_code == 400 and "cannot be before its start" in bad.get_data(as_text=True)
+
+
+def test_a_person_without_an_account_books_confirms_and_prints(client, demo, app):  # noqa: F811
+    slot = free_slots(demo)[0]
+    form = client.get(f"/registry/book/{slot.id}").get_data(as_text=True)
+    assert "Give your data to book" in form
+    bad = client.post(f"/registry/book/{slot.id}", data={**IDENTITY, "doc_number": "12345"})
+    assert bad.status_code == 400 and "An OMS policy number has 16 digits." in bad.get_data(as_text=True)
+    response = client.post(f"/registry/book/{slot.id}", data=IDENTITY)
+    assert response.status_code == 302
+    ticket_path = response.headers["Location"]
+    page = client.get(ticket_path).get_data(as_text=True)
+    assert "You have reserved a ticket for" in page and "will be annulled" in page
+    [message] = outbox(app, "ticket_code")
+    code = message.context["code"]
+    wrong = client.post(ticket_path, data={"code": "000000" if code != "000000" else "111111"}, follow_redirects=True)
+    assert "The code is wrong. Attempts left: 4." in wrong.get_data(as_text=True)
+    done = client.post(ticket_path, data={"code": code}, follow_redirects=True).get_data(as_text=True)
+    assert "Your appointment is confirmed" in done and "Print the ticket" in done
+    pdf = client.get(ticket_path + "/ticket.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    ics = client.get(ticket_path + "/ticket.ics")
+    assert ics.mimetype == "text/calendar" and b"BEGIN:VEVENT" in ics.data
+    # A guessed token opens nothing; the same slot cannot be booked again.
+    assert client.get("/registry/ticket/not-a-real-token").status_code == 404
+    again = client.post(f"/registry/book/{slot.id}", data={**IDENTITY, "doc_number": "9999888877776666"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "The selected time is no longer available." in again and "Available appointment times" in again
+
+
+def test_a_patient_books_from_the_cabinet_cancels_and_cannot_reach_anothers_ticket(client, demo, app, cast):  # noqa: F811
+    slot = free_slots(demo)[2]
+    login(client, cast.patient.email)
+    confirm = client.get(f"/registry/book/{slot.id}").get_data(as_text=True)
+    assert "Book on" in confirm and "Give your data" not in confirm
+    done = client.post(f"/registry/book/{slot.id}", follow_redirects=True).get_data(as_text=True)
+    assert "We are expecting you on" in done and "Active tickets" in done
+    assert outbox(app, "ticket_code") == []
+    with demo() as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.user_id == cast.patient.id)).one()
+    assert client.get(f"/registry/my/tickets/{ticket.id}/ticket.pdf").mimetype == "application/pdf"
+    page = client.get(f"/registry/my/tickets/{ticket.id}/cancel").get_data(as_text=True)
+    assert "Cancel the visit?" in page
+    client.post("/account/logout")
+    login(client, cast.other_patient.email)
+    assert client.get(f"/registry/my/tickets/{ticket.id}/cancel").status_code == 404
+    assert client.post(f"/registry/my/tickets/{ticket.id}/cancel").status_code == 404
+    assert client.get(f"/registry/my/tickets/{ticket.id}/ticket.pdf").status_code == 404
+    client.post("/account/logout")
+    login(client, cast.patient.email)
+    cancelled = client.post(f"/registry/my/tickets/{ticket.id}/cancel", follow_redirects=True).get_data(as_text=True)
+    assert "The visit is cancelled" in cancelled and "Appointment cancelled" in cancelled
+    assert [m.recipient for m in outbox(app, "ticket_cancelled")] == [cast.patient.email]
+
+
+def test_a_past_visit_is_rated_in_the_cabinet(client, demo, cast, clock):  # noqa: F811
+    slot = free_slots(demo)[0]
+    login(client, cast.patient.email)
+    client.post(f"/registry/book/{slot.id}")
+    with demo() as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.user_id == cast.patient.id)).one()
+    clock.current = slot.ends_at + timedelta(hours=1)
+    bad = client.post(f"/registry/my/tickets/{ticket.id}/rate", data={"rating": "9"}, follow_redirects=True)
+    assert "Not a valid choice" in bad.get_data(as_text=True) or "1 to 5" in bad.get_data(as_text=True)
+    page = client.post(f"/registry/my/tickets/{ticket.id}/rate", data={"rating": "5", "review": "Спасибо"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Thank you for rating the visit." in page and "★★★★★" in page and "Visit rated" in page
+
+
+def test_the_district_lookup_finds_the_seeds_district_or_says_no_match(client, demo):  # noqa: F811
+    with demo() as session:
+        clinic = session.scalars(select(Institution).where(Institution.name.like("%районная больница%"))).one()
+    found = client.get(f"/registry/district?institution={clinic.id}&street=Ленина&house=5").get_data(as_text=True)
+    assert "District No. 91" in found and "Григорьева Татьяна Дмитриевна" in found
+    none = client.get(f"/registry/district?institution={clinic.id}&street=Мира&house=5").get_data(as_text=True)
+    assert "No matches. Refine the search or contact the clinic." in none
+
+
+def test_a_manager_sees_the_patients_a_leave_would_hit_before_it_is_applied(client, demo, app):  # noqa: F811
+    make_user(app, "manager@test.org", "manager")
+    slot = free_slots(demo)[0]
+    client.post(f"/registry/book/{slot.id}", data=IDENTITY)
+    with demo() as session:
+        doctor_id = session.get(Slot, slot.id).doctor_id
+        inst_id = session.get(Slot, slot.id).institution_id
+    login(client, "manager@test.org")
+    day = slot.starts_at.date().isoformat()
+    data = {"exception-doctor": str(doctor_id), "exception-date_from": day, "exception-date_to": day,
+            "exception-kind": "leave", "exception-note": ""}
+    preview = client.post(f"/registry/manage/institutions/{inst_id}/exceptions", data=data)
+    assert preview.status_code == 409
+    text = preview.get_data(as_text=True)
+    assert "The change affects booked patients" in text and "anna@example.net" in text
+    assert outbox(app, "schedule_changed") == []
+    done = client.post(f"/registry/manage/institutions/{inst_id}/exceptions", data={**data, "confirmed": "1"},
+                       follow_redirects=True)
+    assert "1 patients were notified" in done.get_data(as_text=True)
+    assert [m.recipient for m in outbox(app, "schedule_changed")] == ["anna@example.net"]
+
+
+def test_a_patient_may_not_open_the_managers_pages(client, demo, cast):  # noqa: F811
+    login(client, cast.patient.email)
+    assert client.get("/registry/manage/").status_code == 403
+    assert re.search(r"Appointments", client.get("/registry/my").get_data(as_text=True))
