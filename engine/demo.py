@@ -39,3 +39,13 @@ def ensure_demo_accounts(session: Session, password: str) -> list[User]:
         users.append(user)
     session.flush()
     return users
+
+
+def load_demo(session: Session, password: str) -> None:
+    """Everything `carepath demo` and `carepath run` show a new user: accounts first, since the domain
+    demos attach to them (the demo doctor works in a registry institution, and so on)."""
+    from engine.registry.demo import load_registry_demo
+
+    ensure_demo_accounts(session, password)
+    session.flush()
+    load_registry_demo(session)

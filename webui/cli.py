@@ -68,10 +68,10 @@ def demo() -> None:
 
 def _load_demo() -> None:
     from engine.db import transaction
-    from engine.demo import ensure_demo_accounts
+    from engine.demo import load_demo
 
     with transaction(current_app.extensions["carepath"].sessions) as session:
-        ensure_demo_accounts(session, _settings().demo_password)
+        load_demo(session, _settings().demo_password)
     _sync_pathways()
 
 
@@ -107,6 +107,54 @@ def deploy(path: Path, model_id: str | None) -> None:
     for item in results:
         state = "deployed as version" if item.changed else "unchanged, still version"
         click.echo(f"{item.model_id}: {state} {item.number}")
+
+
+@main.command("import-referrals")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--manager", "manager_email", default=None,
+              help="Email of the importing manager (default: the only manager account).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the CSV report here.")
+def import_referrals(file: Path, manager_email: str | None, report_path: Path | None) -> None:
+    """Import a referral table (CSV or XLSX): the same checks and import as the manager's page."""
+    from sqlalchemy import select
+
+    from engine.accounts.models import User, UserRole
+    from engine.accounts.service import find_by_email
+    from engine.db import transaction
+    from engine.i18n import UserError
+    from engine.referrals import service
+    from engine.referrals.report import report_csv
+    from workflows.imports import run_import_now
+
+    settings, sessions = _settings(), current_app.extensions["carepath"].sessions
+    try:
+        with transaction(sessions) as session:
+            if manager_email:
+                manager = find_by_email(session, manager_email)
+            else:
+                found = session.scalars(select(User).join(UserRole).where(UserRole.role == roles.MANAGER).limit(2)).all()
+                manager = found[0] if len(found) == 1 else None
+            if manager is None or not manager.has_role(roles.MANAGER, roles.ADMIN):
+                raise click.ClickException("name the importing manager with --manager EMAIL")
+            batch = service.create_preview(session, manager, file.name, file.read_bytes(), base_url=settings.base_url)
+            import_id, total, valid = batch.id, batch.total, batch.valid
+            bad = [(r.line, sorted(r.errors)) for r in service.rows_of(session, batch.id, statuses=["invalid"])]
+            if valid:
+                service.queue_import(session, manager, batch.id)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{file.name}: {total} rows, {valid} without errors (import {import_id}).")
+    for line, fields in bad[:50]:
+        click.echo(f"  row {line}: errors in {', '.join(fields)}", err=True)
+    if valid:
+        counts = run_import_now(settings, import_id)
+        click.echo("created {created}, updated {updated}, found {matched}, started {started}, "
+                   "skipped {skipped}, with errors {invalid}".format(**counts))
+    if report_path:
+        with sessions() as session:
+            report_path.write_text(report_csv(session, import_id), encoding="utf-8")
+        click.echo(f"Report: {report_path}")
 
 
 def _print_logins() -> None:
