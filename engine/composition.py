@@ -31,7 +31,10 @@ from engine.workflow.connectors import ConnectorRegistry, InstanceContext, echo
 # Modules with `register(registry)`; imported if present. One line per package.
 REGISTRARS: tuple[str, ...] = (
     "engine.registry.connectors",
+    "engine.monitoring.connectors",
+    "engine.conclusions.connectors",
     "engine.rehab.connectors",
+    "engine.consultations.connectors",
 )
 
 KIND = re.compile(r"^[a-z][a-z0-9_]{1,63}$")

@@ -44,8 +44,11 @@ def ensure_demo_accounts(session: Session, password: str) -> list[User]:
 def load_demo(session: Session, password: str) -> None:
     """Everything `carepath demo` and `carepath run` show a new user: accounts first, since the domain
     demos attach to them (the demo doctor works in a registry institution, and so on)."""
+    from engine.consultations.demo import load_consultations_demo
     from engine.registry.demo import load_registry_demo
 
     ensure_demo_accounts(session, password)
     session.flush()
     load_registry_demo(session)
+    session.flush()
+    load_consultations_demo(session)

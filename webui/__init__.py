@@ -79,7 +79,13 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
     app.register_blueprint(cabinet.bp)
     app.register_blueprint(admin.bp)
     from webui import registry; app.register_blueprint(registry.bp)  # noqa: E702, I001
+    from webui import referrals, outbox_admin; app.register_blueprint(referrals.bp); app.register_blueprint(outbox_admin.bp)  # noqa: E702, I001
+    from webui import history, verify; app.register_blueprint(history.bp); app.register_blueprint(verify.bp)  # noqa: E702, I001
     __import__("webui.tasks").tasks.register(app)  # tasks, instances, JSON API, API tokens
+    __import__("webui.studio").studio.register(app)  # the pathway studio for analysts
+    __import__("webui.consultations").consultations.register(app)  # the Consultations section
+    __import__("webui.monitoring").monitoring.register(app)  # monitoring: questionnaires, doctor's pages
+    from webui import messages_pages, rehab, rehab_enrol; app.register_blueprint(rehab.bp); app.register_blueprint(rehab_enrol.bp); app.register_blueprint(messages_pages.bp)  # noqa: E702, I001, E501
 
     app.teardown_appcontext(request_db.close_session)
     app.after_request(security_headers)

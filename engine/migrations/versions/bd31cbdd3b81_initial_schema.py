@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 0845bfb3fb76
+Revision ID: bd31cbdd3b81
 Revises: 
-Create Date: 2026-11-22 02:02:19.434024
+Create Date: 2026-11-22 02:11:03.553718
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import engine.db  # noqa: F401  (UTCDateTime columns render as engine.db.UTCDate
 from sqlalchemy import Text  # noqa: F401  (JSONB renders as JSONB(astext_type=Text()))
 from sqlalchemy.dialects import postgresql
 
-revision = '0845bfb3fb76'
+revision = 'bd31cbdd3b81'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -100,6 +100,14 @@ def upgrade() -> None:
     with op.batch_alter_table('rehab_enrolment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rehab_enrolment_email'), ['email'], unique=False)
 
+    op.create_table('studio_draft',
+    sa.Column('process_model_id', sa.String(length=100), nullable=False),
+    sa.Column('files', sa.JSON(), nullable=False),
+    sa.Column('base_version_id', sa.Integer(), nullable=True),
+    sa.Column('updated_by', sa.Integer(), nullable=True),
+    sa.Column('updated_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('process_model_id', name=op.f('pk_studio_draft'))
+    )
     op.create_table('user_account',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -767,6 +775,20 @@ def upgrade() -> None:
     with op.batch_alter_table('instance_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_instance_event_instance_id'), ['instance_id'], unique=False)
 
+    op.create_table('instance_migration',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.Column('from_version_id', sa.Integer(), nullable=False),
+    sa.Column('to_version_id', sa.Integer(), nullable=False),
+    sa.Column('migrated_by', sa.Integer(), nullable=True),
+    sa.Column('migrated_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], name=op.f('fk_instance_migration_instance_id_process_instance'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_instance_migration'))
+    )
+    with op.batch_alter_table('instance_migration', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_instance_migration_instance_id'), ['instance_id'], unique=False)
+
     op.create_table('monitoring_answer',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('questionnaire_id', sa.Integer(), nullable=False),
@@ -1050,6 +1072,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_monitoring_answer_item_id'))
 
     op.drop_table('monitoring_answer')
+    with op.batch_alter_table('instance_migration', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_instance_migration_instance_id'))
+
+    op.drop_table('instance_migration')
     with op.batch_alter_table('instance_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_instance_event_instance_id'))
 
@@ -1213,6 +1239,7 @@ def downgrade() -> None:
 
     op.drop_table('api_token')
     op.drop_table('user_account')
+    op.drop_table('studio_draft')
     with op.batch_alter_table('rehab_enrolment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rehab_enrolment_email'))
 

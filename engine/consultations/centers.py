@@ -1,0 +1,140 @@
+"""Who consults: the medical centers with their specialty profiles (route 1), the duty doctors (route 2),
+the reviewing doctor of an application, and a doctor's free slots (read from the registry's slots)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.clock import now
+from engine.consultations.models import OPEN, Consultation, ConsultationCenter, DutyDoctor
+from engine.registry import search
+from engine.registry.models import FREE, Doctor, DoctorPost, Institution, Slot, Specialty
+
+# How far ahead a reviewing doctor or a patient is offered times; a slot closer than LEAD to its start
+# is not offered, so that the patient has time to read the invitation and accept the consent.
+SLOT_DAYS = 21
+SLOT_LEAD = timedelta(minutes=30)
+SLOT_LIMIT = 80
+
+
+@dataclass
+class Center:
+    center: ConsultationCenter
+    institution: Institution
+    specialties: list[Specialty]
+
+    @property
+    def profile(self) -> str:
+        return ", ".join(s.name for s in self.specialties)
+
+
+def centers(session: Session) -> list[Center]:
+    rows = session.execute(
+        select(ConsultationCenter, Institution)
+        .join(Institution, Institution.id == ConsultationCenter.institution_id)
+        .where(ConsultationCenter.active.is_(True), Institution.active.is_(True))
+        .order_by(Institution.name)
+    ).all()
+    return [Center(c, i, search.specialties(session, institution_id=i.id)) for c, i in rows]
+
+
+def center(session: Session, center_id: int) -> Center | None:
+    found = session.get(ConsultationCenter, center_id)
+    if found is None or not found.active:
+        return None
+    institution = session.get(Institution, found.institution_id)
+    if institution is None or not institution.active:
+        return None
+    return Center(found, institution, search.specialties(session, institution_id=institution.id))
+
+
+def reviewer(session: Session, institution_id: int, specialty_id: int | None) -> Doctor | None:
+    """The doctor of the center (with an account) who gets the application: of that specialty, the one
+    with the fewest open consultations, so that applications spread over the center's doctors."""
+    query = (
+        select(Doctor).where(Doctor.institution_id == institution_id, Doctor.active.is_(True),
+                             Doctor.user_id.is_not(None))
+    )
+    if specialty_id is not None:
+        query = query.where(Doctor.id.in_(select(DoctorPost.doctor_id).where(DoctorPost.specialty_id == specialty_id)))
+    doctors = list(session.scalars(query.order_by(Doctor.id)))
+    if not doctors:
+        return None
+    load = dict(session.execute(
+        select(Consultation.doctor_user_id, func.count()).where(
+            Consultation.status.in_(OPEN), Consultation.doctor_user_id.in_([d.user_id for d in doctors])
+        ).group_by(Consultation.doctor_user_id)
+    ).all())
+    return min(doctors, key=lambda d: (load.get(d.user_id, 0), d.id))
+
+
+def doctor_of_user(session: Session, user_id: int, institution_id: int | None = None) -> Doctor | None:
+    query = select(Doctor).where(Doctor.user_id == user_id, Doctor.active.is_(True))
+    if institution_id is not None:
+        query = query.where(Doctor.institution_id == institution_id)
+    return session.scalars(query.order_by(Doctor.id).limit(1)).first()
+
+
+def free_slots(session: Session, doctor_ids: list[int], *, days: int = SLOT_DAYS,
+               limit: int = SLOT_LIMIT) -> list[Slot]:
+    """Free registry slots of these registry doctors, earliest first (the partial free-slot index)."""
+    if not doctor_ids:
+        return []
+    low = now() + SLOT_LEAD
+    return list(session.scalars(
+        select(Slot).where(Slot.doctor_id.in_(doctor_ids), Slot.status == FREE, Slot.starts_at > low,
+                           Slot.starts_at < low + timedelta(days=days))
+        .order_by(Slot.starts_at).limit(limit)
+    ))
+
+
+def doctor_slot_choices(session: Session, user_id: int) -> list[tuple[int, str]]:
+    """(slot id, "Mon 12.05.2025 09:00") of the free slots of the doctor who has this account."""
+    ids = list(session.scalars(select(Doctor.id).where(Doctor.user_id == user_id, Doctor.active.is_(True))))
+    return [(slot.id, slot_label(session, slot)) for slot in free_slots(session, ids)]
+
+
+def slot_label(session: Session, slot: Slot) -> str:
+    institution = session.get(Institution, slot.institution_id)
+    zone = ZoneInfo(institution.timezone if institution else "UTC")
+    return local_label(slot.starts_at, zone)
+
+
+def local_label(moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{local:%d.%m.%Y %H:%M} ({zone.key})"
+
+
+@dataclass
+class Duty:
+    duty: DutyDoctor
+    doctor: Doctor
+    specialties: list[str]
+    slots: list[Slot]
+
+
+def duty_doctors(session: Session, with_slots: int = 12) -> list[Duty]:
+    rows = session.execute(
+        select(DutyDoctor, Doctor).join(Doctor, Doctor.id == DutyDoctor.doctor_id)
+        .where(DutyDoctor.active.is_(True), Doctor.active.is_(True), Doctor.user_id.is_not(None))
+        .order_by(Doctor.last_name, Doctor.first_name)
+    ).all()
+    result = []
+    for duty, doctor in rows:
+        names = sorted({p.specialty.name for p in doctor.posts})
+        result.append(Duty(duty, doctor, names, free_slots(session, [doctor.id], limit=with_slots)))
+    return result
+
+
+def duty_doctor_of_slot(session: Session, slot: Slot) -> Doctor | None:
+    doctor = session.get(Doctor, slot.doctor_id)
+    if doctor is None or not doctor.active or doctor.user_id is None:
+        return None
+    on_duty = session.scalar(select(DutyDoctor.id).where(DutyDoctor.doctor_id == doctor.id,
+                                                         DutyDoctor.active.is_(True)))
+    return doctor if on_duty is not None else None

@@ -1,0 +1,168 @@
+"""Route 2 in two browsers: the patient books the duty doctor, accepts the consent, joins in the window;
+the doctor holds the session, attaches a file and writes the conclusion; the patient downloads the
+signed conclusion. Bad input on the way: a wrong file type, a join before the window, a foreign id,
+a cancelled consultation's join link. The pathways are deployed as `make run` does; the app's clock is
+a TestClock moved by the test (the server runs in this process)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from engine import clock as clock_module
+from engine.composition import build_connectors
+from engine.consultations.demo import load_consultations_demo
+from engine.consultations.models import Consultation
+from engine.db import create_all, transaction
+from engine.workflow import fire_due_timers, sync_folder
+from tests.e2e.conftest import DEMO_PASSWORD
+
+pytestmark = pytest.mark.e2e
+BPMN = Path(__file__).resolve().parents[2] / "workflows" / "bpmn"
+
+
+@pytest.fixture(scope="module")
+def consult_server(live_server):
+    sessions = live_server.app.extensions["carepath"].sessions
+    create_all(live_server.app.extensions["carepath"].engine)  # tables of packages without a migration yet
+    test_clock = clock_module.TestClock(clock_module.now().replace(microsecond=0))
+    clock_module.use(test_clock)
+    with transaction(sessions) as session:
+        load_consultations_demo(session)
+    result = sync_folder(sessions, BPMN, connectors=build_connectors(live_server.settings))
+    assert not {k for k in result.failed if k.startswith("consultation_")}, result.failed
+    yield live_server, test_clock
+    clock_module.reset()
+
+
+def _login(context, url, email):
+    page = context.new_page()
+    page.goto(f"{url}/account/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    # Demo accounts speak Russian; these checks read the English text, so switch like a person would.
+    page.locator("form.lang button[lang=en]").click()
+    return page
+
+
+def _produce(server):
+    from engine.conclusions.models import Conclusion
+    from workflows.conclusions import produce_now
+
+    # In a thread of its own, as the serve process runs it: pyHanko's signing calls asyncio.run(), which
+    # cannot run inside Playwright's event loop in this thread.
+    worker = threading.Thread(target=produce_now, args=(server.settings,))
+    worker.start()
+    worker.join(60)
+    with server.app.extensions["carepath"].sessions() as session:
+        failed = [c.last_error for c in session.scalars(select(Conclusion)) if c.last_error]
+    assert not failed, failed
+
+
+def _tick(server):
+    fire_due_timers(server.app.extensions["carepath"].sessions, connectors=build_connectors(server.settings))
+
+
+def _task(page, url, name):
+    page.goto(f"{url}/tasks/")
+    page.get_by_role("link", name=name).first.click()
+
+
+def test_a_patient_books_the_duty_doctor_and_downloads_the_signed_conclusion(consult_server, new_context, tmp_path):
+    server, test_clock = consult_server
+    url = server.url
+    patient = _login(new_context(), url, "patient@example.org")
+    patient.goto(f"{url}/consultations/duty")
+    server.screenshot(patient, "consultation_duty_booking")
+    patient.locator("input[name=slot_id]").first.check()
+    patient.get_by_role("button", name="Book").first.click()
+    patient.wait_for_url("**/consultations/*")
+    consultation_id = int(patient.url.rstrip("/").rsplit("/", 1)[-1])
+    assert "Scheduled" in patient.content()
+
+    # Bad input: a file that is not what it claims; a join before the window.
+    bad = tmp_path / "scan.pdf"
+    bad.write_bytes(b"MZ\x90\x00 this is not a PDF")
+    patient.set_input_files("input[name=file]", str(bad))
+    patient.locator("#send-file").click()
+    assert "is not an accepted file type" in patient.content()
+    patient.goto(f"{url}/consultations/{consultation_id}/join")
+    assert "opens 10 minutes before its start" in patient.content()
+
+    _task(patient, url, "Accept the informed voluntary consent")
+    server.screenshot(patient, "consultation_consent_task")
+    patient.check("input[name=consent_accepted]")
+    patient.locator("form button[type=submit]").last.click()
+
+    with server.app.extensions["carepath"].sessions() as session:
+        consultation = session.get(Consultation, consultation_id)
+        starts = consultation.starts_at
+        assert consultation.consent_at is not None
+    test_clock.current = starts - timedelta(minutes=5)
+    _tick(server)
+    patient.goto(f"{url}/consultations/{consultation_id}")
+    server.screenshot(patient, "consultation_patient_in_window")
+    join = patient.locator(f"#join-{consultation_id}")
+    assert join.get_attribute("href").endswith(f"/consultations/{consultation_id}/join")
+
+    doctor = _login(new_context(), url, "doctor@example.org")
+    doctor.goto(f"{url}/consultations/{consultation_id}")
+    pdf = tmp_path / "recommendations.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    doctor.set_input_files("input[name=file]", str(pdf))
+    doctor.locator("#send-file").click()
+    server.screenshot(doctor, "consultation_doctor_page")
+    assert "recommendations.pdf" in doctor.content()
+
+    test_clock.current = starts + timedelta(minutes=1)
+    _tick(server)
+    _tick(server)
+    _task(doctor, url, "Hold the consultation")
+    doctor.select_option("select[name=outcome]", "held")
+    doctor.locator("form button[type=submit]").last.click()
+    _task(doctor, url, "Write the conclusion")
+    doctor.fill("input[name=diagnosis_code]", "I10")
+    doctor.fill("input[name=diagnosis_text]", "Эссенциальная гипертензия")
+    doctor.fill("textarea[name=findings]", "АД 150/95, жалобы на головную боль")
+    doctor.fill("textarea[name=recommendations]", "Дневник давления, снижение соли")
+    server.screenshot(doctor, "consultation_conclusion_form")
+    doctor.locator("form button[type=submit]").last.click()
+
+    _produce(server)
+    patient.goto(f"{url}/history/")
+    server.screenshot(patient, "consultation_history")
+    link = patient.locator("a[href$='.pdf']").first
+    with patient.expect_download() as download:
+        link.click()
+    body = Path(download.value.path()).read_bytes()
+    assert body.startswith(b"%PDF") and b"/ByteRange" in body  # a signed PDF
+
+    # A foreign id: another person's consultation is "no such consultation".
+    other = _login(new_context(), url, "manager@example.org")
+    response = other.goto(f"{url}/consultations/{consultation_id}")
+    assert response.status == 404
+
+
+def test_a_cancelled_consultations_join_link_explains_itself(consult_server, new_context):
+    server, test_clock = consult_server
+    url = server.url
+    patient = _login(new_context(), url, "patient@example.org")
+    patient.goto(f"{url}/consultations/duty")
+    patient.locator("input[name=slot_id]").nth(1).check()
+    patient.get_by_role("button", name="Book").first.click()
+    patient.wait_for_url("**/consultations/*")
+    consultation_id = int(patient.url.rstrip("/").rsplit("/", 1)[-1])
+    patient.fill("textarea[name=reason]", "Не смогу в это время")
+    patient.get_by_role("button", name="Cancel the consultation").click()
+    assert "Cancelled" in patient.content()
+    server.screenshot(patient, "consultation_cancelled")
+    with server.app.extensions["carepath"].sessions() as session:
+        starts = session.scalars(select(Consultation.starts_at).where(Consultation.id == consultation_id)).one()
+    test_clock.current = starts
+    patient.goto(f"{url}/consultations/{consultation_id}/join")
+    assert "was cancelled; its link no longer works" in patient.content()

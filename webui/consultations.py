@@ -1,0 +1,184 @@
+"""The "Consultations" section: upcoming and past consultations, each page with its countdown, the join
+button (live only in the window), cancellation with a reason, documents and the doctor's files.
+Starting a consultation (apply to a center, book a duty doctor) and the documents page are in
+webui/consultations_start.py. Every id is checked against who asks (engine.consultations.service)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from engine.consultations import centers, service
+from engine.consultations.models import CANCELLED, SCHEDULED, Consultation
+from engine.documents import service as documents
+from engine.documents.storage import FileStore
+from engine.i18n import UserError
+from engine.join_window import join_window
+from integrations.calendar import appointment_ics
+from webui.db import db
+from webui.messages import user_message
+from webui.security import client_ip, confirmed_required
+from webui.tasks_core import SLOT_PROVIDERS_KEY, connectors, sessions
+
+bp = Blueprint("consultations", __name__, url_prefix="/consultations")
+
+
+def register(app: Flask) -> None:
+    """The blueprints of the section and the review form's slot picker (the doctor's own free times)."""
+    from webui import consultations_start
+
+    app.register_blueprint(bp)
+    app.register_blueprint(consultations_start.bp)
+    providers = app.extensions.setdefault(SLOT_PROVIDERS_KEY, {})
+    providers["consultation_doctor_slots"] = _doctor_slots
+
+
+def _doctor_slots(task_data: Any) -> list[tuple[Any, Any]]:
+    doctor_id = task_data.get("doctor_id")
+    return centers.doctor_slot_choices(db(), int(doctor_id)) if doctor_id else []
+
+
+def store() -> FileStore:
+    # The same store as the signed conclusions (workflows/conclusions.py): one place for documents.
+    return FileStore(current_app.extensions["carepath"].settings.uploads_path)
+
+
+def limits() -> documents.Limits:
+    return documents.Limits(max_bytes=current_app.extensions["carepath"].settings.upload_max_mb * 1024 * 1024)
+
+
+def window_state(consultation: Consultation) -> str:
+    if consultation.status != SCHEDULED or consultation.starts_at is None or consultation.ends_at is None:
+        return "none"
+    return join_window(consultation.starts_at, consultation.ends_at).state()
+
+
+@bp.route("/")
+@confirmed_required
+def index() -> Any:
+    upcoming, past = service.for_user(db(), current_user.id)
+    return render_template("consultations/list.html", upcoming=upcoming, past=past, window_state=window_state,
+                           names=_names([*upcoming, *past]))
+
+
+def _names(rows: list[Consultation]) -> dict[int, str]:
+    from sqlalchemy import select
+
+    from engine.accounts.models import User
+
+    ids = {i for c in rows for i in (c.patient_id, c.doctor_user_id) if i}
+    return {u.id: u.full_name for u in db().scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+
+
+@bp.route("/<int:consultation_id>")
+@confirmed_required
+def detail(consultation_id: int) -> Any:
+    consultation = service.get_for(db(), current_user.id, consultation_id)
+    return render_template("consultations/detail.html", c=consultation, state=window_state(consultation),
+                           docs=service.documents_of(db(), consultation), names=_names([consultation]),
+                           is_patient=consultation.patient_id == current_user.id,
+                           max_mb=current_app.extensions["carepath"].settings.upload_max_mb)
+
+
+@bp.route("/<int:consultation_id>/cancel", methods=["POST"])
+@confirmed_required
+def cancel(consultation_id: int) -> Any:
+    try:
+        db().rollback()
+        service.cancel(sessions(), current_user.id, consultation_id, request.form.get("reason", ""),
+                       connectors=connectors(), ip=client_ip())
+    except UserError as error:
+        flash(user_message(error), "error")
+        status = error.status
+        if status == 404:
+            raise
+    else:
+        flash(_("The consultation is cancelled; the doctor has been told."), "success")
+    return redirect(url_for("consultations.detail", consultation_id=consultation_id))
+
+
+@bp.route("/<int:consultation_id>/join")
+@confirmed_required
+def join(consultation_id: int) -> Any:
+    session = db()
+    try:
+        url = service.join(session, current_user.id, consultation_id, ip=client_ip())
+    except UserError as error:
+        session.rollback()
+        if error.status == 404:
+            raise
+        consultation = session.get(Consultation, consultation_id)
+        return render_template("consultations/join_refused.html", message=user_message(error),
+                               c=consultation), error.status
+    session.commit()
+    return redirect(url)
+
+
+@bp.route("/<int:consultation_id>/files", methods=["POST"])
+@confirmed_required
+def add_file(consultation_id: int) -> Any:
+    """The doctor attaches a file during the session; the patient sends a document to the doctor."""
+    session = db()
+    consultation = service.get_for(session, current_user.id, consultation_id)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Choose a file."), "error")
+        return redirect(url_for("consultations.detail", consultation_id=consultation_id)), 303
+    data = upload.read(limits().max_bytes + 1)
+    try:
+        if current_user.id == consultation.doctor_user_id:
+            service.attach_file(session, store(), current_user.id, consultation_id, filename=upload.filename,
+                                data=data, limits=limits(), ip=client_ip())
+        else:
+            service.send_document(session, store(), current_user.id, consultation_id, filename=upload.filename,
+                                  data=data, limits=limits(), ip=client_ip())
+    except UserError as error:
+        session.rollback()
+        flash(user_message(error), "error")
+    else:
+        session.commit()
+        flash(_("The file is attached to the consultation."), "success")
+    return redirect(url_for("consultations.detail", consultation_id=consultation_id))
+
+
+@bp.route("/<int:consultation_id>/documents/<int:document_id>")
+@confirmed_required
+def document(consultation_id: int, document_id: int) -> Any:
+    session = db()
+    consultation = service.get_for(session, current_user.id, consultation_id)
+    if document_id not in {d.id for d in service.documents_of(session, consultation)}:
+        abort(404)
+    found, data = documents.read(session, store(), document_id, user_id=current_user.id, ip=client_ip())
+    session.commit()
+    return Response(data, mimetype=found.content_type, headers={
+        "Content-Disposition": f"attachment; filename=document-{found.id}.{found.content_type.rsplit('/', 1)[-1]}",
+        "X-Content-Type-Options": "nosniff"})
+
+
+@bp.route("/<int:consultation_id>/invite.ics")
+@confirmed_required
+def invite(consultation_id: int) -> Any:
+    consultation = service.get_for(db(), current_user.id, consultation_id)
+    if consultation.starts_at is None or consultation.ends_at is None or consultation.status == CANCELLED:
+        abort(404)
+    link = url_for("consultations.detail", consultation_id=consultation_id, _external=True)
+    body = appointment_ics(uid=f"consultation-{consultation.id}@carepath", starts_at=consultation.starts_at,
+                           ends_at=consultation.ends_at, summary=_("Online consultation No. %(n)s", n=consultation.id),
+                           location=link, description=_("Join from the consultation page: %(link)s", link=link),
+                           remind_minutes=10)
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Disposition": f"attachment; filename=consultation-{consultation.id}.ics"})
