@@ -20,11 +20,12 @@ $(NODE_STAMP): package.json
 
 install: $(STAMP) $(NODE_STAMP)
 
-# Debian packages the tests drive for real: Chromium (browser tests), poppler (pdfsig), DejaVu fonts.
+# Debian packages the tests drive for real: Chromium (browser tests), poppler (pdfsig), NSS certutil (a
+# trust store for pdfsig), zbar (reads QR codes back), DejaVu fonts.
 install-test: install
-	@if ! command -v chromium >/dev/null || ! command -v pdfsig >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v pdfsig >/dev/null || ! command -v certutil >/dev/null || ! command -v zbarimg >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium poppler-utils fonts-dejavu-core >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium poppler-utils fonts-dejavu-core libnss3-tools zbar-tools >/dev/null; \
 	fi
 
 run: install

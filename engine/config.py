@@ -7,6 +7,7 @@ and every secret can come from a file (`CAREPATH_X_FILE`), as container secrets 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ class Settings:
     prefect_api_url: str | None = None
     video_base_url: str = "https://meet.jit.si"
     upload_max_mb: int = 20
+    relay_port: int = 2525
+    relay_domain: str = "relay.carepath.local"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -97,6 +100,21 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) <= 0:
         raise ConfigError(f"{PREFIX}{name} must be a positive whole number, not {raw!r}")
     return int(raw)
+
+
+def _relay_port(env: Mapping[str, str]) -> int:
+    raw = _get(env, "RELAY_PORT") or str(Settings.relay_port)
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"{PREFIX}RELAY_PORT must be a port number (1-65535), not {raw!r}")
+    return int(raw)
+
+
+def _relay_domain(env: Mapping[str, str]) -> str:
+    # The domain of the masked addresses (c…@domain); its MX must point at the relay's port.
+    value = (_get(env, "RELAY_DOMAIN") or Settings.relay_domain).strip().lower()
+    if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+", value):
+        raise ConfigError(f"{PREFIX}RELAY_DOMAIN must be a domain name such as relay.clinic.example, not {value!r}")
+    return value
 
 
 def _database_url(env: Mapping[str, str], instance: Path) -> str:
@@ -165,6 +183,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         prefect_api_url=_get(env, "PREFECT_API_URL") or os.environ.get("PREFECT_API_URL"),
         video_base_url=_url(env, "VIDEO_BASE_URL", "https://meet.jit.si"),
         upload_max_mb=_positive_int(env, "UPLOAD_MAX_MB", 20),
+        relay_port=_relay_port(env),
+        relay_domain=_relay_domain(env),
         extra={k: v for k, v in env.items() if k.startswith(PREFIX)},
     )
     values.update(overrides)

@@ -216,6 +216,10 @@ def claim_due(
         .execution_options(synchronize_session=False)
     )
     with transaction(session_factory) as session:
+        # Look before claiming: the claim is a write, and a deliverer polling every few seconds should not
+        # take SQLite's write lock (and stale other transactions' snapshots) when nothing is due.
+        if session.scalar(select(M.id).where(due, M.next_attempt_at <= now).limit(1)) is None:
+            return []
         rows = session.execute(claim).all()
     claimed = [
         QueuedMessage(

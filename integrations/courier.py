@@ -1,7 +1,7 @@
 """The courier the outbox deliverer uses: renders a queued row and hands it to its channel's transport.
 
 `courier_for(settings)` is the composition point: SMTP when `CAREPATH_SMTP_URL` is set, otherwise the
-local mailbox; SMS always to the mailbox until the gateway transport exists.
+local mailbox; SMS through the HTTP gateway when `CAREPATH_SMS_GATEWAY_URL` is set, otherwise the mailbox.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import replace
 from email.utils import formataddr, parseaddr
-from functools import cache
 
 from jinja2 import TemplateError
 
@@ -22,7 +21,7 @@ from integrations.base import Attachment, RenderedMessage, Transport, TransportE
 from integrations.mail import SmtpTransport
 from integrations.mailbox import MailboxTransport
 from integrations.render import render_message
-from integrations.sms import SmsMailboxTransport
+from integrations.sms import HttpSmsGateway, SmsMailboxTransport
 
 log = logging.getLogger(__name__)
 
@@ -98,18 +97,15 @@ class Courier:
             raise TransportError(f"attachment of {message.kind!r} unavailable: {exc}", permanent=True) from exc
 
 
-@cache
-def _warn_no_sms_gateway() -> None:
-    log.warning("CAREPATH_SMS_GATEWAY_URL is set but no gateway transport exists yet; SMS go to the mailbox")
-
-
 def courier_for(settings: Settings) -> Courier:
     if settings.smtp_url:
         email: Transport = SmtpTransport(settings.smtp_url, settings.mail_from)
     else:
         email = MailboxTransport(settings.mailbox_path, settings.mail_from)
+    sms: Transport
     if settings.sms_gateway_url:
-        _warn_no_sms_gateway()
-    sms = SmsMailboxTransport(settings.mailbox_path, settings.mail_from)
+        sms = HttpSmsGateway(settings.sms_gateway_url, settings.sms_gateway_token)
+    else:
+        sms = SmsMailboxTransport(settings.mailbox_path, settings.mail_from)
     domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "carepath.local"
     return Courier({EMAIL: email, SMS: sms}, domain=domain, files=FileStore(settings.uploads_path))

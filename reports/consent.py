@@ -14,6 +14,7 @@ from datetime import datetime
 from io import BytesIO
 from xml.sax.saxutils import escape
 
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
@@ -105,16 +106,19 @@ def render_consent(data: ConsentData) -> bytes:
         buffer, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=14 * mm, bottomMargin=18 * mm,
         title=title, author=data.clinic_name, creator="CarePath", pageCompression=1,
     )
+    # A consent is one page: the text a little smaller than a conclusion's, the stamp on the same page.
+    body = ParagraphStyle("consent", parent=st.body, fontSize=9.5, leading=12.6)
+    title_style = ParagraphStyle("consenttitle", parent=st.title, fontSize=13, leading=16.5)
     blocks = [b for b in data.text.replace("\r\n", "\n").split("\n\n") if b.strip()]
     story: list = [layout.clinic_header(data.clinic_name, data.clinic_details, st), Spacer(1, 10)]
     for index, block in enumerate(blocks):
         heading = index == 0 and block.strip().startswith("**") and block.strip().endswith("**")
         if heading:
-            story.append(Paragraph(escape(block.strip().strip("*")), st.title))
-            story.append(Spacer(1, 8))
+            story.append(Paragraph(escape(block.strip().strip("*")), title_style))
+            story.append(Spacer(1, 6))
         else:
-            story.append(Paragraph(_markdown_light(block), st.body))
-            story.append(Spacer(1, 5))
+            story.append(Paragraph(_markdown_light(block), body))
+            story.append(Spacer(1, 3))
     record = [(lab["patient"], data.patient_name)]
     if data.patient_birth_date:
         record.append((lab["birth_date"], data.patient_birth_date))
@@ -127,7 +131,7 @@ def render_consent(data: ConsentData) -> bytes:
     record += [(lab["version"], data.version), (lab["sha"], data.text_sha256)]
     story += [
         KeepTogether([Paragraph(escape(lab["accepted"]), st.heading), layout.rows(record, st)]),
-        Spacer(1, 14),
+        Spacer(1, 10),
         KeepTogether([layout.signature_stamp(data.stamp, data.verify_url, lab, st)]),
     ]
     page_footer = layout.footer(f"{data.clinic_name} · {title}", lab["page"])

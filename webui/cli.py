@@ -70,9 +70,15 @@ def _load_demo() -> None:
     from engine.db import transaction
     from engine.demo import load_demo
 
+    from engine.composition import build_connectors
+    from engine.rehab.demo import load_rehab_demo
+
     with transaction(current_app.extensions["carepath"].sessions) as session:
         load_demo(session, _settings().demo_password)
     _sync_pathways()
+    # The rehab demo runs through its real pathway (so its class reminders work): after the sync.
+    load_rehab_demo(current_app.extensions["carepath"].sessions, build_connectors(_settings()),
+                    _settings().video_base_url)
 
 
 def _sync_pathways() -> None:
@@ -194,6 +200,9 @@ def run(workers: int, no_prefect: bool) -> None:
             click.echo("Starting the flow process (outbox delivery, timers) …")
             children.append(subprocess.Popen([sys.executable, "-m", "workflows.serve"], env=env,
                                              stdout=_log(settings, "flows"), stderr=subprocess.STDOUT))
+        click.echo(f"Starting the correspondence relay (SMTP) on {settings.host}:{settings.relay_port} …")
+        children.append(subprocess.Popen([sys.executable, "-m", "integrations.relay"], env=env,
+                                         stdout=_log(settings, "relay"), stderr=subprocess.STDOUT))
         children.append(subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "4",
              "--bind", f"{settings.host}:{settings.port}", "--access-logfile", "-", "webui.wsgi:app"],

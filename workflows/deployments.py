@@ -10,19 +10,32 @@ from typing import TYPE_CHECKING
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.types.entrypoint import EntrypointType
 
-from workflows import notifications, timers
+from workflows import conclusions, imports, monitoring, notifications, reminders, timers
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
 
 OUTBOX_INTERVAL = timedelta(seconds=10)
 TIMER_INTERVAL = timedelta(seconds=30)
+MONITORING_INTERVAL = timedelta(minutes=5)  # invitations go within 5 minutes of the evening time
+IMPORT_SWEEP_INTERVAL = timedelta(seconds=60)
+REMINDER_INTERVAL = timedelta(seconds=60)
+DIGEST_INTERVAL = timedelta(minutes=30)
+CONCLUSIONS_INTERVAL = timedelta(seconds=10)
 
 OUTBOX_DEPLOYMENT = "outbox"
 TIMER_DEPLOYMENT = "timers"
+MONITORING_DEPLOYMENT = "monitoring"
+IMPORT_DEPLOYMENT = "imports"
+REMINDER_DEPLOYMENT = "reminders"
+DIGEST_DEPLOYMENT = "digest"
+CONCLUSIONS_DEPLOYMENT = "conclusions"
 # "flow name/deployment name", as run_deployment wants it.
 OUTBOX_DELIVERY = f"{notifications.FLOW_NAME}/{OUTBOX_DEPLOYMENT}"
 TIMER_TICK = f"{timers.FLOW_NAME}/{TIMER_DEPLOYMENT}"
+MONITORING_DISPATCH = f"{monitoring.FLOW_NAME}/{MONITORING_DEPLOYMENT}"
+IMPORT_REFERRALS = f"{imports.FLOW_NAME}/{IMPORT_DEPLOYMENT}"
+CONCLUSIONS_RUN = f"{conclusions.FLOW_NAME}/{CONCLUSIONS_DEPLOYMENT}"
 
 # Periodic runs that find the previous one still going are dropped, not queued behind it: the next
 # tick picks up whatever is left.
@@ -41,8 +54,48 @@ def deployments() -> list[RunnerDeployment]:
             description="Deliver due outbox messages (email, SMS) with retries.",
             concurrency_limit=ONE_AT_A_TIME,
             **common,
-        )
+        ),
+        conclusions.produce_conclusions.to_deployment(
+            CONCLUSIONS_DEPLOYMENT,
+            interval=CONCLUSIONS_INTERVAL,
+            description="Render, sign (PAdES) and file pending conclusions and consents; email conclusions.",
+            concurrency_limit=ONE_AT_A_TIME,
+            **common,
+        ),
     ]
+    served += [
+        # Triggered per upload with import_id; the schedule (no id) sweeps up imports whose trigger was
+        # lost or whose runner died. No concurrency limit: each import has its own lease (engine.referrals).
+        imports.import_referrals.to_deployment(
+            IMPORT_DEPLOYMENT,
+            interval=IMPORT_SWEEP_INTERVAL,
+            description="Import a referral table (route 3): patients, activation messages, pathways.",
+            **common,
+        ),
+        reminders.send_reminders.to_deployment(
+            REMINDER_DEPLOYMENT,
+            interval=REMINDER_INTERVAL,
+            description="Queue due reminders (appointments 24 h and 10 min before, consultation sessions).",
+            concurrency_limit=ONE_AT_A_TIME,
+            **common,
+        ),
+        reminders.doctor_digest.to_deployment(
+            DIGEST_DEPLOYMENT,
+            interval=DIGEST_INTERVAL,
+            description="Once a day per doctor, from 08:00 local time: the overdue tasks.",
+            concurrency_limit=ONE_AT_A_TIME,
+            **common,
+        ),
+    ]
+    served.append(
+        monitoring.monitoring_dispatch.to_deployment(
+            MONITORING_DEPLOYMENT,
+            interval=MONITORING_INTERVAL,
+            description="Open the day's monitoring questionnaires and invite patients in their evening.",
+            concurrency_limit=ONE_AT_A_TIME,
+            **common,
+        )
+    )
     if timers.timer_tick_available():
         served.append(
             timers.timer_tick.to_deployment(

@@ -2,7 +2,8 @@
 
 It registers the deployments of workflows/deployments.py with the Prefect API and runs their flow
 runs: outbox delivery every 10 seconds (and whenever the web app triggers it), the BPMN timer tick
-every 30 seconds once the engine provides `fire_due_timers` (workflows/timers.py).
+every 30 seconds once the engine provides `fire_due_timers` (workflows/timers.py), referral imports
+(triggered per upload, swept every minute), reminders every minute and the doctors' digest.
 
 It needs a Prefect API server. `carepath run` starts `prefect server start` and this process with the
 environment from `workflows.prefect_env.prefect_environment(settings)`; by hand:

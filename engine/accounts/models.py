@@ -35,8 +35,9 @@ class User(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Moscow")
     notify_email: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_sms: Mapped[bool] = mapped_column(Boolean, default=False)
-    oms_policy: Mapped[str] = mapped_column(String(16), default="")
-    snils: Mapped[str] = mapped_column(String(14), default="")
+    # Indexed: imports and anonymous bookings find people by these.
+    oms_policy: Mapped[str] = mapped_column(String(16), default="", index=True)
+    snils: Mapped[str] = mapped_column(String(14), default="", index=True)
     two_factor: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     created_by: Mapped[int | None] = mapped_column(Integer)

@@ -20,6 +20,9 @@ from engine.registry.models import FREE, Doctor, DoctorPost, Institution, Slot, 
 SLOT_DAYS = 21
 SLOT_LEAD = timedelta(minutes=30)
 SLOT_LIMIT = 80
+# The reviewing doctor's picker is a list of radio buttons on the task page: the earliest times are the
+# ones a review needs (the patient hears within days); a longer list only hides them.
+PICKER_LIMIT = 40
 
 
 @dataclass
@@ -96,7 +99,7 @@ def free_slots(session: Session, doctor_ids: list[int], *, days: int = SLOT_DAYS
 def doctor_slot_choices(session: Session, user_id: int) -> list[tuple[int, str]]:
     """(slot id, "Mon 12.05.2025 09:00") of the free slots of the doctor who has this account."""
     ids = list(session.scalars(select(Doctor.id).where(Doctor.user_id == user_id, Doctor.active.is_(True))))
-    return [(slot.id, slot_label(session, slot)) for slot in free_slots(session, ids)]
+    return [(slot.id, slot_label(session, slot)) for slot in free_slots(session, ids, limit=PICKER_LIMIT)]
 
 
 def slot_label(session: Session, slot: Slot) -> str:

@@ -79,7 +79,8 @@ class Operators:
         audit.record(session, "consultation_requested", actor_id=patient_id if route != REFERRAL else None,
                      subject_id=patient_id, ip=str(details.get("ip") or ""), object_type="consultation",
                      object_id=consultation.id, route=route)
-        return {"booked": True, "consultation_id": consultation.id, "doctor_id": consultation.doctor_user_id}
+        return {"booked": True, "consultation_id": consultation.id, "doctor_id": consultation.doctor_user_id,
+                "full_name": consultation.full_name, "documents": _document_list(session, consultation)}
 
     def _application(self, session: Session, consultation: Consultation, details: dict[str, Any]) -> None:
         consultation.center_id = int(details["center_id"])
@@ -114,12 +115,13 @@ class Operators:
         drafts = list(session.scalars(select(Document.id).where(
             Document.patient_id == consultation.patient_id, Document.status == DRAFT)))
         documents.submit(session, drafts, user_id=consultation.patient_id, reference=consultation.reference)
-        sent = [d.id for d in documents.for_patient(session, consultation.patient_id, reference=consultation.reference)]
+        listed = _document_list(session, consultation)
+        sent = [d["id"] for d in listed]
         if consultation.doctor_user_id:
             documents.grant(session, sent, consultation.doctor_user_id, reason=consultation.reference)
         if consultation.status in (AWAITING_DOCUMENTS, MORE_DOCUMENTS) and sent:
             consultation.status = UNDER_REVIEW
-        return {"new": len(drafts), "count": len(sent)}
+        return {"new": len(drafts), "count": len(sent), "documents": listed}
 
     def review(self, session: Session, _c: InstanceContext, params: dict[str, Any]) -> Mapping[str, Any]:
         """The doctor's decision: scheduled (slot booked), more_documents, declined, or retry + problem."""
@@ -259,6 +261,13 @@ class Operators:
             consultation.rating = rating
             consultation.rating_comment = str(params.get("comment") or "")[:2000]
         return {"rating": consultation.rating}
+
+
+def _document_list(session: Session, consultation: Consultation) -> list[dict[str, Any]]:
+    """The documents sent with the consultation, oldest first, as the review task lists them (links to
+    the consultation's document download, which checks the reader's access)."""
+    sent = documents.for_patient(session, consultation.patient_id, reference=consultation.reference)
+    return [{"id": d.id, "name": d.filename} for d in reversed(sent)]
 
 
 def _get(session: Session, params: dict[str, Any]) -> Consultation:

@@ -1,19 +1,23 @@
-"""Rebuilding an instance's index rows (pending tasks, due timers, waiting messages) from its workflow.
+"""Keeping an instance's index rows (pending tasks, due timers, waiting messages) in line with its workflow.
 
 Runs inside every engine step's transaction, right after the state is saved, so the indexes never
-disagree with the state that readers will load.
+disagree with the state that readers will load. The rows the state implies (`collect`) are compared with
+the rows present (`current`, or the copy the workflow cache kept from the previous step) and only the
+difference is written: a step that completes one task deletes one row and inserts the next one. A
+pending row that stays keeps its id, its age and its claim.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Connection, bindparam
+from sqlalchemy import Connection, Table, bindparam, select
 
 from engine.clock import now
 from engine.workflow import sandbox, spiff
@@ -37,13 +41,31 @@ def task_title(task: Any) -> str:
 
 # Built once: an engine step runs these every time, and building statements costs more than running them.
 _PENDING, _TIMERS, _MESSAGES = PendingTask.__table__, DueTimer.__table__, WaitingMessage.__table__
-_CLEAR = [t.delete().where(t.c.instance_id == bindparam("instance_id")) for t in (_TIMERS, _MESSAGES)]
-# RETURNING hands back the claims of the rows it deletes (SQLite >= 3.35 and PostgreSQL both have it).
-_CLEAR_PENDING = (
-    _PENDING.delete()
-    .where(_PENDING.c.instance_id == bindparam("instance_id"))
-    .returning(_PENDING.c.task_guid, _PENDING.c.claimed_by)
+_TABLES = (_PENDING, _TIMERS, _MESSAGES)
+# What decides whether a row changed; id, claimed_by and created_at belong to the row, not the state.
+_COMPARED = {
+    _PENDING: (
+        "process_model_id", "task_name", "title", "lane", "role", "assignee_user_id", "candidate_group",
+        "patient_id", "form_filename", "form_version_id", "due_at", "sort_at",
+    ),
+    _TIMERS: ("task_name", "due_at"),
+    _MESSAGES: ("message_name", "correlation_key"),
+}  # fmt: skip
+_CURRENT = {
+    t: select(t.c.task_guid, *(t.c[name] for name in _COMPARED[t])).where(t.c.instance_id == bindparam("instance_id"))
+    for t in _TABLES
+}
+_DELETE_ONE = {
+    t: t.delete().where(t.c.instance_id == bindparam("w_instance_id"), t.c.task_guid == bindparam("w_task_guid"))
+    for t in _TABLES
+}
+# Only the pending rows are updated in place: a claim and the row's age survive a changed title or due date.
+_UPDATE_PENDING = (
+    _PENDING.update()
+    .where(_PENDING.c.instance_id == bindparam("w_instance_id"), _PENDING.c.task_guid == bindparam("w_task_guid"))
+    .values({name: bindparam(f"v_{name}") for name in _COMPARED[_PENDING]})
 )
+_INSERT = {t: t.insert() for t in _TABLES}
 
 
 class IndexedInstance(Protocol):
@@ -53,23 +75,66 @@ class IndexedInstance(Protocol):
     process_sources: dict[str, int | None]
 
 
-def clear(conn: Connection, instance_id: int) -> dict[str, int]:
-    """Delete the instance's index rows; returns the claims that were on its pending tasks."""
-    for statement in _CLEAR:
-        conn.execute(statement, {"instance_id": instance_id})
-    rows = conn.execute(_CLEAR_PENDING, {"instance_id": instance_id}).all()
-    return {guid: claimed_by for guid, claimed_by in rows if claimed_by is not None}
+@dataclass(frozen=True)
+class IndexRows:
+    """An instance's index rows as the state implies them: per table, task guid -> compared values."""
+
+    pending: dict[str, dict[str, Any]] = field(default_factory=dict)
+    timers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def by_table(self) -> tuple[tuple[Table, dict[str, dict[str, Any]]], ...]:
+        return (_PENDING, self.pending), (_TIMERS, self.timers), (_MESSAGES, self.messages)
 
 
-def rebuild(conn: Connection, instance: IndexedInstance, workflow: Any, patient_id: int | None) -> None:
-    # A claim belongs to the pending task, not to the workflow state: it survives the rebuild.
-    claims = clear(conn, instance.id)
-    created = now()
-    pending = [
-        _pending_row(instance, task, patient_id, claims, created)
-        for task in workflow.get_tasks(state=TaskState.READY, manual=True)
-    ]
-    timers, messages = [], []
+EMPTY = IndexRows()
+
+
+def current(conn: Connection, instance_id: int) -> IndexRows:
+    """The rows the database holds now (used when no cached copy of them is known to be right)."""
+    found = []
+    for table in _TABLES:
+        rows = conn.execute(_CURRENT[table], {"instance_id": instance_id}).mappings()
+        found.append({row["task_guid"]: {name: row[name] for name in _COMPARED[table]} for row in rows})
+    return IndexRows(*found)
+
+
+def refresh(conn: Connection, instance_id: int, wanted: IndexRows, present: IndexRows) -> None:
+    """Make the database rows `present` into `wanted`, touching only the rows that differ."""
+    created = None
+    for (table, want), (_table, have) in zip(wanted.by_table(), present.by_table(), strict=True):
+        gone = [guid for guid in have if guid not in want]
+        added = [guid for guid in want if guid not in have]
+        changed = [guid for guid in want if guid in have and have[guid] != want[guid]]
+        if table is not _PENDING:  # a timer or message whose values changed is simply written anew
+            gone, added, changed = gone + changed, added + changed, []
+        if gone:
+            conn.execute(_DELETE_ONE[table], _one_or_many([{"w_instance_id": instance_id, "w_task_guid": g} for g in gone]))
+        if changed:
+            rows = [{"w_instance_id": instance_id, "w_task_guid": g, **_prefixed(want[g])} for g in changed]
+            conn.execute(_UPDATE_PENDING, _one_or_many(rows))
+        if added:
+            created = created or now()
+            extra = {"claimed_by": None, "created_at": created} if table is _PENDING else {}
+            rows = [{"instance_id": instance_id, "task_guid": g, **want[g], **extra} for g in added]
+            conn.execute(_INSERT[table], _one_or_many(rows))
+
+
+def _one_or_many(rows: list[dict[str, Any]]) -> dict[str, Any] | list[dict[str, Any]]:
+    return rows[0] if len(rows) == 1 else rows  # one row skips the executemany machinery
+
+
+def _prefixed(values: dict[str, Any]) -> dict[str, Any]:
+    return {f"v_{name}": value for name, value in values.items()}
+
+
+def collect(instance: IndexedInstance, workflow: Any, patient_id: int | None) -> IndexRows:
+    """The index rows the workflow's state implies: ready user tasks, waiting timers and messages."""
+    pending = {
+        str(task.id): _pending_values(instance, task, patient_id)
+        for task in spiff.tasks_in_state(workflow, TaskState.READY, manual=True)
+    }
+    timers, messages = {}, {}
     for task in workflow.event_manager.tasks.values():
         if task.state != TaskState.WAITING:
             continue
@@ -77,53 +142,38 @@ def rebuild(conn: Connection, instance: IndexedInstance, workflow: Any, patient_
         if isinstance(definition, spiff.ClockTimeDateEvent | spiff.ClockDurationEvent):
             due = spiff.timer_due_at(task)
             if due is not None:
-                timers.append(
-                    {"instance_id": instance.id, "task_guid": str(task.id), "task_name": task.task_spec.bpmn_id or "", "due_at": due}
-                )
+                timers[str(task.id)] = {"task_name": task.task_spec.bpmn_id or "", "due_at": due}
         elif isinstance(definition, MessageEventDefinition):
-            messages.append(
-                {
-                    "instance_id": instance.id,
-                    "task_guid": str(task.id),
-                    "message_name": definition.name,
-                    "correlation_key": correlation_key(_expected_correlation(definition, task)),
-                }
-            )
-    for table, rows in ((_PENDING, pending), (_TIMERS, timers), (_MESSAGES, messages)):
-        if rows:
-            conn.execute(table.insert(), rows)
+            key = correlation_key(_expected_correlation(definition, task))
+            messages[str(task.id)] = {"message_name": definition.name, "correlation_key": key}
+    return IndexRows(pending, timers, messages)
 
 
-def _pending_row(
-    instance: IndexedInstance,
-    task: Any,
-    patient_id: int | None,
-    claims: dict[str, int],
-    created: datetime,
-) -> dict[str, Any]:
+def rebuild(conn: Connection, instance: IndexedInstance, workflow: Any, patient_id: int | None) -> None:
+    """Bring the instance's index rows in line with its workflow, reading the present rows first (for
+    writers outside an engine step, e.g. moving an instance to a new version)."""
+    refresh(conn, instance.id, collect(instance, workflow, patient_id), current(conn, instance.id))
+
+
+def _pending_values(instance: IndexedInstance, task: Any, patient_id: int | None) -> dict[str, Any]:
     lane = task.task_spec.lane
     assignment = resolve_assignment(lane or "", task.data)
     properties = task_properties(task)
     due = _boundary_due_at(task)
     source = instance.process_sources.get(task.workflow.spec.name)
-    guid = str(task.id)
     return {
-        "instance_id": instance.id,
         "process_model_id": instance.process_model_id,
-        "task_guid": guid,
         "task_name": task.task_spec.bpmn_id or task.task_spec.name,
         "title": task_title(task)[:300],
         "lane": lane,
         "role": assignment.role,
         "assignee_user_id": assignment.assignee_user_id,
         "candidate_group": assignment.candidate_group,
-        "claimed_by": claims.get(guid),
         "patient_id": patient_id,
         "form_filename": properties.get("formJsonSchemaFilename"),
         "form_version_id": source or instance.version_id,
         "due_at": due,
         "sort_at": due or NO_DUE_DATE,
-        "created_at": created,
     }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.clock import now
@@ -72,17 +72,36 @@ class ProcessInstance(Base):
     revision: Mapped[int] = mapped_column(Integer, default=0)
 
 
+_ASSIGNED = "assignee_user_id IS NOT NULL"
+_ROLE_QUEUE = "assignee_user_id IS NULL AND candidate_group IS NULL"
+
+
 class PendingTask(Base):
     """A ready user task, rebuilt in every engine step; inboxes and counts query only this table."""
 
     __tablename__ = "pending_task"
+    # Each inbox branch (see views._branches) is one of these ranges, read in inbox order (sort_at, id), so
+    # a page of 100 reads about 100 index entries. The queues are partial indexes: PostgreSQL orders by an
+    # index only past columns fixed by `=`, and `assignee_user_id IS NULL` is not `=`; as the index's
+    # WHERE it needs no key column at all.
     __table_args__ = (
         UniqueConstraint("instance_id", "task_guid"),
-        Index("ix_pending_task_assignee_sort", "assignee_user_id", "sort_at"),
-        # Queue branches ask for assignee IS NULL: with it in the key, each queue is one ordered range.
-        Index("ix_pending_task_queue_sort", "role", "candidate_group", "assignee_user_id", "sort_at"),
-        Index("ix_pending_task_patient_sort", "patient_id", "sort_at"),
-    )
+        # Partial too, so that no planner takes it for `assignee_user_id IS NULL` (SQLite's statistics
+        # average the many NULLs away and would scan every queue task of every institution through it).
+        Index(
+            "ix_pending_task_assignee_order", "assignee_user_id", "sort_at", "id",
+            postgresql_where=text(_ASSIGNED), sqlite_where=text(_ASSIGNED),
+        ),
+        Index("ix_pending_task_patient_order", "patient_id", "sort_at", "id"),
+        Index(
+            "ix_pending_task_group_queue", "role", "candidate_group", "sort_at", "id",
+            postgresql_where=text("assignee_user_id IS NULL"), sqlite_where=text("assignee_user_id IS NULL"),
+        ),
+        Index(
+            "ix_pending_task_role_queue", "role", "sort_at", "id",
+            postgresql_where=text(_ROLE_QUEUE), sqlite_where=text(_ROLE_QUEUE),
+        ),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))

@@ -15,6 +15,7 @@ from engine.i18n import N_, Conflict, Forbidden, NotFound, UserError
 from engine.workflow.access import LANE_ROLES, Actor, may_act, require_staff
 from engine.workflow.connectors import ConnectorRegistry
 from engine.workflow.models import CANCELLED, ERROR, FINISHED_STATUSES, PendingTask
+from engine.workflow.start import start_instance
 from engine.workflow.steps import (
     ALREADY_DONE,
     PENDING_ROW,
@@ -23,7 +24,6 @@ from engine.workflow.steps import (
     advance,
     record_error,
     run_step,
-    start_instance,
 )
 
 __all__ = ["cancel_instance", "claim_task", "complete_task", "release_task", "retry_instance", "start_instance"]

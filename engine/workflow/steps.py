@@ -1,10 +1,12 @@
 """The engine step: one DB transaction around loading, acting on and saving one instance.
 
-load the instance row, attach the cached spec of its version, act, run engine steps, then
-`UPDATE process_instance ... WHERE id = ? AND revision = ?`, rebuild the instance's index rows and
-append history and events, and commit. A second writer of the same revision gets Conflict and changes
-nothing. A failing script, expression or connector does not fail the step: the instance is saved with
-status `error`, the failing element and the reason (see `advance`).
+load the instance row, attach the cached spec of its version, deserialize the state (or take the
+workflow this process committed at exactly that row, see cache.py), act, run engine steps, then
+`UPDATE process_instance ... WHERE id = ? AND revision = ?`, bring the instance's index rows in line
+(only the rows that differ, see indexes.refresh), append history and events, and commit. A second
+writer of the same revision gets Conflict and changes nothing. A failing script, expression or
+connector does not fail the step: the instance is saved with status `error`, the failing element and
+the reason (see `advance`). The transaction runs on a plain connection (see txn.py).
 """
 
 from __future__ import annotations
@@ -19,17 +21,14 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import now
-from engine.db import transaction
 from engine.i18n import N_, Conflict, NotFound
 from engine.workflow import indexes, spiff
-from engine.workflow.access import Actor
+from engine.workflow.cache import WORKFLOWS, Entry
 from engine.workflow.connectors import ConnectorRegistry, InstanceContext, default_registry
-from engine.workflow.deploy import latest_version
 from engine.workflow.models import (
     COMPLETED,
     ERROR,
     FINISHED_STATUSES,
-    RUNNING,
     WAITING,
     InstanceEvent,
     PendingTask,
@@ -37,6 +36,7 @@ from engine.workflow.models import (
     ProcessModelVersion,
     TaskHistory,
 )
+from engine.workflow.txn import StepTransaction, step_transaction
 
 SessionFactory = sessionmaker[Session]
 ALREADY_DONE = N_("This task was already completed by someone else.")
@@ -45,7 +45,7 @@ MAX_ENGINE_ROUNDS = 100  # a timer loop that never waits would otherwise spin in
 
 @dataclass
 class InstanceRow:
-    """The columns of an instance an engine step works with; written back only by `_save`."""
+    """The columns of an instance an engine step works with; written back only by `save`."""
 
     id: int
     version_id: int
@@ -62,12 +62,22 @@ class InstanceRow:
 
 @dataclass
 class Step:
-    session: Session
-    conn: Connection
+    tx: StepTransaction
     instance: InstanceRow
     workflow: Any
     history: list[dict[str, Any]]
     events: list[tuple[str, str]]
+    # The index rows the database holds for this instance when the cache knows them, else None (read them).
+    indexed: indexes.IndexRows | None = None
+    saved: Entry | None = None  # what `save` wrote, for the workflow cache once the commit went through
+
+    @property
+    def conn(self) -> Connection:
+        return self.tx.conn
+
+    @property
+    def session(self) -> Session:
+        return self.tx.session()
 
 
 # Statements built once (see indexes.py for why).
@@ -98,7 +108,7 @@ _HISTORY = TaskHistory.__table__.insert()
 _EVENT = InstanceEvent.__table__.insert()
 
 
-def _script_engine(session: Session, instance: InstanceRow, registry: ConnectorRegistry) -> Any:
+def script_engine_for(tx: StepTransaction, instance: InstanceRow, registry: ConnectorRegistry) -> Any:
     def call(operator: str, params: dict[str, Any], task: Any) -> Any:
         context = InstanceContext(
             instance_id=instance.id,
@@ -109,13 +119,14 @@ def _script_engine(session: Session, instance: InstanceRow, registry: ConnectorR
             data=dict(task.data),
         )
         # A savepoint: a connector whose SQL fails must not poison the step's transaction.
+        session = tx.session()
         with session.begin_nested():
             return registry.call(operator, session, context, params)
 
     return spiff.PathwayScriptEngine(call)
 
 
-def _specs(conn: Connection, instance: InstanceRow) -> spiff.Specs:
+def specs_for(conn: Connection, instance: InstanceRow) -> spiff.Specs:
     return spiff.SPECS.get(
         instance.version_id,
         instance.sha256,
@@ -129,14 +140,14 @@ def advance(step: Step) -> None:
     try:
         for _ in range(MAX_ENGINE_ROUNDS):
             workflow.do_engine_steps()
-            if not any(not t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY)):
+            if not spiff.tasks_in_state(workflow, TaskState.READY, manual=False):
                 break
     except Exception as exc:  # any failure inside the pathway is the pathway's error, not the caller's
         record_error(step, exc)
         return
     if workflow.completed:
         step.instance.status = COMPLETED
-    elif workflow.get_tasks(state=TaskState.ERROR):
+    elif spiff.tasks_in_state(workflow, TaskState.ERROR):
         step.instance.status = ERROR  # an earlier error in another branch still waits for a retry
     else:
         step.instance.status = WAITING
@@ -153,13 +164,14 @@ def record_error(step: Step, exc: BaseException) -> None:
     step.events.append(("error", message[:2000]))
 
 
-def _save(step: Step) -> None:
+def save(step: Step) -> None:
     instance = step.instance
+    state = spiff.dump_state(step.workflow)
     values = {
         "instance_id": instance.id,
         "expected": instance.revision,
         "new_revision": instance.revision + 1,
-        "state": spiff.dump_state(step.workflow),
+        "state": state,
         "status": instance.status,
         "error_message": instance.error_message,
         "error_element": instance.error_element,
@@ -175,9 +187,11 @@ def _save(step: Step) -> None:
     if result.rowcount != 1:
         raise Conflict(ALREADY_DONE)
     if instance.status in FINISHED_STATUSES:
-        indexes.clear(step.conn, instance.id)
+        wanted = indexes.EMPTY
     else:
-        indexes.rebuild(step.conn, instance, step.workflow, instance.patient_id)
+        wanted = indexes.collect(instance, step.workflow, instance.patient_id)
+    present = step.indexed if step.indexed is not None else indexes.current(step.conn, instance.id)
+    indexes.refresh(step.conn, instance.id, wanted, present)
     if step.history:
         step.conn.execute(_HISTORY, step.history)
     if step.events:
@@ -185,6 +199,14 @@ def _save(step: Step) -> None:
         step.conn.execute(
             _EVENT, [{"instance_id": instance.id, "kind": k, "detail": d, "at": at, "actor_user_id": None} for k, d in step.events]
         )
+    step.saved = Entry(instance.revision + 1, instance.version_id, instance.sha256, state, step.workflow, wanted)
+
+
+def remember(instance_id: int, step: Step) -> None:
+    """After the commit: keep the workflow for the next step of this instance (see cache.py)."""
+    if step.saved is not None:
+        step.workflow.script_engine = spiff.IDLE_ENGINE  # drop the step's session and connectors
+        WORKFLOWS.put(instance_id, step.saved)
 
 
 def run_step(
@@ -193,60 +215,21 @@ def run_step(
     act: Callable[[Step], Any],
     connectors: ConnectorRegistry | None,
 ) -> Any:
-    with transaction(session_factory) as session:
-        conn = session.connection()
+    with step_transaction(session_factory) as tx:
+        conn = tx.conn
         row = conn.execute(_LOAD, {"instance_id": instance_id}).first()
         if row is None:
             raise NotFound(N_("There is no such pathway."))
         instance = InstanceRow(**row._mapping)
-        engine = _script_engine(session, instance, connectors or default_registry)
-        workflow = spiff.load_state(instance.state, _specs(conn, instance), engine)
-        step = Step(session, conn, instance, workflow, [], [])
+        engine = script_engine_for(tx, instance, connectors or default_registry)
+        cached = WORKFLOWS.take(instance.id, instance.revision, instance.version_id, instance.sha256, instance.state)
+        if cached is not None:
+            workflow, indexed = cached.workflow, cached.indexed
+            workflow.script_engine = engine
+        else:
+            workflow, indexed = spiff.load_state(instance.state, specs_for(conn, instance), engine), None
+        step = Step(tx, instance, workflow, [], [], indexed)
         result = act(step)
-        _save(step)
-        return result
-
-
-def start_instance(
-    session_factory: SessionFactory,
-    model_id: str,
-    actor: Actor | None,
-    data: dict[str, Any] | None = None,
-    patient_id: int | None = None,
-    connectors: ConnectorRegistry | None = None,
-) -> int:
-    """Start the latest version of a model with initial task data; returns the instance id."""
-    data = dict(data or {})
-    if patient_id is not None:
-        data.setdefault("patient_id", patient_id)
-    with transaction(session_factory) as session:
-        version = latest_version(session, model_id)
-        if version is None:
-            raise NotFound(N_("There is no pathway %(name)s."), name=model_id)
-        conn = session.connection()
-        patient = patient_id if patient_id is not None else _int_or_none(data.get("patient_id"))
-        created = now()
-        new_id = conn.execute(
-            _I.insert().values(
-                version_id=version.id, process_model_id=model_id, status=RUNNING, state="", patient_id=patient,
-                started_by=actor.user_id if actor else None, created_at=created, updated_at=created, revision=0,
-            )
-        ).inserted_primary_key[0]  # fmt: skip
-        instance = InstanceRow(
-            new_id, version.id, model_id, RUNNING, None, None, "", patient, 0, version.sha256, version.process_sources
-        )
-        engine = _script_engine(session, instance, connectors or default_registry)
-        workflow = spiff.new_workflow(_specs(conn, instance), engine)
-        workflow.task_tree.data.update(data)  # inherited by the start event and everything after it
-        for task in workflow.get_tasks(state=TaskState.READY):
-            task.data.update(data)
-        step = Step(session, conn, instance, workflow, [], [("start", "")])
-        advance(step)
-        _save(step)
-        return new_id
-
-
-def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
+        save(step)
+    remember(instance_id, step)
+    return result

@@ -8,14 +8,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from sqlalchemy import Select, and_, func, literal, or_, select, union_all
+from sqlalchemy import Select, and_, bindparam, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from engine.clock import as_utc, now
+from engine.db import UTCDateTime
 from engine.i18n import N_, Forbidden, NotFound
 from engine.workflow import spiff
 from engine.workflow.access import PERSONAL_ROLES, Actor, may_act
@@ -67,72 +69,89 @@ _COLUMNS = (
 )  # fmt: skip
 
 
-def _branches(actor: Actor) -> list[Any]:
-    """One equality predicate per index range, so each branch is an index scan in sort order."""
-    roles = sorted(actor.roles)
-    branches: list[Any] = [and_(PendingTask.assignee_user_id == actor.user_id, PendingTask.role.in_(roles))]
+def _branches(roles: tuple[str, ...], groups: int) -> list[Any]:
+    """One equality predicate per index range, so each branch is an index scan in sort order. Who asks is
+    a bind parameter (`me`, `group_0`...), so the statement depends only on the shape of the actor."""
+    me = bindparam("me")
+    branches: list[Any] = [and_(PendingTask.assignee_user_id == me, PendingTask.role.in_(roles))]
     for role in roles:
         if role in PERSONAL_ROLES:
             continue
-        mine_or_free = or_(PendingTask.claimed_by.is_(None), PendingTask.claimed_by == actor.user_id)
+        mine_or_free = or_(PendingTask.claimed_by.is_(None), PendingTask.claimed_by == me)
         unassigned = PendingTask.assignee_user_id.is_(None)
-        for group in sorted(actor.groups):
-            branches.append(and_(PendingTask.role == role, PendingTask.candidate_group == group, unassigned, mine_or_free))
+        for n in range(groups):
+            group = PendingTask.candidate_group == bindparam(f"group_{n}")
+            branches.append(and_(PendingTask.role == role, group, unassigned, mine_or_free))
         branches.append(
             and_(PendingTask.role == role, PendingTask.candidate_group.is_(None), unassigned, mine_or_free)
         )
     return branches
 
 
-def _inbox_query(actor: Actor, pathway: str | None, patient_id: int | None, limit: int | None) -> Select[Any]:
+# Built once per shape: building this union costs several times more than SQLite takes to run it.
+@lru_cache(maxsize=512)
+def _union(roles: tuple[str, ...], groups: int, by_pathway: bool, by_patient: bool, limit: int | None) -> Select[Any]:
     parts = []
-    for branch in _branches(actor):
+    for branch in _branches(roles, groups):
         query = select(*_COLUMNS).where(branch)
-        if pathway is not None:
-            query = query.where(PendingTask.process_model_id == pathway)
-        if patient_id is not None:
-            query = query.where(PendingTask.patient_id == patient_id)
+        if by_pathway:
+            query = query.where(PendingTask.process_model_id == bindparam("pathway"))
+        if by_patient:
+            query = query.where(PendingTask.patient_id == bindparam("patient_id"))
         if limit is not None:
             query = query.order_by(PendingTask.sort_at, PendingTask.id).limit(limit)
         parts.append(query.subquery().select() if limit is not None else query)
     combined = union_all(*parts).subquery()
-    return select(combined).order_by(combined.c.sort_at, combined.c.id)
+    query = select(combined).order_by(combined.c.sort_at, combined.c.id)
+    return query.limit(limit) if limit is not None else query
+
+
+def _inbox_query(
+    actor: Actor, pathway: str | None, patient_id: int | None, limit: int | None
+) -> tuple[Select[Any], dict[str, Any]]:
+    groups = sorted(actor.groups)
+    params: dict[str, Any] = {"me": actor.user_id, "pathway": pathway, "patient_id": patient_id}
+    params.update({f"group_{n}": group for n, group in enumerate(groups)})
+    statement = _union(tuple(sorted(actor.roles)), len(groups), pathway is not None, patient_id is not None, limit)
+    return statement, params
+
+
+@lru_cache(maxsize=512)
+def _counts(roles: tuple[str, ...], groups: int, by_patient: bool) -> Select[Any]:
+    combined = _union(roles, groups, False, by_patient, None).subquery()
+    return select(combined.c.process_model_id, func.count()).group_by(combined.c.process_model_id)
+
+
+@lru_cache(maxsize=512)
+def _overdue(roles: tuple[str, ...], groups: int) -> Select[Any]:
+    combined = _union(roles, groups, False, False, None).subquery()
+    return select(func.count()).where(combined.c.sort_at < bindparam("now", type_=UTCDateTime))
 
 
 def inbox(
     session: Session, actor: Actor, pathway: str | None = None, patient_id: int | None = None, limit: int = 100
 ) -> list[InboxItem]:
-    query = _inbox_query(actor, pathway, patient_id, limit).limit(limit)
+    query, params = _inbox_query(actor, pathway, patient_id, limit)
+    # Unpacked by position: a page is up to `limit` rows and named access per field adds up.
     return [
-        InboxItem(
-            instance_id=row.instance_id,
-            task_guid=row.task_guid,
-            process_model_id=row.process_model_id,
-            title=row.title,
-            role=row.role,
-            patient_id=row.patient_id,
-            assignee_user_id=row.assignee_user_id,
-            candidate_group=row.candidate_group,
-            claimed_by=row.claimed_by,
-            due_at=_aware(row.due_at),
-            created_at=_aware(row.created_at),
+        InboxItem(iid, guid, model, title, role, patient, assignee, group, claimed, _aware(due), _aware(created))
+        for _id, iid, guid, model, title, role, patient, assignee, group, claimed, due, _sort, created in session.execute(
+            query, params
         )
-        for row in session.execute(query)
     ]
 
 
 def inbox_counts(session: Session, actor: Actor, patient_id: int | None = None) -> dict[str, int]:
     """Pending tasks per pathway for this actor, for badges and menus."""
-    combined = _inbox_query(actor, None, patient_id, None).subquery()
-    rows = session.execute(
-        select(combined.c.process_model_id, func.count()).group_by(combined.c.process_model_id)
-    ).all()
-    return {model: count for model, count in rows}
+    _query, params = _inbox_query(actor, None, patient_id, None)
+    statement = _counts(tuple(sorted(actor.roles)), len(actor.groups), patient_id is not None)
+    return {model: count for model, count in session.execute(statement, params).all()}
 
 
 def overdue_count(session: Session, actor: Actor) -> int:
-    combined = _inbox_query(actor, None, None, None).subquery()
-    return session.scalar(select(func.count()).where(combined.c.sort_at < literal(now()))) or 0
+    _query, params = _inbox_query(actor, None, None, None)
+    statement = _overdue(tuple(sorted(actor.roles)), len(actor.groups))
+    return session.scalar(statement, {**params, "now": now()}) or 0
 
 
 def _aware(value: datetime | None) -> datetime | None:

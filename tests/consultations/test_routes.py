@@ -54,7 +54,9 @@ def test_route_1_goes_from_application_through_more_documents_to_a_signed_conclu
     do(sessions, deployed, world, "patient", instance, "more_documents", {"uploaded": True})
     with sessions() as session:
         assert session.get(Document, second).reference == f"consultation:{opened.id}"
-    assert len(service.documents_of(sessions(), consultation(sessions, opened.id))) == 2
+    sent_with = consultation(sessions, opened.id)
+    with sessions() as session:  # closed at once: an open SQLite read would block the next step's write
+        assert len(service.documents_of(session, sent_with)) == 2
 
     # A decision without a time comes back to the doctor with the problem, nothing booked.
     do(sessions, deployed, world, "doctor", instance, "review", {"decision": "schedule"})
@@ -101,9 +103,10 @@ def _assert_conclusion_requested(sessions, world, consultation_id):
     from engine.conclusions.models import Conclusion, ConsentDocument
 
     reference = f"consultation:{consultation_id}"
+    doctor_id = consultation(sessions, consultation_id).doctor_user_id  # before the session below: one at a time on SQLite
     with sessions() as session:
         conclusion = session.scalars(select(Conclusion).where(Conclusion.reference == reference)).one()
-        assert (conclusion.patient_id, conclusion.doctor_id) == (world.patient, consultation(sessions, consultation_id).doctor_user_id)
+        assert (conclusion.patient_id, conclusion.doctor_id) == (world.patient, doctor_id)
         assert conclusion.diagnosis_code.startswith("G4") and conclusion.findings
         assert session.scalars(select(ConsentDocument).where(ConsentDocument.reference == reference)).one()
 

@@ -6,71 +6,21 @@ a TestClock moved by the test (the server runs in this process)."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from engine import clock as clock_module
-from engine.composition import build_connectors
-from engine.consultations.demo import load_consultations_demo
 from engine.consultations.models import Consultation
-from engine.db import create_all, transaction
-from engine.workflow import fire_due_timers, sync_folder
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e import consultation_fixtures as shared
+from tests.e2e.consultation_fixtures import login as _login
+from tests.e2e.consultation_fixtures import open_task as _task
+from tests.e2e.consultation_fixtures import produce as _produce
+from tests.e2e.consultation_fixtures import tick as _tick
 
 pytestmark = pytest.mark.e2e
-BPMN = Path(__file__).resolve().parents[2] / "workflows" / "bpmn"
-
-
-@pytest.fixture(scope="module")
-def consult_server(live_server):
-    sessions = live_server.app.extensions["carepath"].sessions
-    create_all(live_server.app.extensions["carepath"].engine)  # tables of packages without a migration yet
-    test_clock = clock_module.TestClock(clock_module.now().replace(microsecond=0))
-    clock_module.use(test_clock)
-    with transaction(sessions) as session:
-        load_consultations_demo(session)
-    result = sync_folder(sessions, BPMN, connectors=build_connectors(live_server.settings))
-    assert not {k for k in result.failed if k.startswith("consultation_")}, result.failed
-    yield live_server, test_clock
-    clock_module.reset()
-
-
-def _login(context, url, email):
-    page = context.new_page()
-    page.goto(f"{url}/account/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    # Demo accounts speak Russian; these checks read the English text, so switch like a person would.
-    page.locator("form.lang button[lang=en]").click()
-    return page
-
-
-def _produce(server):
-    from engine.conclusions.models import Conclusion
-    from workflows.conclusions import produce_now
-
-    # In a thread of its own, as the serve process runs it: pyHanko's signing calls asyncio.run(), which
-    # cannot run inside Playwright's event loop in this thread.
-    worker = threading.Thread(target=produce_now, args=(server.settings,))
-    worker.start()
-    worker.join(60)
-    with server.app.extensions["carepath"].sessions() as session:
-        failed = [c.last_error for c in session.scalars(select(Conclusion)) if c.last_error]
-    assert not failed, failed
-
-
-def _tick(server):
-    fire_due_timers(server.app.extensions["carepath"].sessions, connectors=build_connectors(server.settings))
-
-
-def _task(page, url, name):
-    page.goto(f"{url}/tasks/")
-    page.get_by_role("link", name=name).first.click()
+consult_server = shared.consult_server  # the shared fixture, used by name
 
 
 def test_a_patient_books_the_duty_doctor_and_downloads_the_signed_conclusion(consult_server, new_context, tmp_path):

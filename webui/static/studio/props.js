@@ -168,7 +168,8 @@
       if (is(bo, "bpmn:UserTask") || is(bo, "bpmn:ManualTask")) { userTask(element, bo); }
       if (is(bo, "bpmn:ServiceTask")) { serviceTask(element, bo); }
       if (is(bo, "bpmn:ScriptTask")) {
-        text(opts.t.script, bo.script, function (v) { modeling.updateProperties(element, { script: v, scriptFormat: "python" }); }, true);
+        text(opts.t.script, bo.script, function (v) { modeling.updateProperties(element, { script: v, scriptFormat: "python" }); }, true)
+          .setAttribute("data-prop", "script");
       }
       if (is(bo, "bpmn:BusinessRuleTask")) {
         var called = ext(bo, "CalledDecisionId");

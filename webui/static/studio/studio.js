@@ -220,7 +220,7 @@
       state.files = data.files; state.operators = data.operators; state.roles = data.roles;
       $("studio-origin").textContent = data.origin === "draft" ? "draft (from v" + data.version + ")" : "v" + data.version;
       bpmnModeler = new window.BpmnJS({
-        container: $("studio-canvas"), keyboard: { bindTo: document },
+        container: $("studio-canvas"),
         moddleExtensions: { spiffworkflow: window.CarePathSpiffModdle }
       });
       window.carepathStudio = { modeler: bpmnModeler, state: state };

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: bd31cbdd3b81
+Revision ID: 769e17ffc1dc
 Revises: 
-Create Date: 2026-11-22 02:11:03.553718
+Create Date: 2026-11-22 02:20:40.287808
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import engine.db  # noqa: F401  (UTCDateTime columns render as engine.db.UTCDate
 from sqlalchemy import Text  # noqa: F401  (JSONB renders as JSONB(astext_type=Text()))
 from sqlalchemy.dialects import postgresql
 
-revision = 'bd31cbdd3b81'
+revision = '769e17ffc1dc'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -131,6 +131,10 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
     sa.UniqueConstraint('email', name=op.f('uq_user_account_email'))
     )
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_account_oms_policy'), ['oms_policy'], unique=False)
+        batch_op.create_index(batch_op.f('ix_user_account_snils'), ['snils'], unique=False)
+
     op.create_table('api_token',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -1238,6 +1242,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
 
     op.drop_table('api_token')
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_account_snils'))
+        batch_op.drop_index(batch_op.f('ix_user_account_oms_policy'))
+
     op.drop_table('user_account')
     op.drop_table('studio_draft')
     with op.batch_alter_table('rehab_enrolment', schema=None) as batch_op:

@@ -1,0 +1,134 @@
+"""Service-task operators of the `monitoring_cycle` pathway (workflows/bpmn/monitoring_cycle/).
+
+Each runs inside the engine step's transaction and only writes rows (questionnaire, answers, alerts,
+outbox): the step that completes the patient's questionnaire task also records the answers, so the
+two can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from babel.dates import format_date
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import outbox
+from engine.accounts.models import User
+from engine.config import LOCALES
+from engine.monitoring import alerts, questionnaires, schedule
+from engine.monitoring.models import FROM_SCHEDULE, Questionnaire
+from engine.monitoring.plans import DEFAULT_INVITE_TIME
+from engine.workflow.connectors import ConnectorRegistry, InstanceContext
+
+INVITATION_KIND = "monitoring_invitation"
+
+
+def invitation_key(patient_id: int, day: date) -> str:
+    """At most one invitation per patient and day, whoever sends it (R-MON-05)."""
+    return f"monitoring:{patient_id}:{day.isoformat()}"
+
+
+def day_link(base_url: str, day: date) -> str:
+    return f"{base_url.rstrip('/')}/monitoring/days/{day.isoformat()}"
+
+
+def _patient(session: Session, context: InstanceContext) -> Any:
+    # Plain columns, not the ORM account with its roles: the dispatch runs this for every patient.
+    row = session.execute(
+        select(User.id, User.email, User.first_name, User.locale, User.timezone, User.notify_email)
+        .where(User.id == int(context.patient_id or context.data.get("patient_id") or 0))
+    ).first()
+    if row is None:
+        raise LookupError("monitoring: the instance has no patient")
+    return row
+
+
+def _questionnaire(session: Session, params: Mapping[str, Any]) -> Questionnaire:
+    questionnaire = session.get(Questionnaire, int(params["questionnaire_id"]))
+    if questionnaire is None:
+        raise LookupError(f"monitoring: no questionnaire {params['questionnaire_id']}")
+    return questionnaire
+
+
+def open_day(session: Session, context: InstanceContext, params: dict[str, Any]) -> Mapping[str, Any]:
+    patient = _patient(session, context)
+    day = date.fromisoformat(str(params["day"]))
+    plans = schedule.active_plans(session, patient.id, day)
+    deadline = schedule.deadline(day, schedule.invite_time(plans, DEFAULT_INVITE_TIME), patient.timezone)
+    new_id = questionnaires.open_day(session, patient.id, day, origin=str(params.get("origin") or FROM_SCHEDULE),
+                                     deadline_at=deadline, instance_id=context.instance_id)
+    return {"opened": new_id is not None, "questionnaire_id": new_id, "day": day.isoformat(),
+            "deadline": deadline.isoformat()}
+
+
+def invite(session: Session, context: InstanceContext, params: dict[str, Any]) -> Mapping[str, Any]:
+    patient = _patient(session, context)
+    if not patient.notify_email:
+        return {"queued": False}
+    day = date.fromisoformat(str(params["day"]))
+    locale = patient.locale if patient.locale in LOCALES else LOCALES[0]
+    items = schedule.due_for_patient(session, patient.id, day)  # a new day has no answers yet
+    sections, survey = questionnaires.sections(items)
+    doctors = sorted({i.plan.doctor_id for i in items})
+    names = [" ".join(p for p in row if p) for row in session.execute(
+        select(User.last_name, User.first_name, User.patronymic).where(User.id.in_(doctors)).order_by(User.id))]
+    message = outbox.enqueue(
+        session, kind=INVITATION_KIND, to=patient.email, user_id=patient.id, locale=locale,
+        dedupe_key=invitation_key(patient.id, day),
+        context={
+            "name": patient.first_name, "day": format_date(day, "long", locale=locale),
+            "link": day_link(str(params.get("base_url") or ""), day), "doctors": names,
+            "sections": [{"title": s.title, "items": [i.title for i in s.items]} for s in sections],
+            "questions": len(survey),
+        },
+    )  # fmt: skip
+    return {"queued": message is not None}
+
+
+def record(session: Session, context: InstanceContext, params: dict[str, Any]) -> Mapping[str, Any]:
+    questionnaire = _questionnaire(session, params)
+    if params.get("answers") is None:
+        return {"recorded": False}  # completed elsewhere than on the questionnaire page: ask again
+    payload = {"answers": params.get("answers") or {}, "comment": params.get("comment") or "",
+               "document_ids": params.get("document_ids") or []}
+    questionnaires.record(session, questionnaire, payload, actor_id=questionnaire.patient_id)
+    return {"recorded": True, **questionnaires.assess(session, questionnaire)}
+
+
+def raise_alert(session: Session, context: InstanceContext, params: dict[str, Any]) -> Mapping[str, Any]:
+    questionnaire = _questionnaire(session, params)
+    facts = params.get("facts") or {}
+    doctors = alerts.raise_alerts(session, questionnaire, level=str(params.get("level") or "warning"),
+                                  reason=str(params.get("reason") or ""), facts=facts,
+                                  link_base=str(params.get("base_url") or ""))
+    patient = session.get(User, questionnaire.patient_id)
+    return {"doctor_ids": doctors, "patient": patient.full_name if patient else "",
+            "day": questionnaire.day.isoformat(), "values": dict(facts.get("doctors") or {})}
+
+
+def close_alert(session: Session, context: InstanceContext, params: dict[str, Any]) -> Mapping[str, Any]:
+    closed = alerts.close_alerts(session, int(params["questionnaire_id"]), int(params["doctor_id"]),
+                                 str(params.get("note") or ""))
+    return {"closed": closed}
+
+
+def mark_missed(session: Session, context: InstanceContext, params: dict[str, Any]) -> Mapping[str, Any]:
+    return {"missed": questionnaires.mark_missed(session, int(params["questionnaire_id"]))}
+
+
+OPERATORS = {
+    "monitoring_open_day": open_day,
+    "monitoring_invite": invite,
+    "monitoring_record": record,
+    "monitoring_raise_alert": raise_alert,
+    "monitoring_close_alert": close_alert,
+    "monitoring_mark_missed": mark_missed,
+}
+
+
+def register(registry: ConnectorRegistry) -> None:
+    for name, operator in OPERATORS.items():
+        registry.register(name, operator)

@@ -1,0 +1,73 @@
+"""The import report as CSV (created, updated, started, skipped with reasons) and the blank template.
+
+Both go through engine.csv_safe, so a name like `=HYPERLINK(...)` copied from the uploaded table comes
+back as text, never as a formula.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from engine.csv_safe import write_rows
+from engine.i18n import N_
+from engine.referrals import models as m
+from engine.referrals.parse import FIELDS, TEMPLATE_HEADERS
+from engine.referrals.service import rows_of
+
+Translate = Callable[[str], str]
+
+RESULT_LABELS = {
+    m.INVALID: N_("not imported: errors in the row"),
+    m.SKIPPED: N_("skipped"),
+    m.STARTED: N_("referred"),
+    m.PENDING: N_("waiting"),
+    m.PATIENT_READY: N_("waiting"),
+}
+OUTCOME_LABELS = {m.CREATED: N_("account created"), m.UPDATED: N_("account updated"), m.MATCHED: N_("account found")}
+REPORT_COLUMNS = (
+    N_("Row"), N_("Surname"), N_("First name"), N_("Date of birth"), N_("Result"), N_("Patient account"),
+    N_("Patient id"), N_("Pathway id"), N_("Reasons"),
+)
+
+
+def _message(translate: Translate, pair: list[object]) -> str:
+    msgid, params = str(pair[0]), pair[1] if len(pair) > 1 and isinstance(pair[1], dict) else {}
+    text = translate(msgid)
+    return text % params if params else text
+
+
+def report_csv(session: Session, import_id: int, translate: Translate = lambda s: s) -> str:
+    lines: list[list[object]] = [[translate(c) for c in REPORT_COLUMNS]]
+    for row in rows_of(session, import_id):
+        reasons = [f"{translate(FIELD_LABELS[f])}: {_message(translate, row.errors[f])}" for f in FIELDS if f in row.errors]
+        if row.message:
+            reasons.append(_message(translate, row.message))
+        lines.append([
+            row.line, row.raw.get("last_name", ""), row.raw.get("first_name", ""), row.raw.get("birth_date", ""),
+            translate(RESULT_LABELS[row.status]),
+            translate(OUTCOME_LABELS[row.patient_outcome]) if row.patient_outcome in OUTCOME_LABELS else "",
+            row.patient_id or "", row.instance_id or "", "; ".join(reasons),
+        ])  # fmt: skip
+    return write_rows(lines)
+
+
+def template_csv(locale: str) -> str:
+    """The blank table with one example row, semicolon-separated as Russian Excel saves CSV."""
+    example = {
+        "ru": ("Иванова", "Анна", "Сергеевна", "12.03.1961", "Ж", "+7 912 345-67-89", "anna@example.ru",
+               "112-233-445 95", "", "C50.9", "Рак молочной железы", "ГБУЗ Областная больница №1",
+               "Петров П. П.", "Онкология", ""),
+        "en": ("Ivanova", "Anna", "Sergeevna", "1961-03-12", "F", "+7 912 345-67-89", "anna@example.ru",
+               "112-233-445 95", "", "C50.9", "Breast cancer", "Regional hospital No. 1", "Dr P. Petrov",
+               "Oncology", ""),
+    }[locale if locale in TEMPLATE_HEADERS else "en"]
+    return write_rows([TEMPLATE_HEADERS[locale if locale in TEMPLATE_HEADERS else "en"], example], delimiter=";")
+
+
+FIELD_LABELS = dict(zip(FIELDS, (
+    N_("Surname"), N_("First name"), N_("Patronymic"), N_("Date of birth"), N_("Sex"), N_("Phone"), N_("Email"),
+    N_("SNILS"), N_("OMS policy"), N_("ICD-10 code"), N_("Diagnosis"), N_("Referring institution"),
+    N_("Attending doctor"), N_("Target specialty or center"), N_("Comment"),
+), strict=True))  # fmt: skip

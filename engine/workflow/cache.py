@@ -1,0 +1,81 @@
+"""Deserialized workflows of the last steps this process committed, so that the next step of the same
+instance can skip deserializing its state.
+
+Why it is safe: an entry is used only when the row the step has just loaded inside its own transaction
+has the same revision, the same version (id and spec hash) and byte-for-byte the same state text that
+this process wrote when it committed the entry. Deserializing is a pure function of that text and the
+spec, so the cached object is what deserializing would give; any other writer (another process, a
+restored backup, another database with the same ids) changes the revision or the text and the entry is
+dropped. The step's `UPDATE ... WHERE revision = ?` still decides who wins a race.
+
+An entry is taken out while a step works on it, so two threads never share one workflow object, and it
+goes back only after that step's transaction has committed: a step that fails or loses leaves nothing
+half-changed behind. Along with the workflow, the entry keeps the index rows written at that revision,
+so the next step writes only the rows that differ (see indexes.refresh).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Entry:
+    revision: int
+    version_id: int
+    sha256: str
+    state: str
+    workflow: Any
+    indexed: Any  # indexes.IndexRows written together with `state`
+
+
+class WorkflowCache:
+    """A small LRU of committed workflows per instance id; size 0 switches it off."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.hits = self.misses = 0
+        self._items: OrderedDict[int, Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, instance_id: int, revision: int, version_id: int, sha256: str, state: str) -> Entry | None:
+        """The entry for exactly this committed row, removed from the cache; None on any difference."""
+        with self._lock:
+            entry = self._items.pop(instance_id, None)
+            fresh = (
+                entry is not None
+                and entry.revision == revision
+                and entry.version_id == version_id
+                and entry.sha256 == sha256
+                and entry.state == state
+            )
+            if fresh:
+                self.hits += 1
+                return entry
+            self.misses += 1
+            return None
+
+    def put(self, instance_id: int, entry: Entry) -> None:
+        """Call only after the transaction that wrote `entry.state` has committed."""
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items[instance_id] = entry
+            self._items.move_to_end(instance_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def discard(self, instance_id: int) -> None:
+        with self._lock:
+            self._items.pop(instance_id, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0
+
+
+WORKFLOWS = WorkflowCache()

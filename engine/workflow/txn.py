@@ -1,0 +1,69 @@
+"""The transaction of one engine step, on a plain connection; an ORM session only when a connector asks.
+
+An engine step needs a handful of Core statements, and an ORM Session around them costs about as much
+as the statements themselves. So the step runs on a Connection from the factory's engine, and only a
+connector (which gets a Session, e.g. to enqueue mail) makes the factory open one; that Session is
+handed the step's transaction ("control_fully"), so it commits it, and listeners on the factory
+(after_commit, ...) fire as they would with a plain `transaction(factory)`. A factory without an
+Engine as its bind gets the plain session-per-step path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.db import transaction
+
+
+class StepTransaction:
+    def __init__(self, conn: Connection, factory: sessionmaker[Session] | None = None, session: Session | None = None):
+        self.conn = conn
+        self._factory = factory
+        self._session = session
+
+    def session(self) -> Session:
+        """The ORM session of this step's transaction, opened on first use."""
+        if self._session is None:
+            assert self._factory is not None
+            session = self._factory(bind=self.conn, join_transaction_mode="control_fully")
+            session.connection()  # join the step's transaction now, so that the commit below is the session's
+            self._session = session
+        return self._session
+
+    def _commit(self) -> None:
+        if self._session is not None:
+            self._session.commit()  # commits the connection's transaction, then runs after_commit hooks
+        else:
+            self.conn.commit()
+
+    def _rollback(self) -> None:
+        if self._session is not None:
+            self._session.rollback()
+        else:
+            self.conn.rollback()
+
+
+@contextmanager
+def step_transaction(factory: sessionmaker[Session]) -> Iterator[StepTransaction]:
+    """Commit on success, roll back on any exception, like engine.db.transaction."""
+    bind = getattr(factory, "kw", {}).get("bind")
+    if not isinstance(bind, Engine):
+        with transaction(factory) as session:
+            yield StepTransaction(session.connection(), session=session)
+        return
+    with bind.connect() as conn:
+        conn.begin()
+        step = StepTransaction(conn, factory)
+        try:
+            yield step
+            step._commit()
+        except BaseException:
+            step._rollback()
+            raise
+        finally:
+            if step._session is not None:
+                step._session.close()

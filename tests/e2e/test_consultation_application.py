@@ -1,0 +1,167 @@
+"""Route 1 in two browsers: the patient uploads documents, chooses a medical center by its profile and
+fills the application; the doctor of the center reads it with the documents and first asks for one more
+document, which the patient sees with the doctor's message and sends; the doctor then schedules from
+their own free times; the patient accepts the consent and joins in the window; the doctor marks the
+session held and writes the conclusion; the patient downloads the signed conclusion from History.
+
+Bad input on the way, each with a clear message and nothing changed: a file that is not what its name
+says, an application to a center without the chosen specialty (a stale or altered form), a second
+"ask for more documents" without saying which."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.consultations.models import Consultation
+from engine.documents.models import Document
+from tests.e2e import consultation_fixtures as shared
+from tests.e2e.consultation_fixtures import (
+    PDF,
+    consultation,
+    consultation_id_of,
+    download_signed_conclusion,
+    login,
+    open_task,
+    produce,
+    submit_task,
+    tick,
+)
+
+pytestmark = pytest.mark.e2e
+consult_server = shared.consult_server  # the shared fixture, used by name
+REHAB = "Окружной клинический лечебно-реабилитационный центр"
+NEUROLOGY = "Врач-невролог"
+
+
+def _count(server, model, **where):
+    with server.app.extensions["carepath"].sessions() as session:
+        query = select(func.count()).select_from(model)
+        for key, value in where.items():
+            query = query.where(getattr(model, key) == value)
+        return session.scalar(query)
+
+
+def _upload(page, url, name, body):
+    page.goto(f"{url}/consultations/documents")
+    page.set_input_files("input[name=files]", files=[{"name": name, "mimeType": "application/pdf", "buffer": body}])
+    page.get_by_role("button", name="Save").click()
+
+
+def _fill_application(page):
+    page.locator("#age").fill("57")
+    page.locator("#diagnosis_code").fill("G43.0")
+    page.locator("#diagnosis_text").fill("Мигрень без ауры")
+    page.locator("#complaints").fill("Головные боли по утрам, 3–4 раза в неделю")
+
+
+def test_a_patient_applies_to_a_center_and_downloads_the_signed_conclusion(consult_server, new_context):
+    server, test_clock = consult_server
+    url = server.url
+    patient = login(new_context(), url, "patient@example.org")
+
+    # Documents first. A file named .pdf that is not a PDF is refused and nothing is stored.
+    _upload(patient, url, "discharge.pdf", b"MZ\x90\x00 this is a program, not a PDF")
+    assert "is not an accepted file type" in patient.content()
+    assert _count(server, Document) == 0
+    _upload(patient, url, "discharge.pdf", PDF + b"discharge summary")
+    assert "Uploaded: 1 file(s)." in patient.content()
+    assert "discharge.pdf" in patient.locator("table.documents").inner_text()
+
+    patient.goto(f"{url}/consultations/apply")
+    center = patient.locator(".center").filter(has_text=REHAB)
+    assert NEUROLOGY in center.inner_text()  # the center's profile of specialties is shown
+    _fill_application(patient)
+    server.screenshot(patient, "consultation_application_form")
+
+    # A center without the chosen specialty (a stale form, or one altered by hand): refused, nothing sent.
+    other = patient.locator(".center").filter(has_not_text=REHAB).locator("input[name=choice]").first
+    foreign_specialty = other.get_attribute("data-specialty")
+    radio = center.locator("input[name=choice]").first
+    radio.evaluate("(el, s) => { el.value = el.dataset.center + ':' + s; }", foreign_specialty)
+    radio.check()
+    patient.get_by_role("button", name="Send the application").click()
+    assert "does not consult in this specialty" in patient.content()
+    assert _count(server, Consultation) == 0
+    assert _count(server, Document, status="draft") == 1  # still the patient's to withdraw
+    assert patient.locator("#age").input_value() == "57"  # what was typed is kept
+
+    center.get_by_label(NEUROLOGY).check()
+    patient.get_by_role("button", name="Send the application").click()
+    patient.wait_for_url("**/consultations/*")
+    consultation_id = consultation_id_of(patient)
+    assert "Under review" in patient.content()
+    assert "discharge.pdf" in patient.content()
+
+    # The doctor reads the application with its documents and asks for one more.
+    doctor = login(new_context(), url, "doctor@example.org")
+    open_task(doctor, url, "Review the application")
+    review = doctor.locator("main")
+    server.screenshot(doctor, "consultation_review_with_documents")
+    assert "G43.0" in review.inner_text() and "discharge.pdf" in review.inner_text()
+    doctor.get_by_label("Ask for more documents").check()
+    submit_task(doctor)
+    # Without saying which documents the request comes back with the reason; nothing reaches the patient.
+    open_task(doctor, url, "Review the application")
+    assert "Say which documents are needed." in doctor.content()
+    doctor.get_by_label("Ask for more documents").check()
+    doctor.locator("textarea[name=message]").fill("Пришлите, пожалуйста, заключение МРТ головного мозга.")
+    submit_task(doctor)
+
+    patient.goto(f"{url}/consultations/{consultation_id}")
+    assert "More documents requested" in patient.content()
+    assert "заключение МРТ головного мозга" in patient.content()
+    server.screenshot(patient, "consultation_more_documents_patient")
+    open_task(patient, url, "Upload the requested documents")
+    assert "заключение МРТ головного мозга" in patient.content()
+    server.screenshot(patient, "consultation_more_documents_task")
+    _upload(patient, url, "mri.pdf", PDF + b"MRI report")
+    open_task(patient, url, "Upload the requested documents")
+    patient.check("input[name=uploaded]")
+    submit_task(patient)
+
+    # Both documents reach the doctor, who now schedules from their own free times.
+    open_task(doctor, url, "Review the application")
+    assert "mri.pdf" in doctor.locator("main").inner_text()
+    doctor.get_by_label("Schedule the consultation").check()
+    first_time = doctor.locator("input[name=slot_id]").first
+    first_time.check()
+    server.screenshot(doctor, "consultation_schedule_slot_picker")
+    submit_task(doctor)
+    booked = consultation(server, consultation_id)
+    assert booked.status == "scheduled" and booked.starts_at is not None
+
+    patient.goto(f"{url}/consultations/{consultation_id}")
+    assert "Scheduled" in patient.content()
+    open_task(patient, url, "Accept the informed voluntary consent")
+    patient.check("input[name=consent_accepted]")
+    submit_task(patient)
+    assert consultation(server, consultation_id).consent_at is not None
+
+    test_clock.current = booked.starts_at - timedelta(minutes=5)
+    tick(server)
+    patient.goto(f"{url}/consultations/{consultation_id}")
+    join = patient.locator(f"#join-{consultation_id}")
+    response = patient.request.get(f"{url}{join.get_attribute('href')}", max_redirects=0)
+    assert response.status == 302 and response.headers["location"] == booked.room_url
+
+    test_clock.current = booked.starts_at + timedelta(minutes=1)
+    tick(server)
+    tick(server)
+    open_task(doctor, url, "Hold the consultation")
+    doctor.select_option("select[name=outcome]", "held")
+    submit_task(doctor)
+    open_task(doctor, url, "Write the conclusion")
+    doctor.fill("input[name=diagnosis_code]", "G43.0")
+    doctor.fill("input[name=diagnosis_text]", "Мигрень без ауры")
+    doctor.fill("textarea[name=findings]", "Неврологический статус без очаговой симптоматики")
+    doctor.fill("textarea[name=recommendations]", "Дневник головной боли, контроль АД")
+    submit_task(doctor)
+    assert consultation(server, consultation_id).status == "held"
+
+    produce(server)
+    download_signed_conclusion(patient, url)
+    server.screenshot(patient, "consultation_application_history")
+    assert "Consultation No. %s" % consultation_id in patient.content() or "G43.0" in patient.content()

@@ -1,0 +1,96 @@
+"""Browser journey of a rehab course: the doctor attaches the instructor, the instructor plans a class
+and a video, the patient sees "Join class" inside the join window and the recommendations."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from engine.composition import build_connectors
+from engine.db import transaction
+from engine.workflow import deploy_model
+from tests.e2e.conftest import DEMO_PASSWORD
+
+MODEL = Path(__file__).resolve().parents[2] / "workflows" / "bpmn" / "rehab_course"
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def rehab_server(live_server):
+    files = {str(p.relative_to(MODEL)): p.read_text(encoding="utf-8") for p in MODEL.rglob("*") if p.is_file()}
+    with transaction(live_server.app.extensions["carepath"].sessions) as session:
+        deploy_model(session, "rehab_course", files, connectors=build_connectors(live_server.settings))
+    return live_server
+
+
+def login(page, base: str, email: str) -> None:
+    page.goto(f"{base}/account/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    # Demo accounts speak Russian; these checks read the English text, so switch like a person would.
+    page.locator("form.lang button[lang=en]").click()
+
+
+def test_the_patient_joins_a_planned_class_in_its_window_and_finds_the_recommended_video(rehab_server, new_context):
+    base = rehab_server.url
+    doctor = new_context().new_page()
+    login(doctor, base, "doctor@example.org")
+    doctor.goto(f"{base}/rehab/attach")
+    doctor.get_by_label("Patient's email").fill("patient@example.org")
+    doctor.get_by_label("Course title").fill("After knee surgery")
+    doctor.get_by_role("button", name="Attach").click()
+    assert doctor.get_by_text("The instructor is attached").is_visible()
+
+    patient = new_context().new_page()
+    login(patient, base, "patient@example.org")
+    patient.goto(f"{base}/rehab/")
+    assert patient.get_by_text("No classes are planned yet.").is_visible()
+
+    instructor = new_context().new_page()
+    login(instructor, base, "instructor@example.org")
+    instructor.goto(f"{base}/rehab/")
+    instructor.get_by_role("link", name="After knee surgery").click()
+    moscow = datetime.now(ZoneInfo("Europe/Moscow"))
+    soon, later = moscow + timedelta(minutes=5), moscow + timedelta(days=2)
+    for when, title in ((soon, "Breathing and balance"), (later, "Knee mobility")):
+        form = instructor.locator("form", has=instructor.get_by_role("button", name="Plan"))
+        form.get_by_label("Title").fill(title)
+        form.get_by_label("Date").fill(when.strftime("%Y-%m-%d"))
+        form.get_by_label("Start time").fill(when.strftime("%H:%M"))
+        form.get_by_label("Duration, minutes").fill("30")
+        form.get_by_role("button", name="Plan").click()
+        assert instructor.get_by_text("Classes planned: 1.").is_visible()
+    video = instructor.locator("form", has=instructor.get_by_role("button", name="Recommend"))
+    video.get_by_label("Title").fill("Morning knee exercises")
+    video.get_by_label("Description").fill("Ten minutes every morning, slowly.")
+    video.get_by_label("Video link").fill("https://video.example/knee-morning")
+    video.get_by_role("button", name="Recommend").click()
+    assert instructor.get_by_text("The video is recommended.").is_visible()
+    rehab_server.screenshot(instructor, "rehab_instructor_course")
+
+    patient.reload()
+    rows = patient.locator(".class-row")
+    assert rows.count() == 2
+    first, second = rows.nth(0), rows.nth(1)
+    assert "Breathing and balance" in first.inner_text()
+    join = first.get_by_role("link", name="Join class")
+    assert join.is_visible(), "the class starts in 5 minutes: inside the 10-minute window"
+    assert second.get_by_role("link", name="Join class").count() == 0, "the class in two days is not open yet"
+    assert "appears 10 minutes before the start" in second.inner_text()
+    href = join.get_attribute("href")
+    rehab_server.screenshot(patient, "rehab_patient_assignments")
+
+    # The join link leads to the meeting room of this class (not followed: the room is on the internet).
+    response = patient.request.get(f"{base}{href}", max_redirects=0)
+    assert response.status == 302 and response.headers["location"].startswith(rehab_server.settings.video_base_url)
+
+    patient.get_by_role("link", name="Go to recommendations").click()
+    exercises = patient.locator("section", has=patient.get_by_role("heading", name="Exercises"))
+    assert exercises.get_by_role("link", name="Morning knee exercises").is_visible()
+    assert "Ten minutes every morning" in exercises.inner_text()
+    assert patient.get_by_role("heading", name="Useful information").is_visible()
+    rehab_server.screenshot(patient, "rehab_patient_recommendations")

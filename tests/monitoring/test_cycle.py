@@ -1,0 +1,148 @@
+"""Fourteen simulated days of the monitoring_cycle pathway: evening dispatch, answers, missed days,
+every-2-days items, alerts raised by the DMN rules and reviewed by the doctors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from engine.monitoring import alerts, answering, dispatch, questionnaires
+from engine.monitoring.models import ALERT_OPEN, ANSWERED, MISSED, SENT, Alert, Questionnaire
+from engine.outbox import OutboxMessage
+from engine.workflow import Actor, complete_task, fire_due_timers, inbox
+from tests.monitoring.conftest import (
+    BASE_URL,
+    BP_MORNING,
+    NAUSEA,
+    PAIN,
+    PILL_MIDDAY,
+    START,
+    TEMP_EVERY_2,
+    WEIGHT_EVERY_2,
+    make_plan,
+)
+
+
+def evening(day_index: int, minute: int = 5) -> datetime:
+    # 19:05 in Moscow (UTC+3) on the plan's day `day_index`.
+    return datetime(2026, 3, 2, 16, minute, tzinfo=UTC) + timedelta(days=day_index)
+
+
+def tick(sessions, connectors, clock, moment: datetime) -> dispatch.DispatchReport:
+    clock.current = moment
+    fire_due_timers(sessions, connectors=connectors)
+    return dispatch.dispatch_evening(sessions, base_url=BASE_URL, connectors=connectors)
+
+
+def invitations(sessions, patient_id: int | None = None) -> list[OutboxMessage]:
+    with sessions() as session:
+        query = select(OutboxMessage).where(OutboxMessage.kind == "monitoring_invitation").order_by(OutboxMessage.id)
+        if patient_id is not None:
+            query = query.where(OutboxMessage.user_id == patient_id)
+        return list(session.scalars(query))
+
+
+def questionnaire(sessions, patient_id: int, day_index: int) -> Questionnaire:
+    with sessions() as session:
+        found = questionnaires.get_for_patient(session, patient_id, START + timedelta(days=day_index))
+        assert found is not None
+        session.expunge(found)
+        return found
+
+
+def due_titles(sessions, q: Questionnaire) -> list[str]:
+    with sessions() as session:
+        return [i.title for i in questionnaires.items_of(session, session.get(Questionnaire, q.id))]
+
+
+def answers_for(sessions, q: Questionnaire, *, systolic=120, diastolic=80, pain=0, nausea=0, temperature=36.6):
+    with sessions() as session:
+        items = questionnaires.items_of(session, session.get(Questionnaire, q.id))
+        result = {}
+        for item in items:
+            if item.code == "bp":
+                result[str(item.id)] = {"value": systolic, "value2": diastolic}
+            elif item.code == "weight":
+                result[str(item.id)] = {"value": "71,5"}
+            elif item.code == "temperature":
+                result[str(item.id)] = {"value": temperature}
+            elif item.kind == "medication":
+                result[str(item.id)] = {"taken": True}
+            elif item.title == "Pain":
+                result[str(item.id)] = {"choice": pain}
+            elif item.title == "Nausea":
+                result[str(item.id)] = {"choice": nausea}
+        return result
+
+
+def test_fourteen_days_with_every_2_days_items_missed_days_and_alerts(world, sessions, connectors, clock):
+    make_plan(sessions, world.doctor.id, world.patient.id, [BP_MORNING, WEIGHT_EVERY_2, PILL_MIDDAY, PAIN])
+    make_plan(sessions, world.doctor2.id, world.patient.id, [TEMP_EVERY_2, NAUSEA], invite_time="20:00")
+    patient = Actor(world.patient.id, frozenset({"patient"}))
+    skipped = {3, 8, 11}
+
+    for day in range(14):
+        # Before the evening nothing is sent; at 19:05 one email, and a second run sends nothing more.
+        assert tick(sessions, connectors, clock, evening(day) - timedelta(hours=2)).due == 0
+        report = tick(sessions, connectors, clock, evening(day))
+        assert report.started == 1
+        assert tick(sessions, connectors, clock, evening(day, minute=40)).due == 0
+        assert tick(sessions, connectors, clock, evening(day, minute=5) + timedelta(hours=1)).due == 0  # 20:05
+        assert len(invitations(sessions, world.patient.id)) == day + 1
+
+        q = questionnaire(sessions, world.patient.id, day)
+        titles = due_titles(sessions, q)
+        # Every-2-days items are due on the plan's days 1, 3, 5... only.
+        assert ("Weight" in titles) == (day % 2 == 0)
+        assert ("Body temperature" in titles) == (day % 2 == 0)
+        assert {"Blood pressure", "Bisoprolol", "Pain", "Nausea"} <= set(titles)
+
+        clock.advance(hours=2)
+        if day in skipped:
+            continue
+        values = {"systolic": 165, "diastolic": 95} if day == 4 else {}
+        if day == 6:
+            values = {"nausea": 2}
+        if day == 10:
+            values = {"systolic": 170, "diastolic": 100, "pain": 8, "temperature": 38.4}
+        answering.send(sessions, patient, q.id, {"answers": answers_for(sessions, q, **values), "comment": "ok"},
+                       connectors=connectors)
+
+    clock.current = evening(14) + timedelta(hours=1)
+    fire_due_timers(sessions, connectors=connectors)
+
+    with sessions() as session:
+        statuses = dict(session.execute(select(Questionnaire.day, Questionnaire.status)).all())
+        assert [d.day for d, s in sorted(statuses.items()) if s == MISSED] == [5, 10, 13]  # March 5, 10, 13
+        assert sum(1 for s in statuses.values() if s == ANSWERED) == 11
+        assert SENT not in statuses.values()
+        # One email per day, covering both doctors' plans.
+        emails = invitations(sessions)
+        assert len(emails) == 14
+        assert len({m.dedupe_key for m in emails}) == 14
+        assert emails[0].context["doctors"] == ["House doc@t", "Watson doc2@"]
+        assert emails[0].context["link"] == f"{BASE_URL}/monitoring/days/2026-03-02"
+        open_alerts = session.execute(
+            select(Alert.doctor_id, Alert.day, Alert.level).where(Alert.status == ALERT_OPEN).order_by(Alert.id)
+        ).all()
+    # Day 4 (March 6): BP beyond doctor 1's thresholds. Day 6: vomiting, at doctor 2's alert level.
+    # Day 10: BP (doctor 1) and temperature (doctor 2) beyond thresholds: two values, urgent, to both.
+    assert [(d, day.day, level) for d, day, level in open_alerts] == [
+        (world.doctor.id, 6, "warning"), (world.doctor2.id, 8, "warning"),
+        (world.doctor.id, 12, "urgent"), (world.doctor2.id, 12, "urgent"),
+    ]
+
+    doctor = Actor(world.doctor.id, frozenset({"doctor"}))
+    with sessions() as session:
+        listed = alerts.monitored_patients(session, world.doctor.id)
+        assert [(p.patient_id, p.open_alerts) for p in listed] == [(world.patient.id, 2)]
+        tasks = inbox(session, doctor)
+        assert [t.title for t in tasks] == ["Review the monitoring alert"] * 2
+        assert inbox(session, Actor(world.doctor2.id, frozenset({"doctor"})))[0].patient_id == world.patient.id
+    complete_task(sessions, doctor, tasks[0].instance_id, tasks[0].task_guid, {"action": "contacted", "note": "called"},
+                  connectors=connectors)
+    with sessions() as session:
+        assert alerts.monitored_patients(session, world.doctor.id)[0].open_alerts == 1
+        closed = session.scalar(select(func.count()).select_from(Alert).where(Alert.note == "called"))
+        assert closed == 1

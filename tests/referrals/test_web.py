@@ -1,0 +1,75 @@
+"""The pages: who may open them, the template, a bad upload, and the admin's outbox with "retry now"."""
+
+from __future__ import annotations
+
+import io
+
+from engine import outbox
+from engine.db import transaction
+from tests.webui import conftest as webui_fixtures
+from tests.webui.conftest import login, make_user
+
+from .conftest import csv_table
+
+# The web app and cast of tests/webui, shared here (fixtures are found by name).
+app, cast, client, settings = webui_fixtures.app, webui_fixtures.cast, webui_fixtures.client, webui_fixtures.settings
+
+
+
+def test_patients_and_doctors_cannot_open_the_import_page_and_a_foreign_import_is_not_found(app, client, cast):
+    login(client, cast.patient.email)
+    assert client.get("/referrals/").status_code == 403
+    manager = make_user(app, "m1@test.org", "manager")
+    make_user(app, "m2@test.org", "manager")
+    client.post("/account/logout")
+    login(client, manager.email)
+    response = client.post("/referrals/", data={"table": (io.BytesIO(csv_table()), "t.csv")},
+                           content_type="multipart/form-data", follow_redirects=True)  # fmt: skip
+    assert response.status_code == 200 and "Rows: 3; without errors: 3" in response.get_data(as_text=True)
+    client.post("/account/logout")
+    login(client, "m2@test.org")
+    assert client.get("/referrals/1").status_code == 404
+    assert client.get("/referrals/1/report.csv").status_code == 404
+
+
+def test_a_binary_file_renamed_csv_gets_a_clear_message_and_stores_nothing(app, client):
+    make_user(app, "m1@test.org", "manager")
+    login(client, "m1@test.org")
+    response = client.post("/referrals/", data={"table": (io.BytesIO(b"\x89PNG\r\n\x1a\n\x00\x00" * 50), "x.csv")},
+                           content_type="multipart/form-data")  # fmt: skip
+    assert response.status_code == 400
+    assert "This file is not a table: upload a CSV or XLSX file." in response.get_data(as_text=True)
+    assert "No imports yet." in response.get_data(as_text=True)
+
+
+def test_the_template_downloads_in_both_languages(app, client):
+    make_user(app, "m1@test.org", "manager")
+    login(client, "m1@test.org")
+    ru = client.get("/referrals/template-ru.csv").get_data().decode("utf-8-sig")
+    en = client.get("/referrals/template-en.csv").get_data().decode("utf-8-sig")
+    assert ru.startswith("Фамилия;Имя;Отчество;Дата рождения") and en.startswith("Surname;First name;Patronymic")
+
+
+def test_an_admin_sees_failed_messages_with_their_errors_and_retries_one(app, client, cast):
+    with transaction(app.extensions["carepath"].sessions) as session:
+        row = outbox.enqueue(session, kind="confirm_email", to="x@example.org", locale="en",
+                             context={"name": "X", "link": "l", "expires_hours": 1})  # fmt: skip
+        row.status, row.attempts, row.last_error = outbox.FAILED, 5, "550 mailbox unavailable"
+        session.add(outbox.DeliveryAttempt(message_id=row.id, at=row.created_at, ok=False,
+                                           error="550 mailbox unavailable", duration_ms=12))  # fmt: skip
+        message_id = row.id
+    login(client, cast.patient.email)
+    assert client.get("/admin/outbox/").status_code == 403
+    client.post("/account/logout")
+    login(client, cast.admin.email)
+
+    page = client.get("/admin/outbox/?status=failed").get_data(as_text=True)
+    assert "x@example.org" in page and "550 mailbox unavailable" in page
+    detail = client.get(f"/admin/outbox/{message_id}").get_data(as_text=True)
+    assert "Retry now" in detail and "550 mailbox unavailable" in detail
+    response = client.post(f"/admin/outbox/{message_id}/retry", follow_redirects=True)
+
+    assert "The message will be sent again within a few seconds." in response.get_data(as_text=True)
+    with app.extensions["carepath"].sessions() as session:
+        row = session.get(outbox.OutboxMessage, message_id)
+        assert (row.status, row.attempts) == (outbox.QUEUED, 0)

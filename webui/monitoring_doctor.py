@@ -1,0 +1,104 @@
+"""The doctor's monitoring pages: the list of monitored patients (open alerts first), a patient's page
+with charts, adherence, survey answers, comments and files, the files themselves, and the exports.
+A doctor reaches only patients they have a plan for (403 otherwise)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from flask import Response, abort, render_template, request
+from flask_login import current_user
+
+from engine import audit, roles
+from engine.accounts.models import User
+from engine.clock import now
+from engine.documents import service as documents
+from engine.monitoring import alerts, export, fhir, history, plans, schedule
+from webui.db import db
+from webui.monitoring import bp, file_store
+from webui.monitoring_charts import chart_svg
+from webui.security import client_ip, confirmed_required, roles_required
+
+PAGE_SIZE = 100
+CHART_DAYS = 30
+
+
+@bp.route("/patients")
+@roles_required(roles.DOCTOR)
+@confirmed_required
+def patient_list() -> Any:
+    page = max(request.args.get("page", 1, type=int), 1)
+    session = db()
+    rows = alerts.monitored_patients(session, current_user.id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    total = alerts.monitored_count(session, current_user.id)
+    return render_template("monitoring/patients.html", rows=rows, page=page, total=total, page_size=PAGE_SIZE)
+
+
+def _patient(patient_id: int) -> User:
+    session = db()
+    plans.require_monitors(session, current_user.id, patient_id)
+    patient = session.get(User, patient_id)
+    if patient is None:
+        abort(404)
+    return patient
+
+
+@bp.route("/patients/<int:patient_id>")
+@roles_required(roles.DOCTOR)
+@confirmed_required
+def patient_page(patient_id: int) -> Any:
+    patient = _patient(patient_id)
+    session = db()
+    today = schedule.local_day(now(), patient.timezone)
+    since = today - timedelta(days=CHART_DAYS - 1)
+    data = history.load(session, patient_id, since=since, until=today, doctor_id=current_user.id)
+    charts = [(s, chart_svg(s, since, today)) for s in data.series()]
+    return render_template(
+        "monitoring/patient.html", patient=patient, data=data, charts=charts, since=since, today=today,
+        plans=plans.plans_of_patient(session, patient_id, current_user.id),
+        alerts=alerts.alerts_for(session, current_user.id, patient_id),
+    )  # fmt: skip
+
+
+@bp.route("/files/<int:document_id>")
+@confirmed_required
+def file(document_id: int) -> Any:
+    """A file attached to a questionnaire, for the patient and the doctors it was granted to."""
+    session = db()
+    document, content = documents.read(session, file_store(), document_id, user_id=current_user.id, ip=client_ip())
+    session.commit()
+    return Response(content, mimetype=document.content_type,
+                    headers={"Content-Disposition": f'inline; filename="{document.id}"',
+                             "X-Content-Type-Options": "nosniff"})
+
+
+def _export(patient_id: int, fmt: str) -> tuple[Any, User]:
+    patient = _patient(patient_id)
+    session = db()
+    data = history.load(session, patient_id, doctor_id=current_user.id)
+    audit.record(session, "monitoring_exported", actor_id=current_user.id, subject_id=patient_id, ip=client_ip(),
+                 object_type="patient", object_id=patient_id, format=fmt)
+    session.commit()
+    return data, patient
+
+
+@bp.route("/patients/<int:patient_id>/export.csv")
+@roles_required(roles.DOCTOR)
+@confirmed_required
+def export_csv(patient_id: int) -> Any:
+    data, _patient_user = _export(patient_id, "csv")
+    return Response(export.to_csv(data), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="monitoring-{patient_id}.csv"'})
+
+
+@bp.route("/patients/<int:patient_id>/fhir.json")
+@roles_required(roles.DOCTOR)
+@confirmed_required
+def export_fhir(patient_id: int) -> Any:
+    data, patient = _export(patient_id, "fhir")
+    mine = plans.plans_of_patient(db(), patient_id, current_user.id)
+    body = json.dumps(fhir.bundle(patient, data, mine), ensure_ascii=False, indent=1)
+    return Response(body, mimetype="application/fhir+json",
+                    headers={"Content-Disposition": f'attachment; filename="monitoring-{patient_id}.fhir.json"'})

@@ -1,0 +1,175 @@
+"""The manager's referral import (route 3): upload a table, see every bad cell with its reason, import
+the good rows, watch the progress, download the report; the blank template in both languages.
+
+Running the import: with a Prefect API configured (PREFECT_API_URL, as under `make run`), the page
+asks for a run of the `import-referrals/imports` deployment and the serve process does the work, visible
+in the Prefect UI. Without one (a bare development server, the browser tests) the web process runs the
+same engine call in a background thread, since a request must never wait for an import. Either way the
+page only polls `status.json`; a lost trigger is picked up by the deployment's periodic sweep.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+
+from engine import roles
+from engine.i18n import UserError
+from engine.referrals import models as m
+from engine.referrals import service
+from engine.referrals.parse import FIELDS, MAX_ROWS
+from engine.referrals.report import FIELD_LABELS, report_csv, template_csv
+from webui.db import db
+from webui.messages import user_message
+from webui.security import client_ip, roles_required
+
+bp = Blueprint("referrals", __name__, url_prefix="/referrals")
+log = logging.getLogger(__name__)
+PREVIEW_BAD_ROWS = 500
+PREVIEW_GOOD_ROWS = 50
+
+
+class UploadForm(FlaskForm):
+    table = FileField(_l("Table (CSV or XLSX)"), validators=[FileRequired(_l("Choose a file."))],
+                      description=_l("UTF-8 or Windows-1251, comma or semicolon; at most %(n)s rows.", n=f"{MAX_ROWS:,}".replace(",", " ")))  # fmt: skip
+
+
+class ConfirmForm(FlaskForm):
+    pass
+
+
+def _settings() -> Any:
+    return current_app.extensions["carepath"].settings
+
+
+def _reason(pair: list[Any]) -> str:
+    text = _(str(pair[0]))
+    return text % pair[1] if len(pair) > 1 and pair[1] else text
+
+
+@bp.app_template_filter("referral_reason")
+def referral_reason(pair: list[Any]) -> str:
+    return _reason(pair)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@roles_required(roles.MANAGER, roles.ADMIN)
+def upload() -> Any:
+    form = UploadForm()
+    status = 200
+    if form.validate_on_submit():
+        file = form.table.data
+        try:
+            batch = service.create_preview(db(), current_user, file.filename or "", file.read(),
+                                           base_url=_settings().base_url, ip=client_ip())  # fmt: skip
+            db().commit()
+            return redirect(url_for("referrals.detail", import_id=batch.id))
+        except UserError as error:
+            db().rollback()
+            flash(user_message(error), "error")
+            status = error.status
+    elif request.method == "POST":
+        status = 400
+    mine = service.imports_of(db(), current_user)
+    return render_template("referrals/upload.html", form=form, imports=mine, max_rows=MAX_ROWS), status
+
+
+@bp.route("/template-<lang>.csv")
+@roles_required(roles.MANAGER, roles.ADMIN)
+def template(lang: str) -> Any:
+    if lang not in ("ru", "en"):
+        return redirect(url_for("referrals.template", lang="ru"))
+    name = "napravleniya-shablon.csv" if lang == "ru" else "referrals-template.csv"
+    return Response(template_csv(lang), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/<int:import_id>")
+@roles_required(roles.MANAGER, roles.ADMIN)
+def detail(import_id: int) -> Any:
+    batch = service.get_import(db(), current_user, import_id)
+    bad = service.rows_of(db(), import_id, statuses=[m.INVALID], limit=PREVIEW_BAD_ROWS)
+    good = service.rows_of(db(), import_id, statuses=[m.PENDING, m.PATIENT_READY, m.STARTED, m.SKIPPED],
+                           limit=PREVIEW_GOOD_ROWS)  # fmt: skip
+    skipped = service.rows_of(db(), import_id, statuses=[m.SKIPPED], limit=PREVIEW_BAD_ROWS) if batch.status == m.DONE else []
+    return render_template(
+        "referrals/detail.html", batch=batch, bad=bad, good=good, skipped=skipped, fields=FIELDS,
+        labels=FIELD_LABELS, form=ConfirmForm(), earlier=service.earlier_imports_of_file(db(), batch),
+        counts=service.counts(db(), import_id), m=m,
+    )  # fmt: skip
+
+
+@bp.route("/<int:import_id>/import", methods=["POST"])
+@roles_required(roles.MANAGER, roles.ADMIN)
+def start(import_id: int) -> Any:
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired; try again."), "error")
+        return redirect(url_for("referrals.detail", import_id=import_id))
+    try:
+        service.queue_import(db(), current_user, import_id, ip=client_ip())
+        db().commit()
+    except UserError as error:
+        db().rollback()
+        flash(user_message(error), "error")
+        return redirect(url_for("referrals.detail", import_id=import_id))
+    _run(import_id)
+    flash(_("The import has started. You can leave this page: it goes on without you."), "success")
+    return redirect(url_for("referrals.detail", import_id=import_id))
+
+
+def _run(import_id: int) -> None:
+    settings = _settings()
+    if settings.prefect_api_url:
+        from workflows.deployments import IMPORT_REFERRALS
+        from workflows.dispatch import trigger
+
+        trigger(IMPORT_REFERRALS, api_url=settings.prefect_api_url, parameters={"import_id": import_id})
+        return
+
+    def work() -> None:
+        from workflows.imports import run_import_now
+
+        try:
+            run_import_now(settings, import_id)
+        except Exception:  # recorded on the import (status failed, error); the page offers a rerun
+            log.exception("referral import %s failed", import_id)
+
+    threading.Thread(target=work, name=f"referral import {import_id}", daemon=True).start()
+
+
+@bp.route("/<int:import_id>/status.json")
+@roles_required(roles.MANAGER, roles.ADMIN)
+def status(import_id: int) -> Any:
+    batch = service.get_import(db(), current_user, import_id)
+    counts = batch.counts or {}
+    return jsonify(status=batch.status, done=batch.done, total=batch.valid,
+                   created=counts.get("created", 0), started=counts.get("started", 0),
+                   skipped=counts.get("skipped", 0), finished=batch.status in (m.DONE, m.FAILED))  # fmt: skip
+
+
+@bp.route("/<int:import_id>/report.csv")
+@roles_required(roles.MANAGER, roles.ADMIN)
+def report(import_id: int) -> Any:
+    batch = service.get_import(db(), current_user, import_id)
+    body = report_csv(db(), batch.id, translate=_)
+    return Response(body, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="referral-import-{batch.id}.csv"'})

@@ -1,0 +1,42 @@
+"""The evening monitoring dispatch as a Prefect flow, served every few minutes.
+
+Each run starts the `monitoring_cycle` pathway for every patient whose local evening invitation time
+has come today and who has something due (engine.monitoring.dispatch); the pathway queues the one
+invitation of the day and the outbox deployment delivers it. Runs are idempotent, so a run that finds
+the previous one still going, or a run repeated after a failure, sends nothing twice. Missed days are
+the pathway's own timers (the timer tick), not this flow's business.
+"""
+
+from __future__ import annotations
+
+from prefect import flow, task
+
+from engine.composition import build_connectors
+from engine.config import Settings, load_settings
+from engine.monitoring.dispatch import DispatchReport, dispatch_evening
+from workflows.resources import run_logger, session_factory
+
+FLOW_NAME = "monitoring-dispatch"
+
+
+def dispatch_now(settings: Settings) -> DispatchReport:
+    """One dispatch in this process, with the app's connectors (tests, the CLI, the bench)."""
+    return dispatch_evening(session_factory(settings.database_url), base_url=settings.base_url,
+                            connectors=build_connectors(settings))
+
+
+@task(retries=2, retry_delay_seconds=[10, 60], cache_policy=None)
+def dispatch_task() -> dict[str, int]:
+    report = dispatch_now(load_settings())
+    if report.errors:
+        run_logger(__name__).warning("monitoring dispatch: %d not started:\n%s", len(report.errors),
+                                     "\n".join(report.errors[:20]))
+    return {"due": report.due, "started": report.started, "errors": len(report.errors)}
+
+
+@flow(name=FLOW_NAME, log_prints=True)
+def monitoring_dispatch() -> dict[str, int]:
+    result = dispatch_task()
+    if result["started"]:
+        run_logger(__name__).info("monitoring: %d evening questionnaires opened", result["started"])
+    return result
