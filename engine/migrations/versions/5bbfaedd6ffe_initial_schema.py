@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 769e17ffc1dc
+Revision ID: 5bbfaedd6ffe
 Revises: 
-Create Date: 2026-11-22 02:20:40.287808
+Create Date: 2026-11-22 02:21:08.093765
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import engine.db  # noqa: F401  (UTCDateTime columns render as engine.db.UTCDate
 from sqlalchemy import Text  # noqa: F401  (JSONB renders as JSONB(astext_type=Text()))
 from sqlalchemy.dialects import postgresql
 
-revision = '769e17ffc1dc'
+revision = '5bbfaedd6ffe'
 down_revision = None
 branch_labels = None
 depends_on = None
