@@ -45,6 +45,7 @@ def load_demo(session: Session, password: str) -> None:
     """Everything `carepath demo` and `carepath run` show a new user: accounts first, since the domain
     demos attach to them (the demo doctor works in a registry institution, and so on)."""
     from engine.consultations.demo import load_consultations_demo
+    from engine.monitoring.demo import load_monitoring_demo
     from engine.registry.demo import load_registry_demo
 
     ensure_demo_accounts(session, password)
@@ -52,3 +53,5 @@ def load_demo(session: Session, password: str) -> None:
     load_registry_demo(session)
     session.flush()
     load_consultations_demo(session)
+    session.flush()
+    load_monitoring_demo(session)

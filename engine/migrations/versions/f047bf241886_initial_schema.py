@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 5bbfaedd6ffe
+Revision ID: f047bf241886
 Revises: 
-Create Date: 2026-11-22 02:21:08.093765
+Create Date: 2026-11-22 02:22:21.913719
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import engine.db  # noqa: F401  (UTCDateTime columns render as engine.db.UTCDate
 from sqlalchemy import Text  # noqa: F401  (JSONB renders as JSONB(astext_type=Text()))
 from sqlalchemy.dialects import postgresql
 
-revision = '5bbfaedd6ffe'
+revision = 'f047bf241886'
 down_revision = None
 branch_labels = None
 depends_on = None
