@@ -35,7 +35,6 @@ from webui.tasks_core import (
     actor_for,
     finish,
     form_values,
-    instructions_text,
     load_task,
     pathway_titles,
     slot_providers,
@@ -181,7 +180,7 @@ def list_tasks() -> Any:
 def get_one_task(instance_id: int, task_guid: str) -> Any:
     view = load_task(db(), actor_for(_user()), instance_id, task_guid)
     titles = pathway_titles(db(), [view.process_model_id])
-    return jsonify({"task": views.task(view, titles, str(render_instructions(instructions_text(db(), view), view.data)),
+    return jsonify({"task": views.task(view, titles, str(render_instructions(view.instructions, view.data)),
                                        form_values(view))})
 
 

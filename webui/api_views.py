@@ -82,7 +82,7 @@ def instance(session: Session, actor: Actor, instance_id: int) -> dict[str, Any]
     }  # fmt: skip
     if view.access == instances_data.FULL:
         body["error"] = {"message": row.error_message, "element": row.error_element} if row.error_message else None
-        body["data"] = instances_data.current_data(session, row, view.pending)
+        body["data"] = instances_data.current_data(session, actor, instance_id)
         body["history"] = [
             {"kind": h["kind"], "at": _time(h["at"]), "title": h["title"], "element": h["element"],
              "by_user_id": h["by_id"], "data": h["data"]}

@@ -90,6 +90,7 @@ def detail(consultation_id: int) -> Any:
     consultation = service.get_for(db(), current_user.id, consultation_id)
     return render_template("consultations/detail.html", c=consultation, state=window_state(consultation),
                            docs=service.documents_of(db(), consultation), names=_names([consultation]),
+                           tasks=service.tasks_for(db(), current_user.id, consultation),
                            is_patient=consultation.patient_id == current_user.id,
                            max_mb=current_app.extensions["carepath"].settings.upload_max_mb)
 

@@ -57,7 +57,7 @@ def instance_page(instance_id: int) -> Any:
     session = db()
     actor = actor_for(current_user)
     view = instances_data.load(session, actor, instance_id, need=instances_data.FULL)
-    data = instances_data.current_data(session, view.instance, view.pending)
+    data = instances_data.current_data(session, actor, instance_id)
     return render_template(
         "instances/instance.html",
         view=view,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 from engine import roles
 from engine.accounts.models import User
 from engine.i18n import N_, Forbidden, NotFound
-from engine.workflow import Actor, spiff
+from engine.workflow import Actor
 from engine.workflow.access import may_act
 from engine.workflow.models import (
     InstanceEvent,
@@ -31,6 +30,7 @@ from engine.workflow.models import (
     ProcessModelVersion,
     TaskHistory,
 )
+from engine.workflow.views import instance_data
 
 FULL, SUMMARY = "full", "summary"
 CARE_ROLES = frozenset({roles.DOCTOR, roles.INSTRUCTOR})
@@ -88,22 +88,9 @@ def _access(session: Session, actor: Actor, instance: ProcessInstance, pending: 
     return None
 
 
-def current_data(session: Session, instance: ProcessInstance, pending: list[PendingTask]) -> dict[str, Any]:
-    """The task data as it stands: that of the pending tasks, else the data the process ended with."""
-    version = session.get(ProcessModelVersion, instance.version_id)
-    if version is None or not instance.state:
-        return {}
-    specs = spiff.SPECS.get(version.id, version.sha256, lambda: version.serialized_spec)
-    workflow = spiff.load_state(instance.state, specs, spiff.PathwayScriptEngine())
-    data: dict[str, Any] = {}
-    for row in pending:
-        task = workflow.get_task_from_id(UUID(row.task_guid))
-        if task is not None:
-            data.update(task.data)
-    if not data:
-        last = getattr(workflow, "last_task", None)
-        data = dict(workflow.data or {}) or (dict(last.data) if last is not None else {})
-    return data
+def current_data(session: Session, actor: Actor, instance_id: int) -> dict[str, Any]:
+    """The task data as it stands (the engine reads it and checks who asks: views.instance_data)."""
+    return instance_data(session, actor, instance_id)
 
 
 def history(session: Session, instance_id: int) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from engine import audit, roles
 from engine.accounts.consent import personal_data_consent
+from engine.consultations.service import of_ticket as consultation_of_ticket
 from engine.i18n import Conflict, UserError
 from engine.registry import booking, identity, messages, tickets
 from engine.registry.models import (
@@ -289,6 +290,13 @@ def my_tickets() -> Any:
 @login_required
 def cancel(ticket_id: int) -> Any:
     ticket = _own_ticket(ticket_id)
+    consultation = consultation_of_ticket(db(), ticket.id)
+    if consultation is not None:
+        # Freeing the slot here would leave the consultation scheduled with no time: it is cancelled on
+        # its own page, with a reason, and that frees the slot and tells the doctor.
+        flash(_("This time belongs to online consultation No. %(n)s. Cancel it on the consultation page, "
+                "with a reason: the doctor will be told and the time freed.", n=consultation.id), "warning")
+        return redirect(url_for("consultations.detail", consultation_id=consultation.id, _anchor="cancel-title"))
     form = ConfirmForm()
     if request.method == "POST" and form.validate():
         try:

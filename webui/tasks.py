@@ -16,7 +16,7 @@ from engine.accounts import service as accounts
 from engine.accounts.models import User
 from engine.i18n import N_, UserError
 from engine.workflow import claim_task, inbox, inbox_counts, release_task
-from forms import form_data, form_files, render_instructions
+from forms import form_data, form_files, render_instructions, translated
 from forms.domain import DocumentUploadField
 from webui import tasks_pathways as pathways
 from webui.db import db
@@ -27,10 +27,8 @@ from webui.tasks_core import (
     finish,
     form_class_for,
     form_values,
-    instructions_text,
     load_task,
     pathway_titles,
-    pending_row,
     store_uploads,
 )
 
@@ -85,13 +83,12 @@ def inbox_page() -> Any:
 
 
 def _task_context(view: Any) -> dict[str, Any]:
-    pending = pending_row(db(), view.instance_id, view.task_guid)
     return {
         "view": view,
         "title": pathway_titles(db(), [view.process_model_id]).get(view.process_model_id, view.process_model_id),
-        "instructions": render_instructions(instructions_text(db(), view), view.data),
-        "queue_task": pending is not None and pending.assignee_user_id is None,
-        "claimed_by_me": pending is not None and pending.claimed_by == current_user.id,
+        "instructions": render_instructions(view.instructions, view.data),
+        "queue_task": view.queue_task,
+        "claimed_by_me": view.claimed_by == current_user.id,
         "staff": _is_staff(current_user),
     }
 
@@ -120,7 +117,7 @@ def task_page(instance_id: int, task_guid: str) -> Any:
             flash(user_message(error), "error")
             return render_template("tasks/task.html", form=form, has_schema=form_class is not None,
                                    **_task_context(view)), error.status
-        flash(_("Done: “%(task)s”.", task=view.title), "success")
+        flash(_("Done: “%(task)s”.", task=translated(view.title)), "success")
         if status == "error" and _is_staff(current_user):
             return redirect(url_for("instances.instance_page", instance_id=instance_id))
         return redirect(url_for("tasks.inbox_page"))

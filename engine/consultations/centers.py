@@ -30,6 +30,8 @@ class Center:
     center: ConsultationCenter
     institution: Institution
     specialties: list[Specialty]
+    # Specialties of the profile in which a doctor with an account reviews applications now.
+    accepting: frozenset[int] = frozenset()
 
     @property
     def profile(self) -> str:
@@ -43,7 +45,14 @@ def centers(session: Session) -> list[Center]:
         .where(ConsultationCenter.active.is_(True), Institution.active.is_(True))
         .order_by(Institution.name)
     ).all()
-    return [Center(c, i, search.specialties(session, institution_id=i.id)) for c, i in rows]
+    return [Center(c, i, search.specialties(session, institution_id=i.id), _accepting(session, i.id)) for c, i in rows]
+
+
+def _accepting(session: Session, institution_id: int) -> frozenset[int]:
+    return frozenset(session.scalars(
+        select(DoctorPost.specialty_id).join(Doctor, Doctor.id == DoctorPost.doctor_id)
+        .where(Doctor.institution_id == institution_id, Doctor.active.is_(True), Doctor.user_id.is_not(None))
+    ))
 
 
 def center(session: Session, center_id: int) -> Center | None:

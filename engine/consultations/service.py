@@ -199,6 +199,24 @@ def for_user(session: Session, user_id: int) -> tuple[list[Consultation], list[C
     return upcoming, past
 
 
+def tasks_for(session: Session, user_id: int, consultation: Consultation) -> list[Any]:
+    """This person's pending tasks of the consultation's pathway (review, documents, consent, hold,
+    conclusion), so that its page can lead straight to what is awaited from them."""
+    from engine.workflow.models import PendingTask
+
+    if consultation.process_instance_id is None:
+        return []
+    return list(session.scalars(select(PendingTask).where(
+        PendingTask.instance_id == consultation.process_instance_id, PendingTask.assignee_user_id == user_id,
+    ).order_by(PendingTask.id)))
+
+
+def of_ticket(session: Session, ticket_id: int) -> Consultation | None:
+    """The consultation whose time this registry ticket holds: such a ticket is cancelled only with its
+    consultation (a reason, the doctor told, the pathway ended), never on its own."""
+    return session.scalars(select(Consultation).where(Consultation.ticket_id == ticket_id).limit(1)).first()
+
+
 def documents_of(session: Session, consultation: Consultation) -> list[Document]:
     return documents.for_patient(session, consultation.patient_id, reference=consultation.reference)
 

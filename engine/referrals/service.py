@@ -9,8 +9,9 @@
    - phase A, per chunk, in one transaction: each pending row gets its patient (created, completed or
      matched) and, for a new patient, the activation message, then becomes PATIENT_READY with
      `start_requested_at` set. A crash rolls back the chunk's rows together; none is half-done;
-   - phase B, per row: `consultation_referral` is started (the engine's own transaction), then the row
-     becomes STARTED with the instance id. If the process dies between the two, the rerun finds the
+   - phase B, per chunk: `consultation_referral` is started for the chunk's rows in one engine
+     transaction (`start_instances`, all or none), then the rows become STARTED with the instance ids.
+     If the process dies between the two, the rerun finds the
      instance started for that patient by this manager since `start_requested_at` and adopts it;
    - a patient already referred with the same diagnosis and target (an earlier import of the same
      table) is skipped with the reason, so reimporting a file creates nothing.
@@ -37,7 +38,7 @@ from engine.referrals.models import ReferralImport, ReferralRow
 from engine.referrals.parse import read_table
 from engine.referrals.patients import ensure_patients
 from engine.referrals.validate import fingerprint, validate_rows
-from engine.workflow import Actor, ConnectorRegistry, start_instance
+from engine.workflow import Actor, ConnectorRegistry, start_instances
 from engine.workflow.models import ProcessInstance
 
 MODEL_ID = "consultation_referral"
@@ -255,7 +256,7 @@ def _already_referred(session: Session, patients: list[int]) -> dict[tuple[int, 
 def _start_pathways(
     factory: SessionFactory, import_id: int, ids: list[int], connectors: ConnectorRegistry | None, run_started: Any
 ) -> None:
-    """Phase B: one engine step per row; the instance ids are recorded once per chunk (a crash before
+    """Phase B: the chunk's instances start in one engine transaction; their ids are recorded once per chunk (a crash before
     that is covered by adoption: see the module docstring)."""
     with factory() as session:
         batch = session.get(ReferralImport, import_id)
@@ -269,14 +270,19 @@ def _start_pathways(
         session.expunge_all()
     started: list[dict[str, int]] = []
     try:
+        fresh = []
         for row in rows:
             # Only a row prepared by an earlier run can have an instance whose id was never recorded.
             earlier = row.start_requested_at is not None and row.start_requested_at <= run_started
             instance_id = _adoptable_instance(factory, row, manager.id) if earlier else None
             if instance_id is None:
-                instance_id = start_instance(factory, MODEL_ID, actor, data=referral_data(row, manager.id),
-                                             patient_id=row.patient_id, connectors=connectors)  # fmt: skip
-            started.append({"row_id": row.id, "instance_id": instance_id})
+                fresh.append(row)
+            else:
+                started.append({"row_id": row.id, "instance_id": instance_id})
+        # The chunk's new instances start in one engine transaction, all or none (see start_instances).
+        items = [(referral_data(row, manager.id), row.patient_id) for row in fresh]
+        ids = start_instances(factory, MODEL_ID, actor, items, connectors=connectors)
+        started.extend({"row_id": row.id, "instance_id": iid} for row, iid in zip(fresh, ids, strict=True))
     finally:
         if started:  # what was started before a failure is recorded, so the rerun need not adopt it
             with transaction(factory) as session:

@@ -11,6 +11,8 @@ Deploying (engine.workflow.deploy)
 Running (engine.workflow.runtime, .events; the step itself in .steps); each call is one
 transaction, losers of a race get Conflict
     start_instance(session_factory, model_id, actor, data=None, patient_id=None, connectors=None) -> int
+    start_instances(session_factory, model_id, actor, items=[(data, patient_id), ...], connectors=None)
+        -> list[int]     many starts in one transaction, all or nothing (imports; see start.py)
     complete_task(session_factory, actor, instance_id, task_guid, data, connectors=None) -> status
     claim_task(session, actor, instance_id, task_guid) / release_task(...)
     fire_due_timers(session_factory, now_=None, connectors=None, limit=500) -> int
@@ -23,7 +25,9 @@ Reading (engine.workflow.views); inboxes never deserialize a workflow
     inbox(session, actor, pathway=None, patient_id=None, limit=100) -> list[InboxItem]
     inbox_counts(session, actor, patient_id=None) -> dict[model_id, int]
     overdue_count(session, actor) -> int
-    get_task(session, actor, instance_id, task_guid) -> TaskView
+    get_task(session, actor, instance_id, task_guid) -> TaskView       (instructions from the property
+        or SpiffArena's <spiffworkflow:instructionsForEndUser> element; assignee, claim, version ids)
+    instance_data(session, actor, instance_id) -> dict                  (staff and the care team)
     render_instructions(template, data) -> str
 
 Who is who (engine.workflow.access): Actor(user_id, roles, groups); assignment rules are documented there.
@@ -43,6 +47,7 @@ from engine.workflow.runtime import (
     release_task,
     retry_instance,
     start_instance,
+    start_instances,
 )
 from engine.workflow.validation import DeployError, Problem
 from engine.workflow.views import (
@@ -51,6 +56,7 @@ from engine.workflow.views import (
     get_task,
     inbox,
     inbox_counts,
+    instance_data,
     overdue_count,
     render_instructions,
 )
@@ -58,6 +64,7 @@ from engine.workflow.views import (
 __all__ = [
     "Actor", "ConnectorRegistry", "DeployError", "InboxItem", "InstanceContext", "Problem", "SyncResult",
     "TaskView", "cancel_instance", "claim_task", "complete_task", "correlate_message", "default_registry",
-    "deploy_model", "fire_due_timers", "get_task", "inbox", "inbox_counts", "latest_version",
-    "overdue_count", "release_task", "render_instructions", "retry_instance", "start_instance", "sync_folder",
+    "deploy_model", "fire_due_timers", "get_task", "inbox", "inbox_counts", "instance_data", "latest_version",
+    "overdue_count", "release_task", "render_instructions", "retry_instance", "start_instance", "start_instances",
+    "sync_folder",
 ]  # fmt: skip

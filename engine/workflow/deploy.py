@@ -32,6 +32,8 @@ from engine.workflow.validation import DeployError, Problem, compile_model
 MODEL_ID = re.compile(r"^[a-z][a-z0-9_]{1,99}$")
 MODEL_SUFFIXES = (".bpmn", ".dmn", ".json")
 MANIFEST = "model.json"
+SPIFF_MANIFEST = "process_model.json"  # SpiffArena's
+_SPIFF_KEYS = {"display_name": "title", "description": "description", "primary_process_id": "process"}
 
 
 def files_sha256(files: Mapping[str, str]) -> str:
@@ -110,13 +112,21 @@ def _texts(files: Mapping[str, bytes | str]) -> tuple[dict[str, str], dict[str, 
     if problems:
         raise DeployError(problems)
     manifest: dict[str, str] = {}
+    if SPIFF_MANIFEST in texts:
+        loaded = _manifest_json(SPIFF_MANIFEST, texts.pop(SPIFF_MANIFEST))
+        manifest = {ours: str(loaded[theirs]) for theirs, ours in _SPIFF_KEYS.items() if loaded.get(theirs)}
     if MANIFEST in texts:
-        try:
-            loaded = json.loads(texts.pop(MANIFEST))
-        except ValueError as exc:
-            raise DeployError([Problem(MANIFEST, None, N_("Not valid JSON: %(reason)s"), {"reason": str(exc)})]) from exc
-        manifest = {k: str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+        loaded = _manifest_json(MANIFEST, texts.pop(MANIFEST))
+        manifest.update({k: str(v) for k, v in loaded.items()})
     return texts, manifest
+
+
+def _manifest_json(path: str, text: str) -> dict[str, object]:
+    try:
+        loaded = json.loads(text)
+    except ValueError as exc:
+        raise DeployError([Problem(path, None, N_("Not valid JSON: %(reason)s"), {"reason": str(exc)})]) from exc
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def _process_title(compiled: object) -> str | None:

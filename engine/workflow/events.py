@@ -79,7 +79,9 @@ def correlate_message(
             task = step.workflow.get_task_from_id(UUID(guid))
             if task is None or task.state != TaskState.WAITING:
                 return False
-            definition = task.task_spec.event_definition
+            definition = indexes.message_definition(task, name)  # an event-based gateway holds several
+            if definition is None:
+                return False
             keys = {
                 k: {p.name: body.get(p.name) for p in definition.correlation_properties if k in p.correlation_keys}
                 for p in definition.correlation_properties

@@ -16,11 +16,12 @@ from typing import Any, Protocol
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, Table, bindparam, select
 
 from engine.clock import now
-from engine.workflow import sandbox, spiff
+from engine.workflow import rawsql, sandbox, spiff
 from engine.workflow.access import resolve_assignment
 from engine.workflow.models import NO_DUE_DATE, DueTimer, PendingTask, WaitingMessage
 
@@ -65,7 +66,11 @@ _UPDATE_PENDING = (
     .where(_PENDING.c.instance_id == bindparam("w_instance_id"), _PENDING.c.task_guid == bindparam("w_task_guid"))
     .values({name: bindparam(f"v_{name}") for name in _COMPARED[_PENDING]})
 )
-_INSERT = {t: t.insert() for t in _TABLES}
+_INSERT = {t: t.insert().inline() for t in _TABLES}
+# The same statements on the driver's cursor (see rawsql.py): refresh runs in every engine step.
+_RAW_DELETE = {t: rawsql.Statement(_DELETE_ONE[t]) for t in _TABLES}
+_RAW_UPDATE_PENDING = rawsql.Statement(_UPDATE_PENDING)
+_RAW_INSERT = {t: rawsql.Statement(_INSERT[t]) for t in _TABLES}
 
 
 class IndexedInstance(Protocol):
@@ -99,8 +104,10 @@ def current(conn: Connection, instance_id: int) -> IndexRows:
     return IndexRows(*found)
 
 
-def refresh(conn: Connection, instance_id: int, wanted: IndexRows, present: IndexRows) -> None:
-    """Make the database rows `present` into `wanted`, touching only the rows that differ."""
+def refresh(conn: Connection, instance_id: int, wanted: IndexRows, present: IndexRows, cursor: Any = None) -> None:
+    """Make the database rows `present` into `wanted`, touching only the rows that differ (on `cursor`,
+    a DBAPI cursor of `conn`, when the caller has one)."""
+    cur = cursor if cursor is not None else rawsql.cursor(conn)
     created = None
     for (table, want), (_table, have) in zip(wanted.by_table(), present.by_table(), strict=True):
         gone = [guid for guid in have if guid not in want]
@@ -109,15 +116,16 @@ def refresh(conn: Connection, instance_id: int, wanted: IndexRows, present: Inde
         if table is not _PENDING:  # a timer or message whose values changed is simply written anew
             gone, added, changed = gone + changed, added + changed, []
         if gone:
-            conn.execute(_DELETE_ONE[table], _one_or_many([{"w_instance_id": instance_id, "w_task_guid": g} for g in gone]))
+            rows = [{"w_instance_id": instance_id, "w_task_guid": g} for g in gone]
+            rawsql.run(conn, cur, _RAW_DELETE[table], _one_or_many(rows))
         if changed:
             rows = [{"w_instance_id": instance_id, "w_task_guid": g, **_prefixed(want[g])} for g in changed]
-            conn.execute(_UPDATE_PENDING, _one_or_many(rows))
+            rawsql.run(conn, cur, _RAW_UPDATE_PENDING, _one_or_many(rows))
         if added:
             created = created or now()
             extra = {"claimed_by": None, "created_at": created} if table is _PENDING else {}
             rows = [{"instance_id": instance_id, "task_guid": g, **want[g], **extra} for g in added]
-            conn.execute(_INSERT[table], _one_or_many(rows))
+            rawsql.run(conn, cur, _RAW_INSERT[table], _one_or_many(rows), insert_keys=True)
 
 
 def _one_or_many(rows: list[dict[str, Any]]) -> dict[str, Any] | list[dict[str, Any]]:
@@ -138,15 +146,34 @@ def collect(instance: IndexedInstance, workflow: Any, patient_id: int | None) ->
     for task in workflow.event_manager.tasks.values():
         if task.state != TaskState.WAITING:
             continue
-        definition = task.task_spec.event_definition
-        if isinstance(definition, spiff.ClockTimeDateEvent | spiff.ClockDurationEvent):
-            due = spiff.timer_due_at(task)
-            if due is not None:
-                timers[str(task.id)] = {"task_name": task.task_spec.bpmn_id or "", "due_at": due}
-        elif isinstance(definition, MessageEventDefinition):
-            key = correlation_key(_expected_correlation(definition, task))
-            messages[str(task.id)] = {"message_name": definition.name, "correlation_key": key}
+        for definition in catching(task):
+            if isinstance(definition, spiff.ClockTimeDateEvent | spiff.ClockDurationEvent):
+                due = spiff.timer_due_at(task)
+                if due is not None:
+                    timers[str(task.id)] = {"task_name": task.task_spec.bpmn_id or "", "due_at": due}
+            elif isinstance(definition, MessageEventDefinition):
+                key = correlation_key(_expected_correlation(definition, task))
+                messages[str(task.id)] = {"message_name": definition.name, "correlation_key": key}
     return IndexRows(pending, timers, messages)
+
+
+def catching(task: Any) -> list[Any]:
+    """The event definitions a waiting task catches. An event-based gateway (and a "multiple" catch event)
+    waits as one task holding one definition per outgoing event, e.g. a message and a timer; each gets
+    its index row under that task's guid. Validation allows at most one timer and one message there
+    (Spiff keeps one timer value per task, and an index row is one per task and table)."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        return list(definition.event_definitions)
+    return [definition] if definition is not None else []
+
+
+def message_definition(task: Any, name: str) -> MessageEventDefinition | None:
+    """The definition by which a waiting task catches the message `name`, if it does."""
+    for definition in catching(task):
+        if isinstance(definition, MessageEventDefinition) and definition.name == name:
+            return definition
+    return None
 
 
 def rebuild(conn: Connection, instance: IndexedInstance, workflow: Any, patient_id: int | None) -> None:

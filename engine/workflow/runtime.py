@@ -3,22 +3,23 @@ cancelling. Each call is one engine step (see steps.py); a lost race raises Conf
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Connection, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.clock import now
 from engine.i18n import N_, Conflict, Forbidden, NotFound, UserError
+from engine.workflow import rawsql
 from engine.workflow.access import LANE_ROLES, Actor, may_act, require_staff
 from engine.workflow.connectors import ConnectorRegistry
 from engine.workflow.models import CANCELLED, ERROR, FINISHED_STATUSES, PendingTask
-from engine.workflow.start import start_instance
+from engine.workflow.start import start_instance, start_instances
 from engine.workflow.steps import (
     ALREADY_DONE,
-    PENDING_ROW,
+    RAW_PENDING_ROW,
     SessionFactory,
     Step,
     advance,
@@ -26,7 +27,10 @@ from engine.workflow.steps import (
     run_step,
 )
 
-__all__ = ["cancel_instance", "claim_task", "complete_task", "release_task", "retry_instance", "start_instance"]
+__all__ = [
+    "cancel_instance", "claim_task", "complete_task", "release_task", "retry_instance", "start_instance",
+    "start_instances",
+]  # fmt: skip
 
 
 def _pending(session: Session, instance_id: int, task_guid: str) -> PendingTask | None:
@@ -35,8 +39,19 @@ def _pending(session: Session, instance_id: int, task_guid: str) -> PendingTask 
     ).first()
 
 
-def _pending_row(conn: Connection, instance_id: int, task_guid: str) -> Any:
-    return conn.execute(PENDING_ROW, {"instance_id": instance_id, "task_guid": task_guid}).first()
+def _pending_row(step: Step, instance_id: int, task_guid: str) -> Any:
+    cur = rawsql.run(step.conn, step.cursor, RAW_PENDING_ROW, {"instance_id": instance_id, "task_guid": task_guid})
+    row = cur.fetchone()
+    return None if row is None else _Pending(*row)
+
+
+class _Pending(NamedTuple):  # the columns of steps.PENDING_COLUMNS, in that order
+    role: str
+    assignee_user_id: int | None
+    candidate_group: str | None
+    claimed_by: int | None
+    task_name: str
+    title: str
 
 
 def _ready_task(step: Step, task_guid: str) -> Any:
@@ -72,7 +87,7 @@ def complete_task(
     data = dict(data or {})
 
     def act(step: Step) -> str:
-        pending = _pending_row(step.conn, instance_id, task_guid)
+        pending = _pending_row(step, instance_id, task_guid)
         if pending is None:
             if _task_exists(step, task_guid):
                 raise Conflict(ALREADY_DONE)  # it was pending once; another step has moved past it

@@ -1,7 +1,8 @@
-"""Starting an instance: the first engine step, which also inserts the instance row."""
+"""Starting instances: the first engine step, which also inserts the instance row; one at a time, or many\nin one transaction (imports)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
@@ -39,6 +40,7 @@ _INSERT = _I.insert().values(
         "revision",
     )}
 )  # fmt: skip
+_INSERT_MANY = _I.insert().returning(_I.c.id, sort_by_parameter_order=True)
 
 
 def start_instance(
@@ -50,35 +52,70 @@ def start_instance(
     connectors: ConnectorRegistry | None = None,
 ) -> int:
     """Start the latest version of a model with initial task data; returns the instance id."""
-    data = dict(data or {})
-    if patient_id is not None:
-        data.setdefault("patient_id", patient_id)
+    return start_instances(session_factory, model_id, actor, [(data, patient_id)], connectors)[0]
+
+
+def start_instances(
+    session_factory: SessionFactory,
+    model_id: str,
+    actor: Actor | None,
+    items: Sequence[tuple[dict[str, Any] | None, int | None]],
+    connectors: ConnectorRegistry | None = None,
+) -> list[int]:
+    """Start many instances of the latest version of a model in ONE transaction (imports); `items` are
+    (data, patient_id) pairs as for start_instance; returns the instance ids in the order of `items`.
+
+    All or nothing, by choice: per-item savepoints would cost two more statements per instance, and
+    what can fail here is the database itself (or an unknown model), which the next item would hit
+    too; a failing script or connector does not fail a start (the instance is saved with status
+    `error`, see steps.advance), and a connector's own SQL already runs in a savepoint. A caller that
+    must not lose good items to a bad one retries them one by one. The cost of one transaction: the
+    batch holds the write lock (SQLite) until it commits, so keep batches to about a hundred."""
+    if not items:
+        return []
+    prepared = [_prepared(data, patient_id) for data, patient_id in items]
+    started_by = actor.user_id if actor else None
+    steps: list[Step] = []
     with step_transaction(session_factory) as tx:
         conn = tx.conn
         version = conn.execute(_LATEST, {"model_id": model_id}).first()
         if version is None:
             raise NotFound(N_("There is no pathway %(name)s."), name=model_id)
-        patient = patient_id if patient_id is not None else _int_or_none(data.get("patient_id"))
         created = now()
-        new_id = conn.execute(
-            _INSERT,
+        rows = [
             {"version_id": version.id, "process_model_id": model_id, "status": RUNNING, "state": "",
-             "patient_id": patient, "started_by": actor.user_id if actor else None, "created_at": created,
-             "updated_at": created, "revision": 0},
-        ).inserted_primary_key[0]  # fmt: skip
-        instance = InstanceRow(
-            new_id, version.id, model_id, RUNNING, None, None, "", patient, 0, version.sha256, version.process_sources
-        )
-        engine = script_engine_for(tx, instance, connectors or default_registry)
-        workflow = spiff.new_workflow(specs_for(conn, instance), engine)
-        workflow.task_tree.data.update(data)  # inherited by the start event and everything after it
-        for task in workflow.get_tasks(state=TaskState.READY):
-            task.data.update(data)
-        step = Step(tx, instance, workflow, [], [("start", "")], indexes.EMPTY)
-        advance(step)
-        save(step)
-    remember(new_id, step)
-    return new_id
+             "patient_id": patient, "started_by": started_by, "created_at": created, "updated_at": created,
+             "revision": 0}
+            for _data, patient in prepared
+        ]  # fmt: skip
+        if len(rows) == 1:
+            ids = [conn.execute(_INSERT, rows[0]).inserted_primary_key[0]]
+        else:  # one multi-row INSERT ... RETURNING, ids in the order of the rows
+            ids = list(conn.execute(_INSERT_MANY, rows).scalars())
+        specs = None
+        for new_id, (data, patient) in zip(ids, prepared, strict=True):
+            instance = InstanceRow(
+                new_id, version.id, model_id, RUNNING, None, None, "", patient, 0, version.sha256, version.process_sources
+            )
+            specs = specs or specs_for(conn, instance)
+            workflow = spiff.new_workflow(specs, script_engine_for(tx, instance, connectors or default_registry))
+            workflow.task_tree.data.update(data)  # inherited by the start event and everything after it
+            for task in workflow.get_tasks(state=TaskState.READY):
+                task.data.update(data)
+            step = Step(tx, instance, workflow, [], [("start", "")], indexes.EMPTY)
+            advance(step)
+            save(step)
+            steps.append(step)
+    for step in steps:
+        remember(step.instance.id, step)
+    return ids
+
+
+def _prepared(data: dict[str, Any] | None, patient_id: int | None) -> tuple[dict[str, Any], int | None]:
+    data = dict(data or {})
+    if patient_id is not None:
+        data.setdefault("patient_id", patient_id)
+    return data, patient_id if patient_id is not None else _int_or_none(data.get("patient_id"))
 
 
 def _int_or_none(value: Any) -> int | None:

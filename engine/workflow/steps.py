@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import now
 from engine.i18n import N_, Conflict, NotFound
-from engine.workflow import indexes, spiff
+from engine.workflow import indexes, rawsql, spiff
 from engine.workflow.cache import WORKFLOWS, Entry
 from engine.workflow.connectors import ConnectorRegistry, InstanceContext, default_registry
 from engine.workflow.models import (
@@ -76,6 +76,10 @@ class Step:
         return self.tx.conn
 
     @property
+    def cursor(self) -> Any:
+        return self.tx.cursor()
+
+    @property
     def session(self) -> Session:
         return self.tx.session()
 
@@ -100,12 +104,23 @@ _SAVE = (
         revision=bindparam("new_revision"),
     )
 )  # fmt: skip
+# What a step needs of a pending task (who may act, what the history calls it).
+PENDING_COLUMNS = ("role", "assignee_user_id", "candidate_group", "claimed_by", "task_name", "title")
 PENDING_ROW = select(PendingTask.__table__).where(
     PendingTask.__table__.c.instance_id == bindparam("instance_id"),
     PendingTask.__table__.c.task_guid == bindparam("task_guid"),
 )
-_HISTORY = TaskHistory.__table__.insert()
-_EVENT = InstanceEvent.__table__.insert()
+_HISTORY = TaskHistory.__table__.insert().inline()
+_EVENT = InstanceEvent.__table__.insert().inline()
+# Run on the driver's cursor (rawsql.py): every step runs these.
+RAW_LOAD = rawsql.Statement(_LOAD)
+RAW_PENDING_ROW = rawsql.Statement(
+    select(*(PendingTask.__table__.c[n] for n in PENDING_COLUMNS)).where(
+        PendingTask.__table__.c.instance_id == bindparam("instance_id"),
+        PendingTask.__table__.c.task_guid == bindparam("task_guid"),
+    )
+)
+_RAW_SAVE, _RAW_HISTORY, _RAW_EVENT = rawsql.Statement(_SAVE), rawsql.Statement(_HISTORY), rawsql.Statement(_EVENT)
 
 
 def script_engine_for(tx: StepTransaction, instance: InstanceRow, registry: ConnectorRegistry) -> Any:
@@ -177,8 +192,9 @@ def save(step: Step) -> None:
         "error_element": instance.error_element,
         "updated_at": now(),
     }
+    conn, cur = step.conn, step.cursor
     try:
-        result = step.conn.execute(_SAVE, values)
+        result = rawsql.run(conn, cur, _RAW_SAVE, values)
     except OperationalError as exc:
         # SQLite refuses a write from a snapshot another writer has moved past: the same lost race.
         if "locked" in str(exc) or "busy" in str(exc):
@@ -190,16 +206,19 @@ def save(step: Step) -> None:
         wanted = indexes.EMPTY
     else:
         wanted = indexes.collect(instance, step.workflow, instance.patient_id)
-    present = step.indexed if step.indexed is not None else indexes.current(step.conn, instance.id)
-    indexes.refresh(step.conn, instance.id, wanted, present)
+    present = step.indexed if step.indexed is not None else indexes.current(conn, instance.id)
+    indexes.refresh(conn, instance.id, wanted, present, cur)
     if step.history:
-        step.conn.execute(_HISTORY, step.history)
+        rawsql.run(conn, cur, _RAW_HISTORY, _one_or_many(step.history), insert_keys=True)
     if step.events:
         at = now()
-        step.conn.execute(
-            _EVENT, [{"instance_id": instance.id, "kind": k, "detail": d, "at": at, "actor_user_id": None} for k, d in step.events]
-        )
+        events = [{"instance_id": instance.id, "kind": k, "detail": d, "at": at, "actor_user_id": None} for k, d in step.events]
+        rawsql.run(conn, cur, _RAW_EVENT, _one_or_many(events), insert_keys=True)
     step.saved = Entry(instance.revision + 1, instance.version_id, instance.sha256, state, step.workflow, wanted)
+
+
+def _one_or_many(rows: list[dict[str, Any]]) -> dict[str, Any] | list[dict[str, Any]]:
+    return rows[0] if len(rows) == 1 else rows
 
 
 def remember(instance_id: int, step: Step) -> None:
@@ -217,10 +236,10 @@ def run_step(
 ) -> Any:
     with step_transaction(session_factory) as tx:
         conn = tx.conn
-        row = conn.execute(_LOAD, {"instance_id": instance_id}).first()
+        row = rawsql.run(conn, tx.cursor(), RAW_LOAD, {"instance_id": instance_id}).fetchone()
         if row is None:
             raise NotFound(N_("There is no such pathway."))
-        instance = InstanceRow(**row._mapping)
+        instance = InstanceRow(*row[:-1], rawsql.json_value(row[-1]))
         engine = script_engine_for(tx, instance, connectors or default_registry)
         cached = WORKFLOWS.take(instance.id, instance.revision, instance.version_id, instance.sha256, instance.state)
         if cached is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +25,13 @@ class StepTransaction:
         self.conn = conn
         self._factory = factory
         self._session = session
+        self._cursor: Any = None
+
+    def cursor(self) -> Any:
+        """A DBAPI cursor in this step's transaction, for the hot statements (see rawsql.py)."""
+        if self._cursor is None:
+            self._cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        return self._cursor
 
     def session(self) -> Session:
         """The ORM session of this step's transaction, opened on first use."""

@@ -3,7 +3,8 @@
 Checked, in this order, so that one upload reports as much as it can at once:
 XML that does not parse (with the line), form JSON that is not an object schema, scripts and
 expressions the sandbox refuses, user tasks outside a role lane or pointing at a missing form, unknown
-service operators, cycle timers (unsupported: loop back through a duration timer instead), and finally
+service operators, cycle timers (unsupported: loop back through a duration timer instead), event-based
+gateways waiting for more than one timer or one message, and finally
 whatever SpiffWorkflow's own parser rejects (schema errors, unknown call targets, DMN problems).
 """
 
@@ -148,6 +149,8 @@ def _check_document(path: str, root: Any, files: Mapping[str, str], operators: f
                     {"lane": node.get("name"), "roles": ", ".join(LANE_ROLES)},
                 )
             )
+        elif tag == "eventBasedGateway":
+            problems.extend(_check_event_gateway(path, root, node))
         elif tag in HUMAN_TASKS:
             problems.extend(_check_human_task(path, node, lanes.get(node.get("id")), files))
         elif tag == "serviceTaskOperator" and node.get("id") not in operators:
@@ -155,6 +158,23 @@ def _check_document(path: str, root: Any, files: Mapping[str, str], operators: f
                 Problem(path, _element_id(node.getparent()), N_("Unknown service operator %(name)s."), {"name": node.get("id")})
             )
     return problems
+
+
+def _check_event_gateway(path: str, root: Any, gateway: Any) -> list[Problem]:
+    """An event-based gateway waits as one task: SpiffWorkflow keeps one timer value per task, and the
+    engine indexes one timer and one message per waiting task, so at most one of each may follow it."""
+    by_id = {node.get("id"): node for node in root.iter() if node.get("id")}
+    targets = [
+        by_id.get(flow.get("targetRef"))
+        for flow in root.iter()
+        if _local(flow.tag) == "sequenceFlow" and flow.get("sourceRef") == gateway.get("id")
+    ]
+    kinds = [_local(d.tag) for t in targets if t is not None for d in t if _local(d.tag).endswith("EventDefinition")]
+    if kinds.count("timerEventDefinition") > 1 or kinds.count("messageEventDefinition") > 1:
+        return [
+            Problem(path, gateway.get("id"), N_("An event-based gateway may wait for at most one timer and one message."))
+        ]
+    return []
 
 
 def _check_code(path: str, node: Any, text: str, mode: str) -> list[Problem]:

@@ -16,13 +16,14 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import Select, and_, bindparam, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from engine import roles
 from engine.clock import as_utc, now
 from engine.db import UTCDateTime
 from engine.i18n import N_, Forbidden, NotFound
 from engine.workflow import spiff
 from engine.workflow.access import PERSONAL_ROLES, Actor, may_act
 from engine.workflow.indexes import task_properties
-from engine.workflow.models import PendingTask, ProcessInstance, ProcessModelVersion
+from engine.workflow.models import PendingTask, ProcessInstance, ProcessModelVersion, TaskHistory
 from engine.workflow.validation import resolve_form_path
 
 
@@ -60,6 +61,18 @@ class TaskView:
     form_schema: dict[str, Any] | None
     ui_schema: dict[str, Any] | None
     data: dict[str, Any]
+    # Who holds the task (as in the inbox), and the versions: the instance's, and the one whose files
+    # hold this task's form (another model's, for a task of a called shared process).
+    assignee_user_id: int | None = None
+    candidate_group: str | None = None
+    claimed_by: int | None = None
+    version_id: int | None = None
+    form_version_id: int | None = None
+
+    @property
+    def queue_task(self) -> bool:
+        """A group or role queue task (claimable), not a personal one."""
+        return self.assignee_user_id is None
 
 
 _COLUMNS = (
@@ -174,7 +187,7 @@ def get_task(session: Session, actor: Actor, instance_id: int, task_guid: str) -
         raise NotFound(N_("There is no such task."))
     specs = spiff.SPECS.get(version.id, version.sha256, lambda: version.serialized_spec)
     # No script runs while reading, so the plain engine is enough here.
-    workflow = spiff.load_state(instance.state, specs, spiff.PathwayScriptEngine())
+    workflow = spiff.load_state(instance.state, specs, spiff.IDLE_ENGINE)
     task = workflow.get_task_from_id(UUID(task_guid))
     properties = task_properties(task)
     files_version = session.get(ProcessModelVersion, pending.form_version_id or version.id) or version
@@ -188,11 +201,77 @@ def get_task(session: Session, actor: Actor, instance_id: int, task_guid: str) -
         process_model_id=pending.process_model_id,
         patient_id=pending.patient_id,
         due_at=pending.due_at,
-        instructions=properties.get("instructionsForEndUser", "") or "",
+        instructions=task_instructions(task),
         form_schema=_json_file(files_version.files, properties.get("formJsonSchemaFilename")),
         ui_schema=_json_file(files_version.files, properties.get("formUiSchemaFilename")),
         data=dict(task.data),
+        assignee_user_id=pending.assignee_user_id,
+        candidate_group=pending.candidate_group,
+        claimed_by=pending.claimed_by,
+        version_id=version.id,
+        form_version_id=files_version.id,
     )
+
+
+def task_instructions(task: Any) -> str:
+    """`instructionsForEndUser`: SpiffArena writes a `<spiffworkflow:instructionsForEndUser>` element
+    (SpiffWorkflow keeps it in the spec's extensions); older models of ours a property of that name.
+    The element wins when a task has both."""
+    extensions = getattr(task.task_spec, "extensions", None) or {}
+    element = extensions.get("instructionsForEndUser")
+    if isinstance(element, str) and element.strip():
+        return element
+    return task_properties(task).get("instructionsForEndUser", "") or ""
+
+
+# Besides staff, the people caring for the patient in this pathway may read its data; a patient gets
+# only their own tasks (their form shows their answers), not other people's answers or internal data.
+CARE_ROLES = frozenset({roles.DOCTOR, roles.INSTRUCTOR})
+
+
+def instance_data(session: Session, actor: Actor, instance_id: int) -> dict[str, Any]:
+    """The task data of an instance as it stands, for staff views: that of its pending tasks, else the
+    data the process ended with. Staff see every instance; a doctor or instructor one they started, have
+    a task in, or completed a task in. NotFound for an unknown id, Forbidden for anyone else."""
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(N_("There is no such pathway."))
+    pending = list(
+        session.scalars(select(PendingTask).where(PendingTask.instance_id == instance_id).order_by(PendingTask.id))
+    )
+    if not _may_read_data(session, actor, instance, pending):
+        raise Forbidden(N_("You do not have access to this pathway."))
+    version = session.get(ProcessModelVersion, instance.version_id)
+    if version is None or not instance.state:
+        return {}
+    specs = spiff.SPECS.get(version.id, version.sha256, lambda: version.serialized_spec)
+    workflow = spiff.load_state(instance.state, specs, spiff.IDLE_ENGINE)  # reading runs no script
+    data: dict[str, Any] = {}
+    for row in pending:
+        task = workflow.get_task_from_id(UUID(row.task_guid))
+        if task is not None:
+            data.update(task.data)
+    if not data:
+        last = getattr(workflow, "last_task", None)
+        data = dict(workflow.data or {}) or (dict(last.data) if last is not None else {})
+    return data
+
+
+def _may_read_data(session: Session, actor: Actor, instance: ProcessInstance, pending: list[PendingTask]) -> bool:
+    if actor.is_staff:
+        return True
+    if not actor.roles & CARE_ROLES:
+        return False
+    if instance.started_by == actor.user_id:
+        return True
+    if any(may_act(actor, p.role, p.assignee_user_id, p.candidate_group, p.claimed_by) for p in pending):
+        return True
+    took_part = session.scalar(
+        select(TaskHistory.id)
+        .where(TaskHistory.instance_id == instance.id, TaskHistory.completed_by == actor.user_id)
+        .limit(1)
+    )
+    return took_part is not None
 
 
 def _json_file(files: dict[str, str], name: str | None) -> dict[str, Any] | None:
@@ -209,4 +288,7 @@ def render_instructions(template: str, data: dict[str, Any]) -> str:
     return _TEMPLATES.from_string(template).render(**data)
 
 
-__all__ = ["InboxItem", "TaskView", "get_task", "inbox", "inbox_counts", "overdue_count", "render_instructions"]
+__all__ = [
+    "InboxItem", "TaskView", "get_task", "inbox", "inbox_counts", "instance_data", "overdue_count",
+    "render_instructions",
+]  # fmt: skip

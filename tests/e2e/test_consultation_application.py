@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from engine.consultations.models import Consultation
 from engine.documents.models import Document
+from engine.registry.models import Slot, Ticket
 from tests.e2e import consultation_fixtures as shared
 from tests.e2e.consultation_fixtures import (
     PDF,
@@ -77,9 +78,12 @@ def test_a_patient_applies_to_a_center_and_downloads_the_signed_conclusion(consu
     server.screenshot(patient, "consultation_application_form")
 
     # A center without the chosen specialty (a stale form, or one altered by hand): refused, nothing sent.
+    # Specialties without a doctor who reviews applications are shown but cannot be chosen.
     other = patient.locator(".center").filter(has_not_text=REHAB).locator("input[name=choice]").first
+    assert other.is_disabled()
+    assert "no doctor takes applications now" in patient.locator(".center").filter(has_not_text=REHAB).first.inner_text()
     foreign_specialty = other.get_attribute("data-specialty")
-    radio = center.locator("input[name=choice]").first
+    radio = center.get_by_label(NEUROLOGY)
     radio.evaluate("(el, s) => { el.value = el.dataset.center + ':' + s; }", foreign_specialty)
     radio.check()
     patient.get_by_role("button", name="Send the application").click()
@@ -112,19 +116,28 @@ def test_a_patient_applies_to_a_center_and_downloads_the_signed_conclusion(consu
 
     patient.goto(f"{url}/consultations/{consultation_id}")
     assert "More documents requested" in patient.content()
-    assert "заключение МРТ головного мозга" in patient.content()
+    assert "заключение МРТ головного мозга" in patient.locator("#doctor-asks").inner_text()
     server.screenshot(patient, "consultation_more_documents_patient")
-    open_task(patient, url, "Upload the requested documents")
+    # Sent from the consultation page: submitted at once (no longer deletable) and readable by the doctor.
+    patient.set_input_files("input[name=file]", files=[{"name": "mri.pdf", "mimeType": "application/pdf",
+                                                         "buffer": PDF + b"MRI report"}])
+    patient.locator("#send-file").click()
+    assert "The file is attached to the consultation." in patient.content()
+    assert "mri.pdf" in patient.locator("#docs-title + ul").inner_text()
+    patient.get_by_role("link", name="Upload the requested documents").click()  # straight to the task
     assert "заключение МРТ головного мозга" in patient.content()
     server.screenshot(patient, "consultation_more_documents_task")
-    _upload(patient, url, "mri.pdf", PDF + b"MRI report")
-    open_task(patient, url, "Upload the requested documents")
     patient.check("input[name=uploaded]")
+    patient.fill("input[name=note]", "МРТ от 10.11, заключение приложено")
     submit_task(patient)
+    patient.goto(f"{url}/consultations/{consultation_id}")
+    assert "Under review" in patient.content() and "The doctor asks for more documents" not in patient.content()
 
     # Both documents reach the doctor, who now schedules from their own free times.
     open_task(doctor, url, "Review the application")
     assert "mri.pdf" in doctor.locator("main").inner_text()
+    assert "МРТ от 10.11, заключение приложено" in doctor.locator("main").inner_text()  # the patient's note
+    assert doctor.locator("textarea[name=message]").input_value() == ""  # the last request is not offered again
     doctor.get_by_label("Schedule the consultation").check()
     first_time = doctor.locator("input[name=slot_id]").first
     first_time.check()
@@ -135,6 +148,23 @@ def test_a_patient_applies_to_a_center_and_downloads_the_signed_conclusion(consu
 
     patient.goto(f"{url}/consultations/{consultation_id}")
     assert "Scheduled" in patient.content()
+
+    # The consultation's time is also a registry ticket; the registry's own cancel must not free it
+    # behind the consultation's back: it leads to the consultation's cancellation (with a reason).
+    patient.goto(f"{url}/registry/my")
+    patient.locator(f"a[href$='/my/tickets/{booked.ticket_id}/cancel']").click()
+    patient.wait_for_url(f"**/consultations/{consultation_id}*")
+    assert f"This time belongs to online consultation No. {consultation_id}" in patient.content()
+    assert patient.get_by_role("button", name="Cancel the consultation").is_visible()
+    token = patient.locator("input[name=csrf_token]").first.get_attribute("value")
+    response = patient.request.post(f"{url}/registry/my/tickets/{booked.ticket_id}/cancel",
+                                    form={"csrf_token": token}, max_redirects=0)  # a confirmed "Yes" too
+    assert response.status == 302 and f"/consultations/{consultation_id}" in response.headers["location"]
+    with server.app.extensions["carepath"].sessions() as session:
+        assert session.get(Ticket, booked.ticket_id).status == "confirmed"
+        assert session.get(Slot, booked.slot_id).status == "booked"
+    assert consultation(server, consultation_id).status == "scheduled"
+
     open_task(patient, url, "Accept the informed voluntary consent")
     patient.check("input[name=consent_accepted]")
     submit_task(patient)
@@ -164,4 +194,4 @@ def test_a_patient_applies_to_a_center_and_downloads_the_signed_conclusion(consu
     produce(server)
     download_signed_conclusion(patient, url)
     server.screenshot(patient, "consultation_application_history")
-    assert "Consultation No. %s" % consultation_id in patient.content() or "G43.0" in patient.content()
+    assert "G43.0" in patient.locator("main").inner_text()

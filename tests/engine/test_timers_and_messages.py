@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from engine.workflow import complete_task, correlate_message, fire_due_timers, get_task, inbox, start_instance
@@ -84,3 +85,50 @@ def test_a_message_reaches_only_the_instance_with_the_same_correlation(sessions,
     with sessions() as session:
         data = get_task(session, DOCTOR, mine, only_task(sessions, DOCTOR, mine)).data
     assert data["lab"]["hemoglobin"] == 131
+
+
+def waiting_messages(sessions, iid):
+    with sessions() as session:
+        rows = session.scalars(select(WaitingMessage).where(WaitingMessage.instance_id == iid))
+        return [(m.message_name, m.correlation_key) for m in rows]
+
+
+def test_an_event_based_gateway_is_indexed_for_its_timer_and_its_message(sessions, deploy, clock):
+    deploy("event_gateway")
+    iid = start_instance(sessions, "event_gateway", PATIENT, {"instructor_id": 30}, patient_id=PATIENT.user_id)
+    assert due_timers(sessions, iid) == [("report_or_silence", clock.current + timedelta(days=2))]
+    assert waiting_messages(sessions, iid) == [("exercise_report", '{"patient_id":1}')]
+
+
+def test_a_message_at_an_event_based_gateway_takes_its_branch_and_drops_the_timer(sessions, deploy, clock):
+    deploy("event_gateway")
+    iid = start_instance(sessions, "event_gateway", PATIENT, {"instructor_id": 30}, patient_id=PATIENT.user_id)
+    assert correlate_message(sessions, "exercise_report", {"patient_id": PATIENT.user_id}, {"sets": 3}) == 1
+    assert titles(sessions, iid) == ["Read the exercise report"]
+    assert due_timers(sessions, iid) == [] and waiting_messages(sessions, iid) == []
+    clock.advance(days=3)
+    assert fire_due_timers(sessions) == 0
+    assert titles(sessions, iid) == ["Read the exercise report"]
+
+
+def test_a_timer_at_an_event_based_gateway_takes_its_branch_and_the_message_no_longer_waits(sessions, deploy, clock):
+    deploy("event_gateway")
+    iid = start_instance(sessions, "event_gateway", PATIENT, {"instructor_id": 30}, patient_id=PATIENT.user_id)
+    clock.advance(days=1)
+    assert fire_due_timers(sessions) == 0
+    clock.advance(days=1, seconds=1)
+    assert fire_due_timers(sessions) == 1
+    assert titles(sessions, iid) == ["Call the patient"]
+    assert due_timers(sessions, iid) == [] and waiting_messages(sessions, iid) == []
+    assert correlate_message(sessions, "exercise_report", {"patient_id": PATIENT.user_id}) == 0
+    assert instance(sessions, iid).status == WAITING
+
+
+def test_an_event_based_gateway_waiting_for_two_timers_is_refused_at_deploy(sessions, deploy):
+    from engine.workflow import DeployError
+
+    two_timers = '<bpmn:timerEventDefinition id="T0"><bpmn:timeDuration>"P1D"</bpmn:timeDuration></bpmn:timerEventDefinition>'
+    with pytest.raises(DeployError) as refused:
+        deploy("event_gateway", **{'<bpmn:messageEventDefinition id="M1" messageRef="report_msg">': two_timers
+                                   + '<bpmn:messageEventDefinition id="M1" messageRef="report_msg">'})
+    assert "at most one timer and one message" in str(refused.value)

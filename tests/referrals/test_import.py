@@ -131,7 +131,7 @@ def test_a_failure_midway_loses_nothing_and_a_rerun_finishes_the_rest_once(sessi
     import_id = preview(sessions, manager, csv_table(ROWS))
     with transaction(sessions) as session:
         service.queue_import(session, session.get(User, manager.id), import_id)
-    real_start, calls = service.start_instance, []
+    real_start, calls = service.start_instances, []
 
     def flaky_start(*args, **kwargs):
         calls.append(1)
@@ -139,13 +139,14 @@ def test_a_failure_midway_loses_nothing_and_a_rerun_finishes_the_rest_once(sessi
             raise ConnectionError("the database went away")
         return real_start(*args, **kwargs)
 
-    monkeypatch.setattr(service, "start_instance", flaky_start)
+    monkeypatch.setattr(service, "start_instances", flaky_start)  # one call per chunk
     with pytest.raises(ConnectionError):
         service.run_import(sessions, import_id, connectors=connectors, sms=False, chunk=2)
     with sessions() as session:
         batch = session.get(ReferralImport, import_id)
         assert batch.status == m.FAILED and "database went away" in batch.error
-    assert count(sessions, ProcessInstance) == 1 and count(sessions, User) == 3  # chunk 1 (2 rows) prepared
+    # chunk 1 (2 rows) started and recorded; chunk 2 (1 row) prepared, its start failed as a whole
+    assert count(sessions, ProcessInstance) == 2 and count(sessions, User) == 4
 
     counts = service.run_import(sessions, import_id, connectors=connectors, sms=False, chunk=2)
 
@@ -158,16 +159,16 @@ def test_an_instance_started_just_before_a_crash_is_adopted_not_started_twice(se
     import_id = preview(sessions, manager, csv_table(ROWS[:1]))
     with transaction(sessions) as session:
         service.queue_import(session, session.get(User, manager.id), import_id)
-    real_start = service.start_instance
+    real_start = service.start_instances
 
     def start_then_die(*args, **kwargs):
         real_start(*args, **kwargs)
         raise SystemError("killed before the row was updated")
 
-    monkeypatch.setattr(service, "start_instance", start_then_die)
+    monkeypatch.setattr(service, "start_instances", start_then_die)
     with pytest.raises(SystemError):
         service.run_import(sessions, import_id, connectors=connectors, sms=False)
-    monkeypatch.setattr(service, "start_instance", real_start)
+    monkeypatch.setattr(service, "start_instances", real_start)
     clock.advance(seconds=5)
 
     counts = service.run_import(sessions, import_id, connectors=connectors, sms=False)
