@@ -43,6 +43,10 @@ MAX_ATTEMPTS = len(BACKOFF) + 1
 CLAIM_LEASE = timedelta(hours=1)
 DEFAULT_BATCH = 100
 ENQUEUED_FLAG = "outbox_enqueued"
+BULK_CHUNK = 1000  # rows per executemany in enqueue_many
+# deliver_due records outcomes in one transaction per this many messages: a crash loses at most one
+# group's records (those rows are claimed, so they are retried after the lease: sent at most twice).
+SETTLE_GROUP = 25
 ERROR_LIMIT = 2000  # characters of an error kept; SMTP servers can answer with pages of text
 
 
@@ -139,6 +143,41 @@ def enqueue(
         # Lets the app composition wake the deliverer once this transaction commits (see webui).
         session.info[ENQUEUED_FLAG] = True
     return row
+
+
+def enqueue_many(session: Session, messages: Sequence[dict[str, Any]]) -> int:
+    """Queue many messages in one INSERT per chunk, in the caller's transaction; returns how many were new.
+
+    Each message has the keyword arguments of `enqueue` (kind, to, context, locale, dedupe_key, channel,
+    user_id). A message whose `dedupe_key` is already queued is skipped like in `enqueue`, so a bulk
+    sender (the evening monitoring dispatch) that runs twice queues nothing twice.
+    """
+    now = clock.now()
+    rows = []
+    for message in messages:
+        channel, locale, to = message.get("channel", EMAIL), message["locale"], message["to"]
+        if channel not in CHANNELS or locale not in LOCALES or not to:
+            raise ValueError(f"cannot queue {message.get('kind')!r} to {to!r} ({channel}, {locale})")
+        rows.append(
+            dict(kind=message["kind"], channel=channel, recipient=to, user_id=message.get("user_id"), locale=locale,
+                 context=dict(message["context"]), dedupe_key=message.get("dedupe_key"), status=QUEUED,
+                 attempts=0, next_attempt_at=now, created_at=now)
+        )  # fmt: skip
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        raise RuntimeError(f"the outbox supports SQLite and PostgreSQL, not {dialect}")
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = cast(Table, OutboxMessage.__table__)
+    statement = insert(table).on_conflict_do_nothing(index_elements=[table.c.dedupe_key]).returning(table.c.id)
+    added = 0
+    for start in range(0, len(rows), BULK_CHUNK):
+        # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs ("insertmanyvalues").
+        added += len(session.execute(statement, rows[start : start + BULK_CHUNK]).all())
+    if added:
+        session.info[ENQUEUED_FLAG] = True
+    return added
 
 
 @dataclass(frozen=True)
@@ -242,27 +281,43 @@ def deliver_due(
     transport_factory: Callable[[], Courier],
     limit: int = DEFAULT_BATCH,
 ) -> DeliveryReport:
-    """Claim one batch of due messages and send each through one courier; record every attempt."""
+    """Claim one batch of due messages and send each through one courier; record every attempt.
+
+    Outcomes are recorded per group of SETTLE_GROUP messages, one transaction each: a commit per message
+    cost more than sending it (PostgreSQL flushes its WAL on every commit). Should the deliverer die
+    mid-group, the group's rows are still claimed and go again after the lease.
+    """
     report = DeliveryReport()
     claimed = claim_due(session_factory, limit)
     if not claimed:
         return report
+    outcomes: list[Outcome] = []
     with ExitStack() as stack:
         try:
             courier = stack.enter_context(transport_factory())
         except Exception as exc:  # the courier cannot even start: that is every claimed row's attempt
-            for message in claimed:
-                _settle(session_factory, message, exc, 0, report)
+            _settle(session_factory, [(message, exc, 0) for message in claimed], report)
             return report
-        for message in claimed:
-            started = time.perf_counter()
-            error: BaseException | None = None
-            try:
-                courier.send(message)
-            except Exception as exc:  # a failed attempt of any kind is recorded, never lost
-                error = exc
-            _settle(session_factory, message, error, _ms_since(started), report)
+        try:
+            for message in claimed:
+                started = time.perf_counter()
+                error: BaseException | None = None
+                try:
+                    courier.send(message)
+                except Exception as exc:  # a failed attempt of any kind is recorded, never lost
+                    error = exc
+                outcomes.append((message, error, _ms_since(started)))
+                if len(outcomes) >= SETTLE_GROUP:
+                    _settle(session_factory, outcomes, report)
+                    outcomes = []
+        finally:
+            # Also when interrupted: what was sent is recorded as sent, not sent again after the lease.
+            if outcomes:
+                _settle(session_factory, outcomes, report)
     return report
+
+
+Outcome = tuple[QueuedMessage, BaseException | None, int]  # message, error (None: sent), duration in ms
 
 
 def _ms_since(started: float) -> int:
@@ -274,54 +329,67 @@ def describe(error: BaseException) -> str:
     return text[:ERROR_LIMIT]
 
 
-def _settle(
-    session_factory: sessionmaker[Session],
-    message: QueuedMessage,
-    error: BaseException | None,
-    duration_ms: int,
-    report: DeliveryReport,
-) -> None:
-    """Store one attempt's outcome in its own transaction, so a crash later in the batch keeps it."""
+def _settle(session_factory: sessionmaker[Session], outcomes: Sequence[Outcome], report: DeliveryReport) -> None:
+    """Store a group of attempts' outcomes in one transaction, so a crash later in the batch keeps them."""
     now = clock.now()
-    text = describe(error) if error is not None else None
     table, log = cast(Table, OutboxMessage.__table__), cast(Table, DeliveryAttempt.__table__)
+    ids = [message.id for message, _error, _ms in outcomes]
+    statuses: dict[int, tuple[str, str | None]] = {}
     with transaction(session_factory) as session:
-        # Core statements on the connection: this runs once per message, and the ORM's bookkeeping
+        # Core statements on the connection: this runs for every message, and the ORM's bookkeeping
         # cost more than the database work here.
         connection = session.connection()
         # Written before anything is read: on SQLite a transaction that reads first and writes later
         # can fail at once with "database is locked" when another deliverer wrote in between.
-        attempts = connection.execute(
-            update(table)
-            .where(table.c.id == message.id)
-            .values(attempts=table.c.attempts + 1)
-            .returning(table.c.attempts)
-        ).scalar()
-        if attempts is None:  # deleted meanwhile (e.g. the account was erased); nothing to record against
-            return
-        connection.execute(
-            log.insert().values(
-                message_id=message.id, at=now, ok=text is None, error=text, duration_ms=duration_ms
-            )
+        attempts = dict(
+            connection.execute(
+                update(table)
+                .where(table.c.id.in_(ids))
+                .values(attempts=table.c.attempts + 1)
+                .returning(table.c.id, table.c.attempts)
+            ).all()
         )
-        changes: dict[str, object] = {"last_error": text}
-        if text is None:
-            changes.update(status=SENT, sent_at=now)
-        elif getattr(error, "permanent", False) or attempts >= MAX_ATTEMPTS:
-            changes.update(status=FAILED)
-        else:
-            changes.update(status=QUEUED, next_attempt_at=now + BACKOFF[min(attempts, len(BACKOFF)) - 1])
-        connection.execute(update(table).where(table.c.id == message.id).values(**changes))
-        status = changes["status"]
+        # A row missing from `attempts` was deleted meanwhile (e.g. the account was erased).
+        present = [(m, e, ms) for m, e, ms in outcomes if m.id in attempts]
+        if not present:
+            return
+        entries = []
+        for message, error, duration_ms in present:
+            text = describe(error) if error is not None else None
+            entries.append({"message_id": message.id, "at": now, "ok": text is None, "error": text,
+                            "duration_ms": duration_ms})  # fmt: skip
+            if text is None:
+                statuses[message.id] = (SENT, None)
+            elif getattr(error, "permanent", False) or attempts[message.id] >= MAX_ATTEMPTS:
+                statuses[message.id] = (FAILED, text)
+            else:
+                statuses[message.id] = (QUEUED, text)
+        connection.execute(log.insert(), entries)
+        sent = [i for i, (status, _text) in statuses.items() if status == SENT]
+        if sent:
+            connection.execute(
+                update(table).where(table.c.id.in_(sent)).values(status=SENT, sent_at=now, last_error=None)
+            )
+        for message_id, (status, text) in statuses.items():
+            if status == FAILED:
+                changes: dict[str, object] = {"status": FAILED, "last_error": text}
+            elif status == QUEUED:
+                wait = BACKOFF[min(attempts[message_id], len(BACKOFF)) - 1]
+                changes = {"status": QUEUED, "last_error": text, "next_attempt_at": now + wait}
+            else:
+                continue
+            connection.execute(update(table).where(table.c.id == message_id).values(**changes))
     # Counted only once committed, so the report never claims an outcome the database lacks.
-    if status == SENT:
-        report.sent += 1
-        return
-    report.errors.append(f"#{message.id} {message.kind} to {message.to}: {text}")
-    if status == FAILED:
-        report.failed += 1
-    else:
-        report.retried += 1
+    for message, _error, _ms in present:
+        status, text = statuses[message.id]
+        if status == SENT:
+            report.sent += 1
+            continue
+        report.errors.append(f"#{message.id} {message.kind} to {message.to}: {text}")
+        if status == FAILED:
+            report.failed += 1
+        else:
+            report.retried += 1
 
 
 def retry_now(session: Session, message_id: int) -> OutboxMessage:

@@ -122,7 +122,8 @@ def day_page(day: str) -> Any:
                   for f in uploads]  # fmt: skip
         payload["document_ids"] = [d.id for d in stored]
         session.commit()
-        answering.send(sessions(), actor_for(current_user), q.id, payload, connectors=connectors())
+        answering.send(sessions(), actor_for(current_user), q.id, payload, connectors=connectors(),
+                       base_url=settings().base_url)
     except UserError as error:
         session.rollback()
         flash(user_message(error), "error")

@@ -1,10 +1,12 @@
 """The evening monitoring dispatch as a Prefect flow, served every few minutes.
 
-Each run starts the `monitoring_cycle` pathway for every patient whose local evening invitation time
-has come today and who has something due (engine.monitoring.dispatch); the pathway queues the one
-invitation of the day and the outbox deployment delivers it. Runs are idempotent, so a run that finds
-the previous one still going, or a run repeated after a failure, sends nothing twice. Missed days are
-the pathway's own timers (the timer tick), not this flow's business.
+Each run marks missed the days whose deadline passed without the patient ever opening them, then opens
+the day and queues the one invitation of the day for every patient whose local evening invitation time
+has come today and who has something due (engine.monitoring.dispatch, in bulk: no pathway instance per
+patient here; a day's `monitoring_cycle` starts when the patient opens it). The outbox deployment
+delivers the invitations. Runs are idempotent, so a run that finds the previous one still going, or a
+run repeated after a failure, sends nothing twice. A day that was opened but not answered is marked
+missed by its own instance's deadline timer (the timer tick).
 """
 
 from __future__ import annotations
@@ -29,14 +31,16 @@ def dispatch_now(settings: Settings) -> DispatchReport:
 def dispatch_task() -> dict[str, int]:
     report = dispatch_now(load_settings())
     if report.errors:
-        run_logger(__name__).warning("monitoring dispatch: %d not started:\n%s", len(report.errors),
+        run_logger(__name__).warning("monitoring dispatch: %d chunks not opened:\n%s", len(report.errors),
                                      "\n".join(report.errors[:20]))
-    return {"due": report.due, "started": report.started, "errors": len(report.errors)}
+    return {"due": report.due, "started": report.started, "invited": report.invited, "missed": report.missed,
+            "errors": len(report.errors)}
 
 
 @flow(name=FLOW_NAME, log_prints=True)
 def monitoring_dispatch() -> dict[str, int]:
     result = dispatch_task()
     if result["started"]:
-        run_logger(__name__).info("monitoring: %d evening questionnaires opened", result["started"])
+        run_logger(__name__).info("monitoring: %d evening questionnaires opened, %d invitations queued",
+                                  result["started"], result["invited"])
     return result

@@ -1,5 +1,6 @@
-"""The patient's side: opening a day outside the schedule (R-MON-07) and sending the answers, which
-completes the day's `answer` user task through the engine (the step records them, see connectors.py)."""
+"""The patient's side: opening a day (the one the evening dispatch opened, whose `monitoring_cycle`
+instance starts now, or today outside the schedule, R-MON-07) and sending the answers, which completes
+the day's `answer` user task through the engine (the step records them, see connectors.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import now
+from engine.db import transaction
 from engine.i18n import N_, Conflict, NotFound, UserError
 from engine.monitoring import dispatch, questionnaires, schedule
 from engine.monitoring.models import FROM_CABINET, SENT, Questionnaire
@@ -30,23 +32,35 @@ def open_from_cabinet(
     session_factory: sessionmaker[Session], patient_id: int, timezone: str | None, day: date, *,
     base_url: str, connectors: ConnectorRegistry | None,
 ) -> Questionnaire:
-    """The day's questionnaire, opened now if it is today and has items (no invitation then)."""
+    """The day's questionnaire, ready to answer: a day the dispatch opened gets its instance now, and
+    today is opened now if it has items (no invitation then)."""
     with session_factory() as session:
         existing = questionnaires.get_for_patient(session, patient_id, day)
-        if existing is not None:
+        if existing is not None and not _needs_instance(existing):
             session.expunge(existing)
             return existing
-        if day != schedule.local_day(now(), timezone):
-            raise NotFound(N_("There is no questionnaire for this day."))
-        if not schedule.due_for_patient(session, patient_id, day):
-            raise NotFound(N_("Nothing is assigned for this day."))
-    dispatch.start_day(session_factory, patient_id, day, base_url=base_url, connectors=connectors, origin=FROM_CABINET)
+        if existing is None:
+            if day != schedule.local_day(now(), timezone):
+                raise NotFound(N_("There is no questionnaire for this day."))
+            if not schedule.due_for_patient(session, patient_id, day):
+                raise NotFound(N_("Nothing is assigned for this day."))
+    if existing is not None and existing.deadline_at <= now():
+        # Over, but the dispatch has not swept it yet: missed now rather than opened for a moment.
+        with transaction(session_factory) as session:
+            questionnaires.mark_unopened_missed(session, now(), existing.id)
+    else:
+        origin = existing.origin if existing is not None else FROM_CABINET
+        dispatch.start_day(session_factory, patient_id, day, base_url=base_url, connectors=connectors, origin=origin)
     with session_factory() as session:
         opened = questionnaires.get_for_patient(session, patient_id, day)
         if opened is None:  # pragma: no cover - the instance failed before opening the day
             raise NotFound(N_("There is no questionnaire for this day."))
         session.expunge(opened)
         return opened
+
+
+def _needs_instance(questionnaire: Questionnaire) -> bool:
+    return questionnaire.status == SENT and questionnaire.instance_id is None
 
 
 def pending_answer(session: Session, questionnaire: Questionnaire) -> PendingTask | None:
@@ -60,9 +74,15 @@ def pending_answer(session: Session, questionnaire: Questionnaire) -> PendingTas
 
 def send(
     session_factory: sessionmaker[Session], actor: Actor, questionnaire_id: int, payload: Mapping[str, Any], *,
-    connectors: ConnectorRegistry | None,
+    connectors: ConnectorRegistry | None, base_url: str = "",
 ) -> str:
     """Check the answers (UserError with the valid range), then complete the task. Returns the status."""
+    with session_factory() as session:
+        questionnaire = questionnaires.get_own(session, questionnaire_id, actor.user_id)
+        unstarted = _needs_instance(questionnaire)
+    if unstarted:  # answered without the page having been opened (the page starts the instance)
+        open_from_cabinet(session_factory, questionnaire.patient_id, None, questionnaire.day, base_url=base_url,
+                          connectors=connectors)
     with session_factory() as session:
         questionnaire = questionnaires.get_own(session, questionnaire_id, actor.user_id)
         if questionnaire.status != SENT:

@@ -11,32 +11,21 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import outbox
 from engine.accounts.models import User
+from engine.clock import as_utc
 from engine.config import LOCALES
-from engine.monitoring import alerts, questionnaires, schedule
+from engine.monitoring import alerts, dispatch, questionnaires, schedule
 from engine.monitoring.models import FROM_SCHEDULE, Questionnaire
 from engine.monitoring.plans import DEFAULT_INVITE_TIME
 from engine.workflow.connectors import ConnectorRegistry, InstanceContext
 
-INVITATION_KIND = "monitoring_invitation"
-
-
-def invitation_key(patient_id: int, day: date) -> str:
-    """At most one invitation per patient and day, whoever sends it (R-MON-05)."""
-    return f"monitoring:{patient_id}:{day.isoformat()}"
-
-
-def day_link(base_url: str, day: date) -> str:
-    return f"{base_url.rstrip('/')}/monitoring/days/{day.isoformat()}"
-
 
 def _patient(session: Session, context: InstanceContext) -> Any:
-    # Plain columns, not the ORM account with its roles: the dispatch runs this for every patient.
+    # Plain columns, not the ORM account with its roles: every day of every patient starts with this.
     row = session.execute(
         select(User.id, User.email, User.first_name, User.locale, User.timezone, User.notify_email)
         .where(User.id == int(context.patient_id or context.data.get("patient_id") or 0))
@@ -54,8 +43,15 @@ def _questionnaire(session: Session, params: Mapping[str, Any]) -> Questionnaire
 
 
 def open_day(session: Session, context: InstanceContext, params: dict[str, Any]) -> Mapping[str, Any]:
+    """Take over the day the evening dispatch opened, or open it (the patient's cabinet before the
+    evening); `opened` False when another instance holds the day or it is over."""
     patient = _patient(session, context)
     day = date.fromisoformat(str(params["day"]))
+    taken = questionnaires.take_over(session, patient.id, day, context.instance_id)
+    if taken is not None:
+        questionnaire_id, deadline = taken
+        return {"opened": True, "questionnaire_id": questionnaire_id, "day": day.isoformat(),
+                "deadline": as_utc(deadline).isoformat()}
     plans = schedule.active_plans(session, patient.id, day)
     deadline = schedule.deadline(day, schedule.invite_time(plans, DEFAULT_INVITE_TIME), patient.timezone)
     new_id = questionnaires.open_day(session, patient.id, day, origin=str(params.get("origin") or FROM_SCHEDULE),
@@ -65,25 +61,22 @@ def open_day(session: Session, context: InstanceContext, params: dict[str, Any])
 
 
 def invite(session: Session, context: InstanceContext, params: dict[str, Any]) -> Mapping[str, Any]:
+    """The invitation from inside an instance: only versions of the pathway deployed before the dispatch
+    invited in bulk have this step; kept so their instances can still be retried."""
     patient = _patient(session, context)
     if not patient.notify_email:
         return {"queued": False}
     day = date.fromisoformat(str(params["day"]))
     locale = patient.locale if patient.locale in LOCALES else LOCALES[0]
     items = schedule.due_for_patient(session, patient.id, day)  # a new day has no answers yet
-    sections, survey = questionnaires.sections(items)
     doctors = sorted({i.plan.doctor_id for i in items})
-    names = [" ".join(p for p in row if p) for row in session.execute(
-        select(User.last_name, User.first_name, User.patronymic).where(User.id.in_(doctors)).order_by(User.id))]
+    names = {row.id: " ".join(p for p in (row.last_name, row.first_name, row.patronymic) if p) for row in
+             session.execute(select(User.id, User.last_name, User.first_name, User.patronymic)
+                             .where(User.id.in_(doctors)))}  # fmt: skip
     message = outbox.enqueue(
-        session, kind=INVITATION_KIND, to=patient.email, user_id=patient.id, locale=locale,
-        dedupe_key=invitation_key(patient.id, day),
-        context={
-            "name": patient.first_name, "day": format_date(day, "long", locale=locale),
-            "link": day_link(str(params.get("base_url") or ""), day), "doctors": names,
-            "sections": [{"title": s.title, "items": [i.title for i in s.items]} for s in sections],
-            "questions": len(survey),
-        },
+        session, kind=dispatch.INVITATION_KIND, to=patient.email, user_id=patient.id, locale=locale,
+        dedupe_key=dispatch.invitation_key(patient.id, day),
+        context=dispatch.invitation_context(patient, day, locale, items, names, str(params.get("base_url") or "")),
     )  # fmt: skip
     return {"queued": message is not None}
 

@@ -12,24 +12,26 @@ from sqlalchemy.orm import Session
 
 from engine.accounts import service
 from engine.clock import now
+from engine.i18n import N_
 from engine.monitoring import plans, questionnaires, schedule
 from engine.monitoring.models import ALERT_OPEN, ANSWERED, MISSED, Alert, Answer, MonitoringPlan, PlanTemplate
 
+# Shared templates are stored in English and shown through the catalog (N_ puts them there).
 TEMPLATES = {
-    "Hypertension": [
+    N_("Hypertension"): [
         {"kind": "measurement", "code": "bp", "time_of_day": "morning", "alert_high": 140, "alert_high2": 90},
         {"kind": "measurement", "code": "bp", "time_of_day": "evening", "alert_high": 140, "alert_high2": 90},
         {"kind": "measurement", "code": "pulse", "time_of_day": "morning", "alert_low": 50, "alert_high": 100},
         {"kind": "measurement", "code": "weight", "time_of_day": "day", "period": "every_n", "every_n": 2},
-        {"kind": "question", "title": "Headache", "answer_type": "slider", "alert_from": 7},
+        {"kind": "question", "title": N_("Headache"), "answer_type": "slider", "alert_from": 7},
     ],
-    "After chemotherapy": [
+    N_("After chemotherapy"): [
         {"kind": "measurement", "code": "temperature", "time_of_day": "morning", "alert_high": 37.5},
         {"kind": "measurement", "code": "temperature", "time_of_day": "evening", "alert_high": 37.5},
         {"kind": "measurement", "code": "weight", "time_of_day": "day", "period": "every_n", "every_n": 2},
-        {"kind": "question", "title": "Nausea", "answer_type": "options",
-         "options": ["No nausea", "Mild nausea", "Nausea with vomiting"], "alert_from": 2},
-        {"kind": "question", "title": "Weakness", "answer_type": "slider", "alert_from": 8},
+        {"kind": "question", "title": N_("Nausea"), "answer_type": "options",
+         "options": [N_("No nausea"), N_("Mild nausea"), N_("Nausea with vomiting")], "alert_from": 2},
+        {"kind": "question", "title": N_("Weakness"), "answer_type": "slider", "alert_from": 8},
     ],
 }
 DEMO_DAYS = 5

@@ -68,7 +68,8 @@ class PlanTemplate(Base):
 class MonitoringPlan(Base):
     __tablename__ = "monitoring_plan"
     __table_args__ = (
-        Index("ix_monitoring_plan_doctor", "doctor_id", "patient_id"),
+        # Covering for the doctor's list (alerts.monitored_patients): no table lookups per patient.
+        Index("ix_monitoring_plan_doctor", "doctor_id", "patient_id", "status"),
         Index("ix_monitoring_plan_patient", "patient_id", "status"),
     )
 
@@ -128,6 +129,8 @@ class Questionnaire(Base):
     __table_args__ = (
         UniqueConstraint("patient_id", "day"),
         Index("ix_monitoring_questionnaire_status", "status", "deadline_at"),
+        # A patient's last answered day (the doctor's list) as one index lookup.
+        Index("ix_monitoring_questionnaire_patient_status", "patient_id", "status", "day"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -174,7 +177,8 @@ class Alert(Base):
     """Raised for a doctor by the rules (DMN) on a questionnaire; open until the doctor reviews it."""
 
     __tablename__ = "monitoring_alert"
-    __table_args__ = (Index("ix_monitoring_alert_doctor", "doctor_id", "status", "patient_id"),)
+    # Covering for the doctor's list: open alerts counted and dated per patient from the index alone.
+    __table_args__ = (Index("ix_monitoring_alert_doctor", "doctor_id", "status", "patient_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     doctor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -73,6 +73,53 @@ def open_day(
         index_elements=[Questionnaire.patient_id, Questionnaire.day]
     )
     return session.scalar(statement.returning(Questionnaire.id))
+
+
+def open_days(
+    session: Session, rows: list[dict[str, Any]], *, origin: str, opened_at: datetime,
+) -> list[tuple[int, date]]:
+    """Insert many days' questionnaires (patient_id, day, deadline_at each) without an instance yet;
+    returns the (patient, day) pairs inserted, leaving out days that already had one."""
+    if not rows:
+        return []
+    table = Questionnaire.__table__
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(table).on_conflict_do_nothing(index_elements=[table.c.patient_id, table.c.day])
+        .returning(table.c.patient_id, table.c.day)
+    )  # fmt: skip
+    values = [dict(row, status=SENT, origin=origin, instance_id=None, opened_at=opened_at, comment="")
+              for row in rows]  # fmt: skip
+    # executemany with RETURNING: SQLAlchemy sends it as multi-row INSERTs ("insertmanyvalues").
+    return [(r.patient_id, r.day) for r in session.execute(statement, values)]
+
+
+def take_over(session: Session, patient_id: int, day: date, instance_id: int) -> tuple[int, datetime] | None:
+    """The day's instance claims a day the dispatch opened (still open, no instance): (id, deadline).
+    The row's update settles two instances starting at once: the second finds nothing to claim."""
+    row = session.execute(
+        update(Questionnaire)
+        .where(Questionnaire.patient_id == patient_id, Questionnaire.day == day, Questionnaire.status == SENT,
+               Questionnaire.instance_id.is_(None))
+        .values(instance_id=instance_id)
+        .returning(Questionnaire.id, Questionnaire.deadline_at)
+        .execution_options(synchronize_session=False)
+    ).first()  # fmt: skip
+    return (row.id, row.deadline_at) if row is not None else None
+
+
+def mark_unopened_missed(session: Session, moment: datetime, questionnaire_id: int | None = None) -> int:
+    """Days past their deadline that no instance ever took over are missed (one UPDATE for all of them;
+    a day with an instance is marked by the instance's deadline timer)."""
+    statement = (
+        update(Questionnaire)
+        .where(Questionnaire.status == SENT, Questionnaire.deadline_at <= moment, Questionnaire.instance_id.is_(None))
+        .values(status=MISSED)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    if questionnaire_id is not None:
+        statement = statement.where(Questionnaire.id == questionnaire_id)
+    return session.execute(statement).rowcount or 0
 
 
 def get_for_patient(session: Session, patient_id: int, day: date) -> Questionnaire | None:

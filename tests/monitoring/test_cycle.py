@@ -11,6 +11,7 @@ from engine.monitoring import alerts, answering, dispatch, questionnaires
 from engine.monitoring.models import ALERT_OPEN, ANSWERED, MISSED, SENT, Alert, Questionnaire
 from engine.outbox import OutboxMessage
 from engine.workflow import Actor, complete_task, fire_due_timers, inbox
+from engine.workflow.models import ProcessInstance
 from tests.monitoring.conftest import (
     BASE_URL,
     BP_MORNING,
@@ -81,12 +82,15 @@ def test_fourteen_days_with_every_2_days_items_missed_days_and_alerts(world, ses
     make_plan(sessions, world.doctor2.id, world.patient.id, [TEMP_EVERY_2, NAUSEA], invite_time="20:00")
     patient = Actor(world.patient.id, frozenset({"patient"}))
     skipped = {3, 8, 11}
+    opened_only = 8  # the patient opens this day's questionnaire but never sends it
 
     for day in range(14):
         # Before the evening nothing is sent; at 19:05 one email, and a second run sends nothing more.
         assert tick(sessions, connectors, clock, evening(day) - timedelta(hours=2)).due == 0
         report = tick(sessions, connectors, clock, evening(day))
-        assert report.started == 1
+        assert (report.started, report.invited) == (1, 1)
+        # The day is opened and invited in bulk; its pathway starts when the patient opens it.
+        assert questionnaire(sessions, world.patient.id, day).instance_id is None
         assert tick(sessions, connectors, clock, evening(day, minute=40)).due == 0
         assert tick(sessions, connectors, clock, evening(day, minute=5) + timedelta(hours=1)).due == 0  # 20:05
         assert len(invitations(sessions, world.patient.id)) == day + 1
@@ -99,6 +103,10 @@ def test_fourteen_days_with_every_2_days_items_missed_days_and_alerts(world, ses
         assert {"Blood pressure", "Bisoprolol", "Pain", "Nausea"} <= set(titles)
 
         clock.advance(hours=2)
+        if day == opened_only:
+            answering.open_from_cabinet(sessions, world.patient.id, "Europe/Moscow", q.day, base_url=BASE_URL,
+                                        connectors=connectors)
+            assert questionnaire(sessions, world.patient.id, day).instance_id is not None
         if day in skipped:
             continue
         values = {"systolic": 165, "diastolic": 95} if day == 4 else {}
@@ -111,12 +119,19 @@ def test_fourteen_days_with_every_2_days_items_missed_days_and_alerts(world, ses
 
     clock.current = evening(14) + timedelta(hours=1)
     fire_due_timers(sessions, connectors=connectors)
+    assert dispatch.sweep_missed(sessions) == 0  # the evening ticks already marked the unopened days
 
     with sessions() as session:
         statuses = dict(session.execute(select(Questionnaire.day, Questionnaire.status)).all())
         assert [d.day for d, s in sorted(statuses.items()) if s == MISSED] == [5, 10, 13]  # March 5, 10, 13
         assert sum(1 for s in statuses.values() if s == ANSWERED) == 11
         assert SENT not in statuses.values()
+        # Only days the patient opened have a pathway: days 3 and 11 were missed by the dispatch's sweep,
+        # day 8 (opened, never sent) by its instance's deadline timer.
+        instances = dict(session.execute(select(Questionnaire.day, Questionnaire.instance_id)).all())
+        assert [d.day for d, i in sorted(instances.items()) if i is None] == [5, 13]
+        assert session.scalar(select(ProcessInstance.status).where(
+            ProcessInstance.id == instances[START + timedelta(days=opened_only)])) == "completed"
         # One email per day, covering both doctors' plans.
         emails = invitations(sessions)
         assert len(emails) == 14
@@ -146,3 +161,43 @@ def test_fourteen_days_with_every_2_days_items_missed_days_and_alerts(world, ses
         assert alerts.monitored_patients(session, world.doctor.id)[0].open_alerts == 1
         closed = session.scalar(select(func.count()).select_from(Alert).where(Alert.note == "called"))
         assert closed == 1
+
+
+def test_the_dispatch_opens_and_invites_in_chunks_once_and_skips_a_day_opened_from_the_cabinet(
+    world, sessions, connectors, clock, monkeypatch
+):
+    for patient_id in (world.patient.id, world.other_patient.id):
+        make_plan(sessions, world.doctor.id, patient_id, [BP_MORNING, PAIN])
+    # At noon the other patient answers from the cabinet: their day starts its pathway and has no invitation.
+    clock.current = evening(0) - timedelta(hours=7)
+    early = answering.open_from_cabinet(sessions, world.other_patient.id, "Europe/Moscow", START, base_url=BASE_URL,
+                                        connectors=connectors)
+    assert early.instance_id is not None and early.origin == "cabinet"
+
+    monkeypatch.setattr(dispatch, "CHUNK", 1)
+    first = tick(sessions, connectors, clock, evening(0))
+    second = tick(sessions, connectors, clock, evening(0, minute=10))
+    assert (first.due, first.started, first.invited) == (1, 1, 1)
+    assert (second.due, second.started, second.invited) == (0, 0, 0)
+    assert [m.user_id for m in invitations(sessions)] == [world.patient.id]
+
+    # The invitation's link opens the day: its instance starts now and takes the opened day over.
+    day = answering.open_from_cabinet(sessions, world.patient.id, "Europe/Moscow", START, base_url=BASE_URL,
+                                      connectors=connectors)
+    again = answering.open_from_cabinet(sessions, world.patient.id, "Europe/Moscow", START, base_url=BASE_URL,
+                                        connectors=connectors)
+    assert day.origin == "schedule" and day.instance_id is not None and again.instance_id == day.instance_id
+    with sessions() as session:
+        assert answering.pending_answer(session, session.get(Questionnaire, day.id)) is not None
+        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 2
+
+
+def test_a_day_opened_after_its_deadline_is_missed_and_starts_no_pathway(world, sessions, connectors, clock):
+    make_plan(sessions, world.doctor.id, world.patient.id, [BP_MORNING])
+    tick(sessions, connectors, clock, evening(0))
+    clock.current = evening(1) - timedelta(minutes=1)  # 19:04 the next day: past the 19:00 deadline
+    late = answering.open_from_cabinet(sessions, world.patient.id, "Europe/Moscow", START, base_url=BASE_URL,
+                                       connectors=connectors)
+    assert late.status == MISSED and late.instance_id is None
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 0

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from engine.db import transaction
-from engine.i18n import UserError
+from engine.i18n import NotFound, UserError
 from engine.monitoring import answering, dispatch, export, fhir, history, plans, questionnaires, schedule
 from engine.monitoring.models import MonitoringPlan, PlanItem
 from engine.workflow import Actor
@@ -120,7 +120,7 @@ def test_a_template_keeps_the_items_for_another_patient(world, sessions):
     with transaction(sessions) as session:
         template = plans.save_template(session, world.doctor.id, "Hypertension", session.get(MonitoringPlan, plan_id))
         items = plans.get_template(session, template.id, world.doctor.id).items
-        with pytest.raises(Exception):
+        with pytest.raises(NotFound):
             plans.get_template(session, template.id, world.doctor2.id)
     second = make_plan(sessions, world.doctor.id, world.other_patient.id, items)
     with sessions() as session:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f047bf241886
+Revision ID: 48a52586d62d
 Revises: 
-Create Date: 2026-11-22 02:22:21.913719
+Create Date: 2026-11-22 02:44:55.601991
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import engine.db  # noqa: F401  (UTCDateTime columns render as engine.db.UTCDate
 from sqlalchemy import Text  # noqa: F401  (JSONB renders as JSONB(astext_type=Text()))
 from sqlalchemy.dialects import postgresql
 
-revision = 'f047bf241886'
+revision = '48a52586d62d'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -238,7 +238,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_monitoring_plan'))
     )
     with op.batch_alter_table('monitoring_plan', schema=None) as batch_op:
-        batch_op.create_index('ix_monitoring_plan_doctor', ['doctor_id', 'patient_id'], unique=False)
+        batch_op.create_index('ix_monitoring_plan_doctor', ['doctor_id', 'patient_id', 'status'], unique=False)
         batch_op.create_index('ix_monitoring_plan_patient', ['patient_id', 'status'], unique=False)
 
     op.create_table('monitoring_questionnaire',
@@ -258,6 +258,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('patient_id', 'day', name=op.f('uq_monitoring_questionnaire_patient_id'))
     )
     with op.batch_alter_table('monitoring_questionnaire', schema=None) as batch_op:
+        batch_op.create_index('ix_monitoring_questionnaire_patient_status', ['patient_id', 'status', 'day'], unique=False)
         batch_op.create_index('ix_monitoring_questionnaire_status', ['status', 'deadline_at'], unique=False)
 
     op.create_table('monitoring_template',
@@ -537,7 +538,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_monitoring_alert'))
     )
     with op.batch_alter_table('monitoring_alert', schema=None) as batch_op:
-        batch_op.create_index('ix_monitoring_alert_doctor', ['doctor_id', 'status', 'patient_id'], unique=False)
+        batch_op.create_index('ix_monitoring_alert_doctor', ['doctor_id', 'status', 'patient_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_monitoring_alert_patient_id'), ['patient_id'], unique=False)
 
     op.create_table('monitoring_file',
@@ -1213,6 +1214,7 @@ def downgrade() -> None:
     op.drop_table('monitoring_template')
     with op.batch_alter_table('monitoring_questionnaire', schema=None) as batch_op:
         batch_op.drop_index('ix_monitoring_questionnaire_status')
+        batch_op.drop_index('ix_monitoring_questionnaire_patient_status')
 
     op.drop_table('monitoring_questionnaire')
     with op.batch_alter_table('monitoring_plan', schema=None) as batch_op:
