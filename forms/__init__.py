@@ -1,13 +1,16 @@
 """Forms of user tasks: JSON Schema subset -> WTForms, domain widgets, rendering, instructions.
 
-The web app registers `blueprint` for the macros in ``forms/render.html`` and the stylesheet
-(``url_for("forms.static", filename="forms.css")``). Nothing here imports `webui` or `engine`.
+The web app registers `blueprint` for the macros in ``forms/render.html``, the stylesheet
+(``url_for("forms.static", filename="forms.css")``) and the template filter ``authored`` (a text from a
+pathway, such as a task or pathway title, in the reader's language: see `forms.authored`). Nothing here
+imports `webui` or `engine`.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint
 
+from forms.authored import authored, translated
 from forms.domain import Upload
 from forms.errors import FormSchemaError, Problem
 from forms.instructions import render_instructions
@@ -18,6 +21,7 @@ from forms.schema import SchemaForm, SlotProvider, build_form_class, check_schem
 blueprint = Blueprint(
     "forms", __name__, template_folder="templates", static_folder="static", static_url_path="/forms-static"
 )
+blueprint.add_app_template_filter(translated, "authored")
 
 __all__ = [
     "FormSchemaError",
@@ -25,11 +29,13 @@ __all__ = [
     "SchemaForm",
     "SlotProvider",
     "Upload",
+    "authored",
     "blueprint",
     "build_form_class",
     "check_schema",
     "form_data",
     "form_files",
     "render_instructions",
+    "translated",
     "validate_json",
 ]

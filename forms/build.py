@@ -7,6 +7,7 @@ from typing import Any
 from wtforms.fields.core import UnboundField
 
 from forms import validators as v
+from forms.authored import authored
 from forms.domain import DocumentUploadField, IntensityField, MeasurementField, SlotField
 from forms.fields import (
     CheckboxField,
@@ -29,18 +30,23 @@ TEXT_KINDS = {"text": TextField, "textarea": TextAreaField, "email": EmailField,
 DATE_KINDS = {"date": DateField, "datetime": DateTimeField}
 
 
-def label_of(spec: FieldSpec) -> str:
-    """The schema's title, in whatever language the analyst wrote it; else the name made readable."""
-    return spec.schema.get("title") or spec.name.replace("_", " ").capitalize()
+def label_of(spec: FieldSpec) -> Any:
+    """The schema's title (in the reader's language when the catalog has it); else the name made readable."""
+    return authored(spec.schema.get("title") or spec.name.replace("_", " ").capitalize())
+
+
+def _choices(spec: FieldSpec) -> list[tuple[Any, Any]]:
+    # Only the labels are translated: the values are what task data and BPMN conditions compare.
+    return [(value, authored(label)) for value, label in spec.choices]
 
 
 def make_field(spec: FieldSpec) -> UnboundField:
     s, options = spec.schema, spec.options
     common: dict[str, Any] = {
         "label": label_of(spec),
-        "description": s.get("description", ""),
-        "help_text": spec.ui.get("ui:help"),
-        "placeholder": spec.ui.get("ui:placeholder"),
+        "description": authored(s.get("description", "")),
+        "help_text": authored(spec.ui.get("ui:help")),
+        "placeholder": authored(spec.ui.get("ui:placeholder")),
         "readonly": spec.readonly,
         "hidden": spec.hidden,
     }
@@ -64,12 +70,12 @@ def make_field(spec: FieldSpec) -> UnboundField:
     if spec.kind == "checkbox":
         return CheckboxField(validators=chain, **common)
     if spec.kind == "select":
-        return SelectChoiceField(validators=chain, options=spec.choices, **common)
+        return SelectChoiceField(validators=chain, options=_choices(spec), **common)
     if spec.kind == "radio":
-        return RadioChoiceField(validators=chain, options=spec.choices, **common)
+        return RadioChoiceField(validators=chain, options=_choices(spec), **common)
     if spec.kind == "checkboxes":
         chain.append(v.ItemCount(s))
-        return MultiCheckboxField(validators=chain, options=spec.choices, **common)
+        return MultiCheckboxField(validators=chain, options=_choices(spec), **common)
     if spec.kind == "slots":
         return SlotField(validators=chain, provider=options["provider"], **common)
     if spec.kind == "upload":
@@ -88,7 +94,7 @@ def make_field(spec: FieldSpec) -> UnboundField:
 def _number_field(spec: FieldSpec, chain: list[Any], common: dict[str, Any]) -> UnboundField:
     s, options = spec.schema, spec.options
     integer = spec.json_type == "integer"
-    unit: str | None = options.get("unit") if spec.kind == "measurement" else None
+    unit: Any = authored(options.get("unit")) if spec.kind == "measurement" else None
     # An intensity scale starts at 0 whether or not the file says minimum: 0.
     bounds = {"minimum": 0, **s} if spec.kind == "intensity" else s
     chain.append(v.NumberRange(bounds, unit=unit))
@@ -99,10 +105,10 @@ def _number_field(spec: FieldSpec, chain: list[Any], common: dict[str, Any]) -> 
     render = {"step": v.show_number(step) if step else ("1" if integer else "any")}
     if spec.kind == "measurement":
         return MeasurementField(
-            validators=chain, integer=integer, unit=options["unit"], render_kw=render,
+            validators=chain, integer=integer, unit=unit, render_kw=render,
             low=v.show_number(s["minimum"]), high=v.show_number(s["maximum"]), **common,
         )
     if spec.kind == "intensity":
-        return IntensityField(validators=chain, maximum=s["maximum"], labels=options.get("labels", []),
-                              **common)
+        labels = [authored(text) for text in options.get("labels", [])]
+        return IntensityField(validators=chain, maximum=s["maximum"], labels=labels, **common)
     return NumberField(validators=chain, integer=integer, render_kw=render, **common)

@@ -23,6 +23,8 @@ from jinja2 import ChainableUndefined, Template
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 
+from forms.authored import translated
+
 log = logging.getLogger(__name__)
 
 ALLOWED_TAGS = frozenset({
@@ -128,11 +130,16 @@ def _clean(html: str) -> str:
 
 
 def render_instructions(template_text: str, data: dict[str, Any]) -> Markup:
-    """Safe HTML of the instructions for the given task data; a short notice if the template fails."""
+    """Safe HTML of the instructions for the given task data; a short notice if the template fails.
+
+    The template is translated as a whole before it is rendered (the extractor puts each one in the
+    catalog as one msgid): a translator sees the full text with its `{{ ... }}` expressions and can
+    reorder the sentence around them, which fragments could not allow.
+    """
     if not template_text or not template_text.strip():
         return Markup("")
     try:
-        text = _compile(template_text).render({k: v for k, v in data.items() if isinstance(k, str)})
+        text = _compile(translated(template_text)).render({k: v for k, v in data.items() if isinstance(k, str)})
     # Any failure of an analyst's template (syntax, sandbox refusal, type errors in expressions)
     # must not break the task page; the cause goes to the log for the analyst.
     except Exception:

@@ -30,6 +30,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms.utils import unset_value
 
+from forms.authored import authored
 from forms.build import make_field
 from forms.domain import DocumentUploadField, SlotField, Upload
 from forms.errors import FormSchemaError
@@ -110,9 +111,9 @@ def build_form_class(
     attrs: dict[str, Any] = {field.name: make_field(field) for field in spec.fields}
     attrs.update(
         form_spec=spec,
-        schema_title=spec.title,
-        schema_description=spec.description,
-        submit_label=spec.submit_label,
+        schema_title=authored(spec.title),
+        schema_description=authored(spec.description),
+        submit_label=authored(spec.submit_label),
         has_uploads=any(field.kind == "upload" for field in spec.fields),
         slot_providers=providers,
     )

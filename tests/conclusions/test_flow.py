@@ -43,7 +43,7 @@ def test_the_flow_run_signs_the_pending_conclusion_and_the_mail_carries_the_pdf(
     assert report.sent == 1
     mailbox = Mailbox(instance.mailbox_path)
     [entry] = mailbox.list_messages()
-    assert entry.subject == f"Doctor's conclusion No. {conclusion_id} is ready"  # no Russian catalog in tests
+    assert entry.subject == f"Заключение врача № {conclusion_id} готово"  # the patient reads Russian
     mime = BytesParser(policy=policy.default).parsebytes((instance.mailbox_path / f"{entry.id}.eml").read_bytes())
     [attachment] = list(mime.iter_attachments())
     assert attachment.get_content_type() == "application/pdf"

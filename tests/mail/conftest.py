@@ -1,4 +1,4 @@
-"""A real SMTP server on 127.0.0.1 (aiosmtpd) and the Russian catalog compiled from mail.po.part."""
+"""A real SMTP server on 127.0.0.1 (aiosmtpd) and the Russian catalog compiled from the merged messages.po."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-PO_PART = (
-    Path(__file__).resolve().parents[2] / "webui" / "translations" / "ru" / "LC_MESSAGES" / "mail.po.part"
+RU_CATALOG = (
+    Path(__file__).resolve().parents[2] / "webui" / "translations" / "ru" / "LC_MESSAGES" / "messages.po"
 )
 
 
@@ -89,8 +89,8 @@ def closed_smtp_url() -> str:
 
 @pytest.fixture(scope="session")
 def ru_translations() -> Translations:
-    """The lead merges mail.po.part into the real catalog later; compile it on its own meanwhile."""
-    with PO_PART.open("rb") as source:
+    """The project's Russian catalog, compiled from messages.po (a stale .mo cannot hide a missing string)."""
+    with RU_CATALOG.open("rb") as source:
         catalog = read_po(source, locale="ru")
     compiled = io.BytesIO()
     write_mo(compiled, catalog)

@@ -8,7 +8,7 @@ from babel.messages.pofile import read_po
 
 from integrations.render import TEMPLATES, render_message
 
-from .conftest import PO_PART
+from .conftest import RU_CATALOG
 
 LINK = "https://carepath.test/t/abc"
 CONTEXTS = {
@@ -123,7 +123,7 @@ def test_the_russian_sign_in_code_fits_one_sms(ru_translations):
 
 
 def test_every_string_in_the_templates_has_a_russian_translation():
-    with PO_PART.open("rb") as source:
+    with RU_CATALOG.open("rb") as source:
         catalog = read_po(source, locale="ru")
     extracted = {
         message if isinstance(message, str) else message[0]
