@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import random
 import statistics
 import time
@@ -19,10 +20,16 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 
-from sqlalchemy import select, text
+from pathlib import Path
 
-from engine.db import create_all, make_engine, make_session_factory, transaction
-from engine.registry import search, tickets
+# Run as a script, bench/ comes first on sys.path and bench/engine.py would hide the `engine` package.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+from sqlalchemy import select, text  # noqa: E402
+
+from engine.db import create_all, make_engine, make_session_factory, transaction  # noqa: E402
+from engine.registry import search, tickets  # noqa: E402
 from engine.registry.models import (
     Department,
     Doctor,

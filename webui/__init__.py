@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -10,9 +11,10 @@ from typing import Any
 
 import bleach
 import markdown
-from flask import Flask, redirect, render_template, request, session, url_for
+from flask import Flask, g, redirect, render_template, request, session, url_for
 from markupsafe import Markup, escape
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.config import LOCALES, Settings, load_settings
@@ -37,9 +39,36 @@ class Runtime:
     sessions: sessionmaker[Session]
 
 
+# SQLite cannot move a read transaction's snapshot forward: a request that read, then writes after another
+# connection committed, fails at once with "database is locked" (busy_timeout does not apply). The request
+# is then run again from the start on a fresh session. PostgreSQL never takes this path.
+SQLITE_ATTEMPTS = 3
+
+
+def _stale_sqlite_snapshot(error: OperationalError) -> bool:
+    return "database is locked" in str(getattr(error, "orig", error))
+
+
+class CarePathFlask(Flask):
+    def dispatch_request(self) -> Any:
+        for attempt in range(1, SQLITE_ATTEMPTS + 1):
+            try:
+                return super().dispatch_request()
+            except OperationalError as error:
+                if attempt == SQLITE_ATTEMPTS or not _stale_sqlite_snapshot(error):
+                    raise
+                request_db.close_session()
+                # The logged-in user was loaded in the dropped session: load it again in the new one.
+                g.pop("_login_user", None)
+                for upload in request.files.values():
+                    upload.stream.seek(0)
+                time.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
+
+
 def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
-    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app = CarePathFlask(__name__, instance_path=str(settings.instance_path))
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
