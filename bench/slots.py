@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import random
 import statistics
+import sys
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
-
 from pathlib import Path
 
 # Run as a script, bench/ comes first on sys.path and bench/engine.py would hide the `engine` package.
@@ -30,7 +29,7 @@ from sqlalchemy import select, text  # noqa: E402
 
 from engine.db import create_all, make_engine, make_session_factory, transaction  # noqa: E402
 from engine.registry import search, tickets  # noqa: E402
-from engine.registry.models import (
+from engine.registry.models import (  # noqa: E402
     Department,
     Doctor,
     DoctorPost,
@@ -39,7 +38,7 @@ from engine.registry.models import (
     ScheduleTemplate,
     Specialty,
 )
-from engine.registry.schedules import generate_slots
+from engine.registry.schedules import generate_slots  # noqa: E402
 
 DEFAULT_URL = os.environ.get("CAREPATH_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SURNAMES = ("Иванов", "Петров", "Сидоров", "Кузнецов", "Смирнов", "Попов", "Соколов", "Лебедев", "Козлов", "Новиков")

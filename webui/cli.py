@@ -67,10 +67,9 @@ def demo() -> None:
 
 
 def _load_demo() -> None:
+    from engine.composition import build_connectors
     from engine.db import transaction
     from engine.demo import load_demo
-
-    from engine.composition import build_connectors
     from engine.rehab.demo import load_rehab_demo
 
     with transaction(current_app.extensions["carepath"].sessions) as session:
