@@ -1,0 +1,57 @@
+"""With the full demo loaded (as `carepath demo` does), every page each demo person can reach from the menu,
+and the pages those link to, answers without a server error."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask.testing import FlaskClient
+
+from engine import roles
+from engine.config import load_settings
+from engine.db import create_all
+from engine.demo import demo_email
+from webui import create_app
+from webui.cli import _load_demo
+
+PASSWORD = "demo password for the crawl"
+SKIP = ("/static", "/vendor", "/forms-static", "/account/logout", "/studio/vendor")
+DOWNLOADS = (".pdf", ".ics", ".csv", ".zip", ".json", ".bpmn", ".png")
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("demo")
+    settings = load_settings({"CAREPATH_INSTANCE_PATH": str(instance), "CAREPATH_DEMO_PASSWORD": PASSWORD,
+                              "CAREPATH_DEFAULT_LOCALE": "ru"})
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}, settings=settings)
+    create_all(app.extensions["carepath"].engine)
+    with app.app_context():
+        _load_demo()
+    return app
+
+
+def links(html: str) -> set[str]:
+    return {link for link in re.findall(r'href="(/[^"#?]*)"', html)
+            if not link.startswith(SKIP) and not link.endswith(DOWNLOADS)}
+
+
+@pytest.mark.parametrize("role", roles.ROLES)
+def test_every_page_a_demo_person_reaches_answers_without_a_server_error(demo_app, role):
+    client: FlaskClient = demo_app.test_client()
+    home = client.post("/account/login", data={"email": demo_email(role), "password": PASSWORD},
+                       follow_redirects=True)
+    assert home.status_code == 200 and "/account/logout" in home.get_data(as_text=True)
+    frontier, seen, errors = links(home.get_data(as_text=True)), set(), []
+    for _depth in range(2):
+        found: set[str] = set()
+        for path in sorted(frontier - seen):
+            seen.add(path)
+            response = client.get(path, follow_redirects=True)
+            if response.status_code >= 500:
+                errors.append(f"{path}: {response.status_code}")
+            found |= links(response.get_data(as_text=True))
+        frontier = found
+    assert len(seen) >= 5
+    assert errors == []
