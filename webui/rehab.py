@@ -20,6 +20,8 @@ from engine.documents import service as documents
 from engine.documents.storage import FileStore
 from engine.i18n import N_, UserError
 from engine.messaging import service as messaging
+from engine.monitoring.models import PLAN_ACTIVE
+from engine.monitoring.plans import plans_of_patient
 from engine.rehab import courses
 from engine.rehab.models import CLASS_KINDS, VIDEO_LISTS
 from engine.workflow import start_instance
@@ -64,10 +66,17 @@ def assignments(user: Any) -> dict[str, Any]:
     for doctor_id in chats:
         people.setdefault(doctor_id, session.get(User, doctor_id))
     lists = courses.videos(session, open_ids)
+    # The doctor's part of the assignments is remote monitoring (seed 000): each active plan, by doctor.
+    plans: dict[int, list[Any]] = {}
+    for plan in plans_of_patient(session, user.id):
+        if plan.status == PLAN_ACTIVE:
+            plans.setdefault(plan.doctor_id, []).append(plan)
+            people.setdefault(plan.doctor_id, session.get(User, plan.doctor_id))
     return {
         "courses": mine,
         "people": people,
-        "doctors": sorted({c.doctor_id for c in mine} | set(chats)),
+        "plans": plans,
+        "doctors": sorted({c.doctor_id for c in mine} | set(chats) | set(plans)),
         "chats": chats,
         "upcoming": courses.seats(session, patient_id=user.id, course_ids=open_ids, upcoming=True, limit=10),
         "video_count": sum(len(v) for v in lists.values()),
