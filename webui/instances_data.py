@@ -30,10 +30,9 @@ from engine.workflow.models import (
     ProcessModelVersion,
     TaskHistory,
 )
-from engine.workflow.views import instance_data
+from engine.workflow.views import instance_data, may_read_instance
 
 FULL, SUMMARY = "full", "summary"
-CARE_ROLES = frozenset({roles.DOCTOR, roles.INSTRUCTOR})
 
 
 @dataclass(frozen=True)
@@ -69,20 +68,8 @@ def load(session: Session, actor: Actor, instance_id: int, need: str = SUMMARY) 
 
 
 def _access(session: Session, actor: Actor, instance: ProcessInstance, pending: list[PendingTask]) -> str | None:
-    if actor.is_staff:
+    if may_read_instance(session, actor, instance, pending):
         return FULL
-    if actor.roles & CARE_ROLES:
-        if instance.started_by == actor.user_id:
-            return FULL
-        if any(may_act(actor, p.role, p.assignee_user_id, p.candidate_group, p.claimed_by) for p in pending):
-            return FULL
-        took_part = session.scalar(
-            select(TaskHistory.id)
-            .where(TaskHistory.instance_id == instance.id, TaskHistory.completed_by == actor.user_id)
-            .limit(1)
-        )
-        if took_part is not None:
-            return FULL
     if roles.PATIENT in actor.roles and instance.patient_id == actor.user_id:
         return SUMMARY
     return None

@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.clock import now
 from engine.i18n import N_, UserError
 from engine.studio.files import check_files
 from engine.workflow import ConnectorRegistry
-from engine.workflow.models import ProcessModelVersion
+from engine.workflow.deploy import latest_versions
 
 TIMEOUT_SECONDS = 90
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,19 +41,7 @@ class TestRun:
 
 
 def _library(session: Session, model_id: str) -> dict[str, dict[str, str]]:
-    newest = (
-        select(ProcessModelVersion.process_model_id, func.max(ProcessModelVersion.number).label("number"))
-        .group_by(ProcessModelVersion.process_model_id)
-        .subquery()
-    )
-    versions = session.scalars(
-        select(ProcessModelVersion).join(
-            newest,
-            (ProcessModelVersion.process_model_id == newest.c.process_model_id)
-            & (ProcessModelVersion.number == newest.c.number),
-        )
-    )
-    return {v.process_model_id: dict(v.files) for v in versions if v.process_model_id != model_id}
+    return {v.process_model_id: dict(v.files) for v in latest_versions(session, except_model=model_id)}
 
 
 def test_run(

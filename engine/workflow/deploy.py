@@ -134,8 +134,8 @@ def _process_title(compiled: object) -> str | None:
     return spec.description if spec.description and spec.description != spec.name else None
 
 
-def _library(session: Session, model_id: str) -> dict[str, tuple[int, Mapping[str, str]]]:
-    """Process id -> (version id, files) over the latest version of every other model."""
+def latest_versions(session: Session, *, except_model: str | None = None) -> list[ProcessModelVersion]:
+    """The newest version of every model (but `except_model`): what call activities resolve against."""
     newest = (
         select(ProcessModelVersion.process_model_id, func.max(ProcessModelVersion.number).label("number"))
         .group_by(ProcessModelVersion.process_model_id)
@@ -148,10 +148,13 @@ def _library(session: Session, model_id: str) -> dict[str, tuple[int, Mapping[st
             & (ProcessModelVersion.number == newest.c.number),
         )
     )
+    return [v for v in versions if v.process_model_id != except_model]
+
+
+def _library(session: Session, model_id: str) -> dict[str, tuple[int, Mapping[str, str]]]:
+    """Process id -> (version id, files) over the latest version of every other model."""
     library: dict[str, tuple[int, Mapping[str, str]]] = {}
-    for version in versions:
-        if version.process_model_id == model_id:
-            continue
+    for version in latest_versions(session, except_model=model_id):
         for process_id, source in version.process_sources.items():
             if source is None:
                 library[process_id] = (version.id, version.files)

@@ -239,7 +239,7 @@ def instance_data(session: Session, actor: Actor, instance_id: int) -> dict[str,
     pending = list(
         session.scalars(select(PendingTask).where(PendingTask.instance_id == instance_id).order_by(PendingTask.id))
     )
-    if not _may_read_data(session, actor, instance, pending):
+    if not may_read_instance(session, actor, instance, pending):
         raise Forbidden(N_("You do not have access to this pathway."))
     version = session.get(ProcessModelVersion, instance.version_id)
     if version is None or not instance.state:
@@ -257,7 +257,8 @@ def instance_data(session: Session, actor: Actor, instance_id: int) -> dict[str,
     return data
 
 
-def _may_read_data(session: Session, actor: Actor, instance: ProcessInstance, pending: list[PendingTask]) -> bool:
+def may_read_instance(session: Session, actor: Actor, instance: ProcessInstance, pending: list[PendingTask]) -> bool:
+    """The one rule for reading an instance's full data and history (pages, API, instance_data)."""
     if actor.is_staff:
         return True
     if not actor.roles & CARE_ROLES:
