@@ -4,7 +4,8 @@ Authentication: `Authorization: Bearer <token>` (tokens from /cabinet/tokens). A
 too, but then unsafe methods need the CSRF token like any form: only token-authenticated requests are
 exempt from CSRF, because a cross-site page can make the browser send cookies, never this header.
 Errors are `{"error": {"code", "message"[, "fields"]}}` with the message in the language the client
-asks for with Accept-Language (else the account's language).
+asks for with Accept-Language (else the account's language). Pathway content (task and pathway titles,
+form texts) comes in that language too, as on the pages: see `webui.api_texts`.
 """
 
 from __future__ import annotations

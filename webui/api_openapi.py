@@ -62,8 +62,10 @@ SCHEMAS: dict[str, Any] = {
             "instance_id": INTEGER, "task_guid": STRING, "name": STRING, "title": STRING, "pathway": STRING,
             "pathway_title": STRING, "role": STRING, "lane": {"type": ["string", "null"]}, "patient_id": NULLABLE_INT,
             "due_at": DATETIME, "instructions_html": {"type": "string", "description": "sanitized HTML"},
-            "form_schema": {"type": ["object", "null"], "description": "JSON Schema of the form (null: no form)"},
-            "ui_schema": {"type": ["object", "null"]},
+            "form_schema": {"type": ["object", "null"], "description": "JSON Schema of the form (null: no form); "
+                            "titles, descriptions and option titles in the language asked for (Accept-Language)"},
+            "ui_schema": {"type": ["object", "null"], "description": "RJSF uiSchema, its texts translated like the "
+                          "schema; a field with a string enum gets ui:enumNames, the labels of its values"},
             "data": {"type": "object", "description": "current values of the form's properties"},
             "complete_url": STRING,
         },

@@ -1,4 +1,7 @@
-"""JSON shapes of the API (kept next to the OpenAPI document in api_openapi.py; change both)."""
+"""JSON shapes of the API (kept next to the OpenAPI document in api_openapi.py; change both).
+
+Texts authored in a pathway (task and pathway titles, form texts) are in the current locale, as on the
+pages (see `webui.api_texts`); ids, element names and values never are."""
 
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ from flask import url_for
 from sqlalchemy.orm import Session
 
 from engine.workflow import Actor, InboxItem, TaskView
-from webui import instances_data
+from forms import translated
+from webui import api_texts, instances_data
 from webui.tasks_pathways import Pathway
 
 
@@ -21,9 +25,9 @@ def inbox_item(item: InboxItem, titles: dict[str, str]) -> dict[str, Any]:
     return {
         "instance_id": item.instance_id,
         "task_guid": item.task_guid,
-        "title": item.title,
+        "title": translated(item.title),
         "pathway": item.process_model_id,
-        "pathway_title": titles.get(item.process_model_id, item.process_model_id),
+        "pathway_title": translated(titles.get(item.process_model_id, item.process_model_id)),
         "role": item.role,
         "patient_id": item.patient_id,
         "due_at": _time(item.due_at),
@@ -36,27 +40,29 @@ def inbox_item(item: InboxItem, titles: dict[str, str]) -> dict[str, Any]:
 
 
 def task(view: TaskView, titles: dict[str, str], instructions_html: str, values: dict[str, Any]) -> dict[str, Any]:
+    form_schema, ui_schema = api_texts.form(view.form_schema, view.ui_schema)
     return {
         "instance_id": view.instance_id,
         "task_guid": view.task_guid,
         "name": view.name,
-        "title": view.title,
+        "title": translated(view.title),
         "pathway": view.process_model_id,
-        "pathway_title": titles.get(view.process_model_id, view.process_model_id),
+        "pathway_title": translated(titles.get(view.process_model_id, view.process_model_id)),
         "role": view.role,
         "lane": view.lane,
         "patient_id": view.patient_id,
         "due_at": _time(view.due_at),
         "instructions_html": instructions_html,
-        "form_schema": view.form_schema,
-        "ui_schema": view.ui_schema,
+        "form_schema": form_schema,
+        "ui_schema": ui_schema,
         "data": values,
         "complete_url": url_for("api.complete", instance_id=view.instance_id, task_guid=view.task_guid),
     }
 
 
 def pathway(p: Pathway) -> dict[str, Any]:
-    return {"id": p.id, "title": p.title, "description": p.description, "self_service": p.self_service}
+    return {"id": p.id, "title": translated(p.title), "description": translated(p.description),
+            "self_service": p.self_service}
 
 
 def instance(session: Session, actor: Actor, instance_id: int) -> dict[str, Any]:
@@ -66,7 +72,7 @@ def instance(session: Session, actor: Actor, instance_id: int) -> dict[str, Any]
     body: dict[str, Any] = {
         "id": row.id,
         "pathway": row.process_model_id,
-        "pathway_title": view.title,
+        "pathway_title": translated(view.title),
         "version": view.version_number,
         "status": row.status,
         "patient_id": row.patient_id,
@@ -74,7 +80,7 @@ def instance(session: Session, actor: Actor, instance_id: int) -> dict[str, Any]
         "updated_at": _time(row.updated_at),
         "access": view.access,
         "pending_tasks": [
-            {"task_guid": p.task_guid, "title": p.title, "role": p.role, "element": p.task_name,
+            {"task_guid": p.task_guid, "title": translated(p.title), "role": p.role, "element": p.task_name,
              "due_at": _time(p.due_at), "assignee_user_id": p.assignee_user_id,
              "candidate_group": p.candidate_group, "claimed_by": p.claimed_by}
             for p in view.pending
@@ -84,7 +90,7 @@ def instance(session: Session, actor: Actor, instance_id: int) -> dict[str, Any]
         body["error"] = {"message": row.error_message, "element": row.error_element} if row.error_message else None
         body["data"] = instances_data.current_data(session, actor, instance_id)
         body["history"] = [
-            {"kind": h["kind"], "at": _time(h["at"]), "title": h["title"], "element": h["element"],
+            {"kind": h["kind"], "at": _time(h["at"]), "title": translated(h["title"]), "element": h["element"],
              "by_user_id": h["by_id"], "data": h["data"]}
             for h in instances_data.history(session, instance_id)
         ]  # fmt: skip
