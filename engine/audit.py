@@ -51,6 +51,8 @@ ACTIONS: dict[str, str] = {
     "ticket_annulled": N_("Unconfirmed booking annulled"),
     "ticket_cancelled_by_clinic": N_("Appointment cancelled by the clinic"),
     "visit_rated": N_("Visit rated"),
+    "ticket_visited": N_("Visit marked as attended"),
+    "ticket_missed": N_("Visit marked as missed"),
     "schedule_changed": N_("Schedule changed"),
     "registry_edited": N_("Registry data edited"),
     "document_uploaded": N_("Document uploaded"),

@@ -18,7 +18,7 @@ from engine.i18n import N_, UserError
 from engine.registry import districts, search
 from engine.registry.models import INSTITUTION_TYPES, DoctorPost, Institution, Locality
 from engine.workflow import ConnectorRegistry
-from webui import registry_booking, registry_manage
+from webui import registry_booking, registry_manage, registry_visits
 from webui.db import db
 from webui.messages import user_message
 from webui.registry_forms import TYPE_LABELS, WEEKDAYS, WEEKDAYS_SHORT, DistrictForm
@@ -26,6 +26,7 @@ from webui.registry_forms import TYPE_LABELS, WEEKDAYS, WEEKDAYS_SHORT, District
 bp = Blueprint("registry", __name__, url_prefix="/registry")
 bp.register_blueprint(registry_booking.bp)
 bp.register_blueprint(registry_manage.bp)
+bp.register_blueprint(registry_visits.bp)
 LOCALITY_KEY = "registry_locality"
 
 

@@ -52,7 +52,7 @@ bp = Blueprint("booking", __name__)
 TOKENS_KEY = "registry_tokens"
 MAX_TOKENS = 10
 REGISTRY_ACTIONS = ("booking", "cancellation", "booking_refused", "ticket_annulled", "ticket_cancelled_by_clinic",
-                    "visit_rated")
+                    "ticket_visited", "ticket_missed", "visit_rated")
 
 
 def _connectors() -> Any:

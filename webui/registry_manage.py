@@ -3,19 +3,28 @@
 A schedule change is made in the request's transaction, its effect on booked tickets is computed, and
 when tickets would be hit the change is rolled back and the manager sees the affected patients first;
 only «Apply and notify» commits it (tickets cancelled by the clinic, each patient notified).
+
+A ticket holding an online consultation's time is not cancelled as a bare ticket: after the change is
+committed, its consultation is cancelled through its pathway with the clinic's reason, which frees the
+time and tells the patient and the doctor once (engine.consultations.service.cancel_by_clinic).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine import audit, roles
+from engine.accounts.models import User
+from engine.consultations import service as consultations
 from engine.i18n import UserError
 from engine.registry import schedules
 from engine.registry.models import (
@@ -27,14 +36,16 @@ from engine.registry.models import (
     ScheduleException,
     ScheduleTemplate,
     Specialty,
+    Ticket,
 )
-from webui.db import db
+from webui.db import db, session_factory
 from webui.messages import user_message
 from webui.registry_forms import DepartmentForm, DoctorForm, ExceptionForm, InstitutionForm, TemplateForm
 from webui.security import client_ip, roles_required
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 MANAGERS = (roles.MANAGER, roles.ADMIN)
+logger = logging.getLogger(__name__)
 
 
 def _institution(institution_id: int) -> Institution:
@@ -161,20 +172,60 @@ def _change(inst: Institution, edit: Callable[[], None]) -> Any:
         flash(user_message(error), "error")
         return redirect(url_for("registry.manage.institution", institution_id=inst.id))
     if preview.tickets and request.form.get("confirmed") != "1":
-        affected = [(t, db().get(Doctor, t.doctor_id)) for t in preview.tickets]
+        affected = [(t, db().get(Doctor, t.doctor_id), consultations.of_ticket(db(), t.id)) for t in preview.tickets]
         db().rollback()
         return render_template("registry/manage/affected.html", inst=inst, affected=affected,
                                action=request.path, fields=request.form.items(multi=True)), 409
     result = schedules.apply_change(db(), inst, actor_id=current_user.id, ip=client_ip(),
-                                    base_url=current_app.extensions["carepath"].settings.base_url or request.host_url)
+                                    base_url=current_app.extensions["carepath"].settings.base_url or request.host_url,
+                                    handed_over=_holds_a_consultation)
     audit.record(db(), "schedule_changed", actor_id=current_user.id, ip=client_ip(), object_type="institution",
                  object_id=inst.id, tickets_cancelled=len(result.tickets))
+    handed = [t.id for t in result.handed_over]
     db().commit()
+    stuck = _cancel_consultations(handed)
+    if stuck:
+        flash(_("Online consultations No. %(numbers)s could not be cancelled automatically: cancel them or "
+                "agree a new time with the patients.", numbers=", ".join(str(n) for n in stuck)), "error")
     if result.tickets:
         flash(_("Schedule changed; %(n)s patients were notified.", n=len(result.tickets)), "warning")
     else:
         flash(_("Schedule changed."), "success")
     return redirect(url_for("registry.manage.institution", institution_id=inst.id))
+
+
+def _holds_a_consultation(session: Session, ticket: Ticket) -> bool:
+    return consultations.of_ticket(session, ticket.id) is not None
+
+
+def _cancel_consultations(ticket_ids: list[int]) -> list[int]:
+    """Cancel, through their pathway, the consultations whose tickets the committed change took away;
+    returns the numbers of those that could not be (one that ended meanwhile is not a failure)."""
+    from webui.registry import connectors
+
+    actor_id, ip, registry = current_user.id, client_ip(), connectors()
+    stuck: list[int] = []
+    for ticket_id in ticket_ids:
+        consultation = consultations.of_ticket(db(), ticket_id)
+        if consultation is None:
+            continue
+        consultation_id = consultation.id
+        patient = db().get(User, consultation.patient_id)
+        # Stored on the consultation and shown to the patient: written in the patient's language.
+        with force_locale(patient.locale if patient is not None and patient.locale else "ru"):
+            reason = _("The clinic changed the doctor's schedule, and this time is no longer available.")
+        db().rollback()  # no read transaction of ours stays open while the pathway writes
+        try:
+            consultations.cancel_by_clinic(session_factory(), consultation_id, reason, actor_id=actor_id,
+                                           connectors=registry, ip=ip)
+        except UserError as error:
+            current = consultations.of_ticket(db(), ticket_id)
+            if current is None or current.is_open:
+                logger.error("consultation %s not cancelled after a schedule change: %s", consultation_id,
+                             error.message)
+                stuck.append(consultation_id)
+            db().rollback()
+    return stuck
 
 
 @bp.route("/institutions/<int:institution_id>/templates", methods=["POST"])

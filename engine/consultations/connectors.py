@@ -216,22 +216,27 @@ class Operators:
         return {"sent": notify.send(session, consultation, kind, user, self.base_url, stage=stage)}
 
     def cancel(self, session: Session, _c: InstanceContext, params: dict[str, Any]) -> Mapping[str, Any]:
-        """The patient's cancellation (a BPMN message with the reason): the time is free again and the
-        doctor is told; the patient gets a confirmation."""
+        """A cancellation (a BPMN message with the reason), by the patient or, `by_clinic`, by the clinic
+        whose schedule change took the time away: the time is free again (a slot the clinic blocked stays
+        blocked), and the doctor and the patient are told once."""
         consultation = _get(session, params)
         message = dict(params.get("message") or {})
         if consultation.status not in OPEN:
             return {"cancelled": False}
+        by_clinic = bool(message.get("by_clinic"))
         consultation.status, consultation.cancel_reason = CANCELLED, str(message.get("reason") or "")[:1000]
         consultation.ended_at = now()
-        booking.release(session, consultation, "patient")
-        audit.record(session, "consultation_cancelled", actor_id=consultation.patient_id, ip=str(message.get("ip") or ""),
+        # "schedule_changed" is what the registry's own clinic cancellations say, so the ticket reads alike.
+        booking.release(session, consultation, "schedule_changed" if by_clinic else "patient")
+        actor = int(message["by"]) if by_clinic and message.get("by") else consultation.patient_id
+        audit.record(session, "consultation_cancelled", actor_id=actor, ip=str(message.get("ip") or ""),
                      subject_id=consultation.patient_id, object_type="consultation", object_id=consultation.id,
-                     reason=consultation.cancel_reason)
+                     reason=consultation.cancel_reason, by_clinic=by_clinic)
         for user_id in (consultation.doctor_user_id, consultation.patient_id):
             user = session.get(User, user_id) if user_id else None
             if user is not None:
-                notify.send(session, consultation, "consultation_cancelled", user, self.base_url)
+                notify.send(session, consultation, "consultation_cancelled", user, self.base_url,
+                            extra={"by_clinic": by_clinic})
         return {"cancelled": True}
 
     def consent(self, session: Session, _c: InstanceContext, params: dict[str, Any]) -> Mapping[str, Any]:

@@ -238,9 +238,29 @@ def cancel(session_factory: sessionmaker[Session], user_id: int, consultation_id
         if len(reason) > REASON_LIMIT:
             raise UserError(N_("The reason is too long: at most %(n)s characters."), n=REASON_LIMIT)
         instance_id = consultation.process_instance_id
+    _send_cancel(session_factory, consultation_id, instance_id, {"reason": reason, "by": user_id, "ip": ip},
+                 connectors)
+
+
+def cancel_by_clinic(session_factory: sessionmaker[Session], consultation_id: int, reason: str, *, actor_id: int,
+                     connectors: ConnectorRegistry | None = None, ip: str = "") -> None:
+    """The clinic takes the consultation's time away (a schedule change hit its registry ticket): the same
+    message as the patient's cancellation, so the pathway frees the time, tells the patient and the doctor
+    once and ends; the journal names the staff member. Conflict if it can no longer be cancelled."""
+    with session_factory() as session:
+        consultation = session.get(Consultation, consultation_id)
+        if consultation is None:
+            raise NotFound(N_("There is no such consultation."))
+        check_cancellable(consultation)
+        instance_id = consultation.process_instance_id
+    payload = {"reason": (reason or "").strip()[:REASON_LIMIT], "by": actor_id, "by_clinic": True, "ip": ip}
+    _send_cancel(session_factory, consultation_id, instance_id, payload, connectors)
+
+
+def _send_cancel(session_factory: sessionmaker[Session], consultation_id: int, instance_id: int | None,
+                 payload: dict[str, Any], connectors: ConnectorRegistry | None) -> None:
     caught = correlate_message(session_factory, CANCEL_MESSAGE, {"consultation_id": consultation_id},
-                               payload={"reason": reason, "by": user_id, "ip": ip}, instance_id=instance_id,
-                               connectors=connectors)
+                               payload=payload, instance_id=instance_id, connectors=connectors)
     if not caught:
         raise Conflict(N_("This consultation can no longer be cancelled."))
 

@@ -2,13 +2,16 @@
 
 A change never drops a booked ticket silently: `preview_*` lists the tickets a change would hit, and
 `apply_*` cancels those tickets with reason "schedule_changed", frees nothing under them twice, and
-queues a `schedule_changed` message to each patient in the same transaction.
+queues a `schedule_changed` message to each patient in the same transaction. A ticket that holds the
+time of something with its own pathway (an online consultation) is not cancelled here: its slot is
+blocked and the ticket is handed back to the caller, who cancels it through that pathway after commit
+(so the patient hears once, from the pathway, and the consultation shows cancelled).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -164,6 +167,8 @@ class Impact:
 
     remove_slot_ids: list[int]
     tickets: list[Ticket]
+    # Of `tickets`, those left to their own pathway (see apply_change's `handed_over`).
+    handed_over: list[Ticket] = field(default_factory=list)
 
 
 def impact(session: Session, institution: Institution, weeks: int = DEFAULT_WEEKS) -> Impact:
@@ -190,9 +195,14 @@ def impact(session: Session, institution: Institution, weeks: int = DEFAULT_WEEK
 
 
 def apply_change(session: Session, institution: Institution, *, actor_id: int, ip: str = "",
-                 base_url: str = "", weeks: int = DEFAULT_WEEKS) -> Impact:
+                 base_url: str = "", weeks: int = DEFAULT_WEEKS,
+                 handed_over: Callable[[Session, Ticket], bool] | None = None) -> Impact:
     """After templates/exceptions were edited in this session: drop free slots that are gone, block the
-    ones under tickets, cancel those tickets and notify each patient; then add the new slots."""
+    ones under tickets, cancel those tickets and notify each patient; then add the new slots.
+
+    `handed_over(session, ticket)` True: the ticket belongs to another pathway (a consultation's time);
+    its slot is blocked but the ticket is left as it is and returned in `Impact.handed_over` for the
+    caller to cancel through that pathway once this transaction is committed."""
     session.flush()
     result = impact(session, institution, weeks)
     taken = {t.slot_id for t in result.tickets}
@@ -209,6 +219,9 @@ def apply_change(session: Session, institution: Institution, *, actor_id: int, i
             session.execute(update(Slot).where(Slot.id.in_(taken & set(chunk))).values(status=BLOCKED))
     moment = now()
     for ticket in result.tickets:
+        if handed_over is not None and handed_over(session, ticket):
+            result.handed_over.append(ticket)
+            continue
         ticket.status = T_CANCELLED
         ticket.ended_at = moment
         ticket.end_reason = "schedule_changed"

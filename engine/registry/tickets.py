@@ -30,6 +30,7 @@ from engine.registry.models import (
     T_CANCELLED,
     T_CONFIRMED,
     T_HELD,
+    T_MISSED,
     T_VISITED,
     Slot,
     Ticket,
@@ -173,10 +174,15 @@ REVIEW_LIMIT = 2000
 
 def rate(session: Session, ticket: Ticket, *, user_id: int, rating: int | None, review: str = "",
          ip: str = "") -> None:
-    """A past visit gets 1–5 stars and an optional review (R-CAB-14, R-CAB-15)."""
+    """A past visit gets 1–5 stars and an optional review (R-CAB-14, R-CAB-15): only once the clinic has
+    marked it visited (engine.registry.visits), so that a visit that never happened is not rated."""
     if ticket.user_id != user_id:
         raise Forbidden(N_("This ticket is not yours."))
-    if ticket.status not in (T_CONFIRMED, T_VISITED) or ticket.starts_at > now():
+    if ticket.status == T_MISSED:
+        raise UserError(N_("This visit is marked as missed, so it cannot be rated."))
+    if ticket.status == T_CONFIRMED and ticket.starts_at <= now():
+        raise UserError(N_("The clinic has not yet marked this visit as attended; you can rate it once it has."))
+    if ticket.status != T_VISITED:
         raise UserError(N_("Only a visit that has taken place can be rated."))
     if rating not in RATING_RANGE:
         raise UserError(N_("Choose from 1 to 5 stars."))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -144,10 +145,29 @@ def test_a_patient_rates_a_past_visit(registry, new_context):
                            from_cabinet=True, doctor_id=post.doctor_id, post_id=post.id,
                            institution_id=slot.institution_id, starts_at=slot.starts_at, ends_at=slot.ends_at,
                            identity_key="none:visit", last_name="Иванова", first_name="Мария", confirmed_at=start))
+        institution_id, day = slot.institution_id, start.astimezone(ZoneInfo(post.doctor.institution.timezone)).date()
     page = new_context().new_page()
     login(page, registry.url, "patient@example.org", DEMO_PASSWORD)
     page.get_by_role("button", name="English").click()
     page.goto(f"{registry.url}/registry/my")
+    visit = page.locator("article.past-ticket", has_text="100199999")
+    expect(visit).to_contain_text("The clinic has not yet marked this visit as attended")
+    expect(visit.get_by_role("button", name="Rate the visit")).to_have_count(0)
+
+    # The registry marks the visit on its reception day page; only then can the patient rate it.
+    desk = new_context().new_page()
+    login(desk, registry.url, "admin@example.org", DEMO_PASSWORD)
+    desk.get_by_role("button", name="English").click()  # the demo admin's account speaks Russian
+    desk.goto(f"{registry.url}/registry/visits/?institution={institution_id}&day={day.isoformat()}")
+    row = desk.locator("tr.visit-row", has_text="100199999")
+    expect(row.locator(".visit-status")).to_have_text("Not marked")
+    registry.screenshot(desk, "registry-12a-reception-day")
+    row.get_by_role("button", name="Visited").click()
+    expect(desk.get_by_role("status").first).to_contain_text("Ticket No. 100199999 is marked as attended.")
+    expect(desk.locator("tr.visit-row", has_text="100199999").locator(".visit-status")).to_have_text("Visited")
+    registry.screenshot(desk, "registry-12b-reception-day-marked")
+
+    page.reload()
     visit = page.locator("article.past-ticket", has_text="100199999")
     visit.locator("label[for$='-4']").click()
     visit.get_by_label("Leave a review").fill("Вежливый врач, всё объяснил.")

@@ -113,6 +113,19 @@ def make_patient(sessions, email: str = "maria@example.org", **fields) -> User:
     return user
 
 
+def make_staff(sessions, email: str, role: str, *, doctor_id: int | None = None) -> User:
+    """A staff account; with `doctor_id`, linked to that registry doctor (the doctor's own account)."""
+    with transaction(sessions) as session:
+        user = User(email=email, last_name="Сотрудник", first_name="Тест", status=ACTIVE, locale="en")
+        user.roles = [UserRole(role=role)]
+        session.add(user)
+        session.flush()
+        if doctor_id is not None:
+            session.get(Doctor, doctor_id).user_id = user.id
+        session.refresh(user, ["roles"])
+    return user
+
+
 def sent(sessions, kind: str) -> list[OutboxMessage]:
     with sessions() as session:
         return list(session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)))

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from engine.audit import AuditEntry
 from engine.i18n import Conflict, UserError
-from engine.registry import tickets
+from engine.registry import tickets, visits
 from engine.registry.booking import BookingRequest, book, submit_code
 from engine.registry.identity import identity_of_user
 from engine.registry.models import (
@@ -20,12 +20,21 @@ from engine.registry.models import (
     T_CANCELLED,
     T_CONFIRMED,
     T_HELD,
+    T_VISITED,
     Slot,
     Ticket,
 )
 from engine.workflow import fire_due_timers
 from engine.workflow.models import COMPLETED, ProcessInstance
-from tests.registry.conftest import book_anonymously, code_of, make_patient, person, sent, slots_of
+from tests.registry.conftest import (
+    book_anonymously,
+    code_of,
+    make_patient,
+    make_staff,
+    person,
+    sent,
+    slots_of,
+)
 
 
 def ticket(sessions, ticket_id: int) -> Ticket:
@@ -188,12 +197,16 @@ def test_a_past_visit_can_be_rated_once_it_has_taken_place(sessions, clinic, con
         with pytest.raises(UserError, match="taken place"):
             tickets.rate(session, mine, user_id=patient.id, rating=5)
     clock.current = slot.ends_at + timedelta(minutes=1)
+    registry_desk = make_staff(sessions, "desk@example.org", "manager")
     with sessions() as session:
         mine = session.get(Ticket, booked.ticket_id)
-        with pytest.raises(UserError, match="1 to 5"):
-            tickets.rate(session, mine, user_id=patient.id, rating=6)
         with pytest.raises(UserError, match="no longer be cancelled"):
             tickets.cancel(session, mine, user_id=patient.id)
+        with pytest.raises(UserError, match="not yet marked this visit as attended"):
+            tickets.rate(session, mine, user_id=patient.id, rating=4)
+        visits.mark(session, mine, outcome=T_VISITED, user=registry_desk)
+        with pytest.raises(UserError, match="1 to 5"):
+            tickets.rate(session, mine, user_id=patient.id, rating=6)
         tickets.rate(session, mine, user_id=patient.id, rating=4, review="Внимательный врач")
         session.commit()
     rated = ticket(sessions, booked.ticket_id)

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from engine.audit import AuditEntry
 from engine.db import transaction
 from engine.registry.demo import load_registry_demo
 from engine.registry.models import FREE, Institution, Slot, Ticket
@@ -113,20 +114,6 @@ def test_a_patient_books_from_the_cabinet_cancels_and_cannot_reach_anothers_tick
     assert [m.recipient for m in outbox(app, "ticket_cancelled")] == [cast.patient.email]
 
 
-def test_a_past_visit_is_rated_in_the_cabinet(client, demo, cast, clock):  # noqa: F811
-    slot = free_slots(demo)[0]
-    login(client, cast.patient.email)
-    client.post(f"/registry/book/{slot.id}")
-    with demo() as session:
-        ticket = session.scalars(select(Ticket).where(Ticket.user_id == cast.patient.id)).one()
-    clock.current = slot.ends_at + timedelta(hours=1)
-    bad = client.post(f"/registry/my/tickets/{ticket.id}/rate", data={"rating": "9"}, follow_redirects=True)
-    assert "Not a valid choice" in bad.get_data(as_text=True) or "1 to 5" in bad.get_data(as_text=True)
-    page = client.post(f"/registry/my/tickets/{ticket.id}/rate", data={"rating": "5", "review": "Спасибо"},
-                       follow_redirects=True).get_data(as_text=True)
-    assert "Thank you for rating the visit." in page and "★★★★★" in page and "Visit rated" in page
-
-
 def test_the_district_lookup_finds_the_seeds_district_or_says_no_match(client, demo):  # noqa: F811
     with demo() as session:
         clinic = session.scalars(select(Institution).where(Institution.name.like("%районная больница%"))).one()
@@ -162,3 +149,115 @@ def test_a_patient_may_not_open_the_managers_pages(client, demo, cast):  # noqa:
     login(client, cast.patient.email)
     assert client.get("/registry/manage/").status_code == 403
     assert re.search(r"Appointments", client.get("/registry/my").get_data(as_text=True))
+
+
+def _link_doctor(demo, user_id: int, last_name: str = "Григорьева") -> int:
+    from engine.registry.models import Doctor
+
+    with transaction(demo) as session:
+        doctor = session.scalars(select(Doctor).where(Doctor.last_name == last_name)).one()
+        doctor.user_id = user_id
+        return doctor.id
+
+
+def _past_cabinet_ticket(client, demo, cast, clock) -> tuple[Ticket, Slot]:  # noqa: F811
+    slot = free_slots(demo)[0]
+    login(client, cast.patient.email)
+    client.post(f"/registry/book/{slot.id}")
+    client.post("/account/logout")
+    with demo() as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.user_id == cast.patient.id)).one()
+    clock.current = slot.starts_at + timedelta(minutes=5)
+    return ticket, slot
+
+
+def test_the_tickets_doctor_marks_a_past_visit_on_the_reception_day_and_others_may_not(client, demo, app, cast, clock):  # noqa: F811
+    ticket, slot = _past_cabinet_ticket(client, demo, cast, clock)
+    _link_doctor(demo, cast.doctor.id)
+    other_doctor = make_user(app, "surgeon@test.org", "doctor")
+    _link_doctor(demo, other_doctor.id, "Скрябина")
+    day = slot.starts_at.date().isoformat()
+    login(client, cast.patient.email)
+    assert client.get("/registry/visits/").status_code == 403
+    assert client.post(f"/registry/visits/tickets/{ticket.id}/mark", data={"outcome": "visited"}).status_code == 403
+    client.post("/account/logout")
+    login(client, "surgeon@test.org")
+    assert ticket.number not in client.get(f"/registry/visits/?day={day}").get_data(as_text=True)
+    assert client.post(f"/registry/visits/tickets/{ticket.id}/mark", data={"outcome": "visited"}).status_code == 404
+    client.post("/account/logout")
+    login(client, cast.doctor.email)
+    page = client.get(f"/registry/visits/?day={day}").get_data(as_text=True)
+    assert "Reception day" in page and ticket.number in page and "Not marked" in page
+    bad = client.post(f"/registry/visits/tickets/{ticket.id}/mark", data={"outcome": "gone", "day": day},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "Choose whether the patient came or missed the visit." in bad
+    done = client.post(f"/registry/visits/tickets/{ticket.id}/mark", data={"outcome": "missed", "day": day},
+                       follow_redirects=True).get_data(as_text=True)
+    assert f"Ticket No. {ticket.number} is marked as missed." in done
+    with demo() as session:
+        assert session.get(Ticket, ticket.id).status == "missed"
+        assert session.scalars(select(AuditEntry.actor_id).where(AuditEntry.action == "ticket_missed")).all() == [
+            cast.doctor.id]
+
+
+def test_a_past_visit_is_rated_only_once_the_clinic_marked_it_visited(client, demo, app, cast, clock):  # noqa: F811
+    ticket, slot = _past_cabinet_ticket(client, demo, cast, clock)
+    make_user(app, "manager@test.org", "manager")
+    login(client, cast.patient.email)
+    waiting = client.get("/registry/my").get_data(as_text=True)
+    assert "The clinic has not yet marked this visit as attended" in waiting and "Rate the visit" not in waiting
+    refused = client.post(f"/registry/my/tickets/{ticket.id}/rate", data={"rating": "5"}, follow_redirects=True)
+    assert "The clinic has not yet marked this visit as attended" in refused.get_data(as_text=True)
+    client.post("/account/logout")
+    login(client, "manager@test.org")
+    with demo() as session:
+        inst_id = session.get(Slot, slot.id).institution_id
+    client.post(f"/registry/visits/tickets/{ticket.id}/mark", data={"outcome": "missed"})
+    client.post("/account/logout")
+    login(client, cast.patient.email)
+    missed = client.post(f"/registry/my/tickets/{ticket.id}/rate", data={"rating": "5"}, follow_redirects=True)
+    assert "This visit is marked as missed, so it cannot be rated." in missed.get_data(as_text=True)
+    client.post("/account/logout")
+    login(client, "manager@test.org")
+    page = client.get(f"/registry/visits/?institution={inst_id}&day={slot.starts_at.date().isoformat()}")
+    assert ticket.number in page.get_data(as_text=True)
+    client.post(f"/registry/visits/tickets/{ticket.id}/mark", data={"outcome": "visited"})
+    client.post("/account/logout")
+    login(client, cast.patient.email)
+    bad = client.post(f"/registry/my/tickets/{ticket.id}/rate", data={"rating": "9"}, follow_redirects=True)
+    assert "Not a valid choice" in bad.get_data(as_text=True) or "1 to 5" in bad.get_data(as_text=True)
+    rated = client.post(f"/registry/my/tickets/{ticket.id}/rate", data={"rating": "5", "review": "Спасибо"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "Thank you for rating the visit." in rated and "★★★★★" in rated and "Visit rated" in rated
+    assert "Visit marked as attended" in rated  # the cabinet's journal
+
+
+def test_a_schedule_change_under_a_consultation_cancels_the_consultation_once(client, demo, app, cast):  # noqa: F811
+    from engine.consultations import service
+    from engine.consultations.models import CANCELLED, Consultation, DutyDoctor
+
+    make_user(app, "manager@test.org", "manager")
+    doctor_id = _link_doctor(demo, cast.doctor.id)
+    with transaction(demo) as session:
+        session.add(DutyDoctor(doctor_id=doctor_id, topics="Общие вопросы"))
+    slot = free_slots(demo)[3]
+    with app.app_context():
+        from webui.tasks_core import connectors
+
+        registry = connectors()
+    booked = service.book_duty(demo, cast.patient.id, slot.id, connectors=registry)
+    login(client, "manager@test.org")
+    day = slot.starts_at.date().isoformat()
+    data = {"exception-doctor": str(doctor_id), "exception-date_from": day, "exception-date_to": day,
+            "exception-kind": "leave", "exception-note": ""}
+    preview = client.post(f"/registry/manage/institutions/{slot.institution_id}/exceptions", data=data)
+    assert preview.status_code == 409 and f"online consultation No. {booked.id}" in preview.get_data(as_text=True)
+    done = client.post(f"/registry/manage/institutions/{slot.institution_id}/exceptions",
+                       data={**data, "confirmed": "1"}, follow_redirects=True).get_data(as_text=True)
+    assert "1 patients were notified" in done and "could not be cancelled" not in done
+    with demo() as session:
+        consultation = session.get(Consultation, booked.id)
+        assert consultation.status == CANCELLED and "changed the doctor's schedule" in consultation.cancel_reason
+        assert session.get(Ticket, booked.ticket_id).end_reason == "schedule_changed"
+    assert [m.recipient for m in outbox(app, "consultation_cancelled")] == [cast.doctor.email, cast.patient.email]
+    assert outbox(app, "schedule_changed") == []
