@@ -12,6 +12,7 @@ Import the fixture into a test module with `from tests.e2e.consultation_fixtures
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,30 @@ def download_signed_conclusion(page, url) -> bytes:
     body = Path(download.value.path()).read_bytes()
     assert body.startswith(b"%PDF") and b"/ByteRange" in body  # a signed PDF
     return body
+
+
+def join_hold_and_conclude(server, test_clock, patient, doctor, consultation_id, booked, diagnosis) -> None:
+    """The shared tail of routes 1 and 3: the join link works in the window, the doctor marks the session
+    held and writes the conclusion. `diagnosis` is (ICD-10 code, text, findings, recommendations)."""
+    url = server.url
+    test_clock.current = booked.starts_at - timedelta(minutes=5)
+    tick(server)
+    patient.goto(f"{url}/consultations/{consultation_id}")
+    join = patient.locator(f"#join-{consultation_id}")
+    response = patient.request.get(f"{url}{join.get_attribute('href')}", max_redirects=0)
+    assert response.status == 302 and response.headers["location"] == booked.room_url
+
+    test_clock.current = booked.starts_at + timedelta(minutes=1)
+    tick(server)
+    tick(server)
+    open_task(doctor, url, "Hold the consultation")
+    doctor.select_option("select[name=outcome]", "held")
+    submit_task(doctor)
+    open_task(doctor, url, "Write the conclusion")
+    code, text, findings, recommendations = diagnosis
+    doctor.fill("input[name=diagnosis_code]", code)
+    doctor.fill("input[name=diagnosis_text]", text)
+    doctor.fill("textarea[name=findings]", findings)
+    doctor.fill("textarea[name=recommendations]", recommendations)
+    submit_task(doctor)
+    assert consultation(server, consultation_id).status == "held"

@@ -10,8 +10,6 @@ says, an application to a center without the chosen specialty (a stale or altere
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import func, select
 
@@ -28,7 +26,6 @@ from tests.e2e.consultation_fixtures import (
     open_task,
     produce,
     submit_task,
-    tick,
 )
 
 pytestmark = pytest.mark.e2e
@@ -170,26 +167,11 @@ def test_a_patient_applies_to_a_center_and_downloads_the_signed_conclusion(consu
     submit_task(patient)
     assert consultation(server, consultation_id).consent_at is not None
 
-    test_clock.current = booked.starts_at - timedelta(minutes=5)
-    tick(server)
-    patient.goto(f"{url}/consultations/{consultation_id}")
-    join = patient.locator(f"#join-{consultation_id}")
-    response = patient.request.get(f"{url}{join.get_attribute('href')}", max_redirects=0)
-    assert response.status == 302 and response.headers["location"] == booked.room_url
-
-    test_clock.current = booked.starts_at + timedelta(minutes=1)
-    tick(server)
-    tick(server)
-    open_task(doctor, url, "Hold the consultation")
-    doctor.select_option("select[name=outcome]", "held")
-    submit_task(doctor)
-    open_task(doctor, url, "Write the conclusion")
-    doctor.fill("input[name=diagnosis_code]", "G43.0")
-    doctor.fill("input[name=diagnosis_text]", "Мигрень без ауры")
-    doctor.fill("textarea[name=findings]", "Неврологический статус без очаговой симптоматики")
-    doctor.fill("textarea[name=recommendations]", "Дневник головной боли, контроль АД")
-    submit_task(doctor)
-    assert consultation(server, consultation_id).status == "held"
+    shared.join_hold_and_conclude(server, test_clock, patient, doctor, consultation_id, booked, (
+        "G43.0", "Мигрень без ауры",
+        "Неврологический статус без очаговой симптоматики",
+        "Дневник головной боли, контроль АД",
+    ))
 
     produce(server)
     download_signed_conclusion(patient, url)

@@ -11,7 +11,6 @@ a file that is not what its name says (refused, nothing stored), another patient
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -29,7 +28,6 @@ from tests.e2e.consultation_fixtures import (
     open_task,
     produce,
     submit_task,
-    tick,
 )
 from tests.e2e.test_account_journey import open_mail
 from tests.referrals.conftest import csv_table
@@ -131,26 +129,11 @@ def test_a_referred_patient_is_consulted_and_downloads_the_signed_conclusion(con
     patient.get_by_role("link", name="Accept the informed voluntary consent").first.click()
     patient.check("input[name=consent_accepted]")
     submit_task(patient)
-    test_clock.current = booked.starts_at - timedelta(minutes=5)
-    tick(server)
-    patient.goto(f"{url}/consultations/{referred.id}")
-    join = patient.locator(f"#join-{referred.id}")
-    response = patient.request.get(f"{url}{join.get_attribute('href')}", max_redirects=0)
-    assert response.status == 302 and response.headers["location"] == booked.room_url
-
-    test_clock.current = booked.starts_at + timedelta(minutes=1)
-    tick(server)
-    tick(server)
-    open_task(doctor, url, "Hold the consultation")
-    doctor.select_option("select[name=outcome]", "held")
-    submit_task(doctor)
-    open_task(doctor, url, "Write the conclusion")
-    doctor.fill("input[name=diagnosis_code]", "G40.1")
-    doctor.fill("input[name=diagnosis_text]", "Эпилепсия, фокальные приступы")
-    doctor.fill("textarea[name=findings]", "Приступы реже 1 раза в месяц, ЭЭГ без отрицательной динамики")
-    doctor.fill("textarea[name=recommendations]", "Продолжить терапию, дневник приступов")
-    submit_task(doctor)
-    assert consultation(server, referred.id).status == "held"
+    shared.join_hold_and_conclude(server, test_clock, patient, doctor, referred.id, booked, (
+        "G40.1", "Эпилепсия, фокальные приступы",
+        "Приступы реже 1 раза в месяц, ЭЭГ без отрицательной динамики",
+        "Продолжить терапию, дневник приступов",
+    ))
 
     produce(server)
     download_signed_conclusion(patient, url)
