@@ -96,14 +96,13 @@ def deployments() -> list[RunnerDeployment]:
             **common,
         )
     )
-    if timers.timer_tick_available():
-        served.append(
-            timers.timer_tick.to_deployment(
-                TIMER_DEPLOYMENT,
-                interval=TIMER_INTERVAL,
-                description="Fire due BPMN timers.",
-                concurrency_limit=ONE_AT_A_TIME,
-                **common,
-            )
+    served.append(
+        timers.timer_tick.to_deployment(
+            TIMER_DEPLOYMENT,
+            interval=TIMER_INTERVAL,
+            description="Fire due BPMN timers.",
+            concurrency_limit=ONE_AT_A_TIME,
+            **common,
         )
+    )
     return served

@@ -10,8 +10,6 @@ import sys
 import time
 from datetime import timedelta
 
-import pytest
-
 from engine.config import load_settings
 from tests.mail.conftest import free_port
 from workflows import deployments, dispatch, timers
@@ -28,23 +26,13 @@ def test_outbox_delivery_is_served_every_ten_seconds():
     assert schedule.schedule.interval == timedelta(seconds=10)
 
 
-def test_the_timer_tick_is_served_only_once_the_engine_provides_it():
+def test_the_timer_tick_is_served():
     served = {d.name for d in deployments.deployments()}
 
-    assert (deployments.TIMER_DEPLOYMENT in served) == timers.timer_tick_available()
-
-
-def test_the_timer_tick_does_nothing_while_the_engine_lacks_fire_due_timers(instance):
-    if timers.timer_tick_available():
-        pytest.skip("the engine provides fire_due_timers now")
-
-    assert timers.timer_tick.fn() is None
+    assert deployments.TIMER_DEPLOYMENT in served
 
 
 def test_the_timer_tick_fires_nothing_on_an_empty_instance(instance):
-    if not timers.timer_tick_available():
-        pytest.skip("the engine does not provide fire_due_timers yet")
-
     assert timers.timer_tick.fn() == 0
 
 
