@@ -58,8 +58,15 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     return engine
 
 
+# A connection that reads and then writes in one transaction may ask for the write lock up front with
+# `conn.execution_options(sqlite_begin="IMMEDIATE")` (engine steps do): in WAL mode a deferred transaction
+# whose snapshot went stale cannot write and fails at once, while an immediate one waits its turn.
+SQLITE_BEGIN_OPTION = "sqlite_begin"
+
+
 def _sqlite_begin(conn: Connection) -> None:
-    conn.connection.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
+    mode = "IMMEDIATE" if conn.get_execution_options().get(SQLITE_BEGIN_OPTION) == "IMMEDIATE" else ""
+    conn.connection.driver_connection.execute(f"BEGIN {mode}")  # type: ignore[union-attr]
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

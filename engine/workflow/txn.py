@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.db import transaction
+from engine.db import SQLITE_BEGIN_OPTION, transaction
 
 
 class StepTransaction:
@@ -64,6 +64,8 @@ def step_transaction(factory: sessionmaker[Session]) -> Iterator[StepTransaction
             yield StepTransaction(session.connection(), session=session)
         return
     with bind.connect() as conn:
+        # Load, run, save: the step writes after it reads, so on SQLite it takes the write lock first.
+        conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         conn.begin()
         step = StepTransaction(conn, factory)
         try:

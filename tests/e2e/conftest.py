@@ -110,3 +110,26 @@ def new_context(browser) -> Iterator[object]:
     yield make
     for context in contexts:
         context.close()
+
+
+def in_transaction(sessions, work, attempts: int = 5):
+    """Run `work(session)` in one transaction, again if SQLite refuses it for a stale snapshot.
+
+    The live server's background threads (mail delivery, timers) commit while a test sets up data from the
+    test thread; a setup transaction that read before such a commit cannot write (the same race the web
+    app answers by re-running the request)."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    from engine.db import transaction
+
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction(sessions) as session:
+                return work(session)
+        except OperationalError as error:
+            if attempt == attempts or "database is locked" not in str(error.orig):
+                raise
+            time.sleep(0.1 * attempt)
+    return None

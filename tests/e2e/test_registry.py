@@ -17,7 +17,7 @@ from engine.db import transaction
 from engine.registry.demo import load_registry_demo
 from engine.registry.models import BLOCKED, T_CONFIRMED, Doctor, DoctorPost, Slot, Ticket
 from engine.workflow import sync_folder
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import DEMO_PASSWORD, in_transaction
 from tests.e2e.test_account_journey import login
 from tests.registry.conftest import BPMN
 
@@ -130,7 +130,8 @@ def test_a_patient_books_from_the_cabinet_and_cancels(registry, new_context):
 
 def test_a_patient_rates_a_past_visit(registry, new_context):
     sessions = registry.app.extensions["carepath"].sessions
-    with transaction(sessions) as session:
+
+    def a_past_confirmed_visit(session):
         from engine.accounts.service import find_by_email
 
         patient = find_by_email(session, "patient@example.org")
@@ -145,7 +146,9 @@ def test_a_patient_rates_a_past_visit(registry, new_context):
                            from_cabinet=True, doctor_id=post.doctor_id, post_id=post.id,
                            institution_id=slot.institution_id, starts_at=slot.starts_at, ends_at=slot.ends_at,
                            identity_key="none:visit", last_name="Иванова", first_name="Мария", confirmed_at=start))
-        institution_id, day = slot.institution_id, start.astimezone(ZoneInfo(post.doctor.institution.timezone)).date()
+        return slot.institution_id, start.astimezone(ZoneInfo(post.doctor.institution.timezone)).date()
+
+    institution_id, day = in_transaction(sessions, a_past_confirmed_visit)
     page = new_context().new_page()
     login(page, registry.url, "patient@example.org", DEMO_PASSWORD)
     page.get_by_role("button", name="English").click()
