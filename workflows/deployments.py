@@ -43,66 +43,31 @@ ONE_AT_A_TIME = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLi
 
 
 def deployments() -> list[RunnerDeployment]:
-    """The deployments to serve now; more (monitoring dispatch, imports, conclusions) are added here."""
+    """Every deployment the serve process serves: (flow, name, interval, description, one run at a time)."""
     # Module paths, not file paths: runs started by the serve process import `workflows.…` from the
     # project whatever the working directory is.
     common = {"entrypoint_type": EntrypointType.MODULE_PATH, "tags": ["carepath"]}
-    served = [
-        notifications.deliver_outbox.to_deployment(
-            OUTBOX_DEPLOYMENT,
-            interval=OUTBOX_INTERVAL,
-            description="Deliver due outbox messages (email, SMS) with retries.",
-            concurrency_limit=ONE_AT_A_TIME,
-            **common,
-        ),
-        conclusions.produce_conclusions.to_deployment(
-            CONCLUSIONS_DEPLOYMENT,
-            interval=CONCLUSIONS_INTERVAL,
-            description="Render, sign (PAdES) and file pending conclusions and consents; email conclusions.",
-            concurrency_limit=ONE_AT_A_TIME,
-            **common,
-        ),
-    ]
-    served += [
+    table = [
+        (notifications.deliver_outbox, OUTBOX_DEPLOYMENT, OUTBOX_INTERVAL,
+         "Deliver due outbox messages (email, SMS) with retries.", True),
+        (conclusions.produce_conclusions, CONCLUSIONS_DEPLOYMENT, CONCLUSIONS_INTERVAL,
+         "Render, sign (PAdES) and file pending conclusions and consents; email conclusions.", True),
         # Triggered per upload with import_id; the schedule (no id) sweeps up imports whose trigger was
         # lost or whose runner died. No concurrency limit: each import has its own lease (engine.referrals).
-        imports.import_referrals.to_deployment(
-            IMPORT_DEPLOYMENT,
-            interval=IMPORT_SWEEP_INTERVAL,
-            description="Import a referral table (route 3): patients, activation messages, pathways.",
-            **common,
-        ),
-        reminders.send_reminders.to_deployment(
-            REMINDER_DEPLOYMENT,
-            interval=REMINDER_INTERVAL,
-            description="Queue due reminders (appointments 24 h and 10 min before, consultation sessions).",
-            concurrency_limit=ONE_AT_A_TIME,
-            **common,
-        ),
-        reminders.doctor_digest.to_deployment(
-            DIGEST_DEPLOYMENT,
-            interval=DIGEST_INTERVAL,
-            description="Once a day per doctor, from 08:00 local time: the overdue tasks.",
-            concurrency_limit=ONE_AT_A_TIME,
-            **common,
-        ),
+        (imports.import_referrals, IMPORT_DEPLOYMENT, IMPORT_SWEEP_INTERVAL,
+         "Import a referral table (route 3): patients, activation messages, pathways.", False),
+        (reminders.send_reminders, REMINDER_DEPLOYMENT, REMINDER_INTERVAL,
+         "Queue due reminders (appointments 24 h and 10 min before, consultation sessions).", True),
+        (reminders.doctor_digest, DIGEST_DEPLOYMENT, DIGEST_INTERVAL,
+         "Once a day per doctor, from 08:00 local time: the overdue tasks.", True),
+        (monitoring.monitoring_dispatch, MONITORING_DEPLOYMENT, MONITORING_INTERVAL,
+         "Open the day's monitoring questionnaires and invite patients in their evening.", True),
+        (timers.timer_tick, TIMER_DEPLOYMENT, TIMER_INTERVAL, "Fire due BPMN timers.", True),
     ]
-    served.append(
-        monitoring.monitoring_dispatch.to_deployment(
-            MONITORING_DEPLOYMENT,
-            interval=MONITORING_INTERVAL,
-            description="Open the day's monitoring questionnaires and invite patients in their evening.",
-            concurrency_limit=ONE_AT_A_TIME,
-            **common,
+    return [
+        flow_.to_deployment(
+            name, interval=interval, description=description,
+            **({"concurrency_limit": ONE_AT_A_TIME} if exclusive else {}), **common,
         )
-    )
-    served.append(
-        timers.timer_tick.to_deployment(
-            TIMER_DEPLOYMENT,
-            interval=TIMER_INTERVAL,
-            description="Fire due BPMN timers.",
-            concurrency_limit=ONE_AT_A_TIME,
-            **common,
-        )
-    )
-    return served
+        for flow_, name, interval, description, exclusive in table
+    ]
