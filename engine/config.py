@@ -43,6 +43,8 @@ class Settings:
     upload_max_mb: int = 20
     relay_port: int = 2525
     relay_domain: str = "relay.carepath.local"
+    # Deserialized workflows kept per process between steps (see engine/workflow/cache.py); 0 switches off.
+    workflow_cache: int = 1024
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -99,6 +101,13 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = _get(env, name) or str(default)
     if not raw.isdigit() or int(raw) <= 0:
         raise ConfigError(f"{PREFIX}{name} must be a positive whole number, not {raw!r}")
+    return int(raw)
+
+
+def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = _get(env, name) or str(default)
+    if not raw.isdigit():
+        raise ConfigError(f"{PREFIX}{name} must be a whole number, 0 or more, not {raw!r}")
     return int(raw)
 
 
@@ -185,6 +194,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         upload_max_mb=_positive_int(env, "UPLOAD_MAX_MB", 20),
         relay_port=_relay_port(env),
         relay_domain=_relay_domain(env),
+        workflow_cache=_non_negative_int(env, "WORKFLOW_CACHE", Settings.workflow_cache),
         extra={k: v for k, v in env.items() if k.startswith(PREFIX)},
     )
     values.update(overrides)

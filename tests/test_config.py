@@ -60,3 +60,23 @@ def test_the_video_base_url_and_upload_limit_are_checked(tmp_path):
         load_settings({**base, "CAREPATH_VIDEO_BASE_URL": "meet.clinic"})
     with pytest.raises(ConfigError, match="CAREPATH_UPLOAD_MAX_MB"):
         load_settings({**base, "CAREPATH_UPLOAD_MAX_MB": "-5"})
+
+
+def test_the_workflow_cache_size_is_a_count_and_zero_switches_it_off(tmp_path):
+    from engine.workflow.cache import Entry, WorkflowCache
+
+    base = {"CAREPATH_INSTANCE_PATH": str(tmp_path)}
+    assert load_settings(base).workflow_cache == 1024
+    assert load_settings({**base, "CAREPATH_WORKFLOW_CACHE": "0"}).workflow_cache == 0
+    with pytest.raises(ConfigError, match="CAREPATH_WORKFLOW_CACHE"):
+        load_settings({**base, "CAREPATH_WORKFLOW_CACHE": "lots"})
+
+    cache = WorkflowCache(size=3)
+    for instance_id in range(5):
+        cache.put(instance_id, Entry(1, 1, "h", "{}", object(), None))
+    cache.resize(1)  # shrinking drops the least recently stepped instances
+    assert cache.take(4, 1, 1, "h", "{}") is not None
+    assert cache.take(3, 1, 1, "h", "{}") is None
+    cache.resize(0)
+    cache.put(7, Entry(1, 1, "h", "{}", object(), None))
+    assert cache.take(7, 1, 1, "h", "{}") is None

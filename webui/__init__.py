@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.config import LOCALES, Settings, load_settings
 from engine.db import make_engine, make_session_factory
 from engine.i18n import UserError
+from engine.workflow.cache import WORKFLOWS
 from webui import db as request_db
 from webui.extensions import babel, csrf, limiter, login_manager, select_locale, select_timezone
 from webui.messages import user_message
@@ -89,6 +90,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
 
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
+    WORKFLOWS.resize(settings.workflow_cache)
     app.extensions["carepath"] = Runtime(settings, engine, sessions)
     _wake_deliverer_after_commit(sessions, settings)
 

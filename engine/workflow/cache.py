@@ -35,7 +35,7 @@ class Entry:
 class WorkflowCache:
     """A small LRU of committed workflows per instance id; size 0 switches it off."""
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int = 1024) -> None:
         self.size = size
         self.hits = self.misses = 0
         self._items: OrderedDict[int, Entry] = OrderedDict()
@@ -66,6 +66,12 @@ class WorkflowCache:
             self._items[instance_id] = entry
             self._items.move_to_end(instance_id)
             while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def resize(self, size: int) -> None:
+        with self._lock:
+            self.size = size
+            while len(self._items) > max(size, 0):
                 self._items.popitem(last=False)
 
     def discard(self, instance_id: int) -> None:

@@ -71,6 +71,7 @@ _INSERT = {t: t.insert().inline() for t in _TABLES}
 _RAW_DELETE = {t: rawsql.Statement(_DELETE_ONE[t]) for t in _TABLES}
 _RAW_UPDATE_PENDING = rawsql.Statement(_UPDATE_PENDING)
 _RAW_INSERT = {t: rawsql.Statement(_INSERT[t]) for t in _TABLES}
+_RAW_CURRENT = {t: rawsql.Statement(_CURRENT[t]) for t in _TABLES}
 
 
 class IndexedInstance(Protocol):
@@ -95,12 +96,14 @@ class IndexRows:
 EMPTY = IndexRows()
 
 
-def current(conn: Connection, instance_id: int) -> IndexRows:
+def current(conn: Connection, instance_id: int, cursor: Any = None) -> IndexRows:
     """The rows the database holds now (used when no cached copy of them is known to be right)."""
+    cur = cursor if cursor is not None else rawsql.cursor(conn)
     found = []
     for table in _TABLES:
-        rows = conn.execute(_CURRENT[table], {"instance_id": instance_id}).mappings()
-        found.append({row["task_guid"]: {name: row[name] for name in _COMPARED[table]} for row in rows})
+        names = _COMPARED[table]
+        rows = rawsql.fetch_all(conn, cur, _RAW_CURRENT[table], {"instance_id": instance_id})
+        found.append({guid: dict(zip(names, values, strict=True)) for guid, *values in rows})
     return IndexRows(*found)
 
 

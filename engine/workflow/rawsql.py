@@ -43,7 +43,19 @@ class Statement:
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._compiled: dict[Any, Compiled] = {}
+        self._result_processors: dict[str, list[Callable[[Any], Any] | None]] = {}
         self._lock = threading.Lock()
+
+    def result_processors(self, conn: Connection) -> list[Callable[[Any], Any] | None]:
+        """Per selected column, what SQLAlchemy applies to a value read (e.g. UTC datetimes), or None."""
+        dialect = conn.dialect
+        found = self._result_processors.get(dialect.name)
+        if found is None:
+            columns = self.statement.selected_columns  # type: ignore[attr-defined]
+            found = [column.type._cached_result_processor(dialect, None) for column in columns]
+            with self._lock:
+                self._result_processors[dialect.name] = found
+        return found
 
     def compiled(self, conn: Connection, keys: tuple[str, ...] | None) -> Compiled:
         dialect = conn.dialect
@@ -82,6 +94,15 @@ def run(conn: Connection, cur: Any, statement: Statement, values: dict[str, Any]
             compiled.sql, values, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
         ) from exc
     return cur
+
+
+def fetch_all(conn: Connection, cur: Any, statement: Statement, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Run a SELECT and return its rows with the values as SQLAlchemy would give them."""
+    rows = run(conn, cur, statement, values).fetchall()
+    processors = statement.result_processors(conn)
+    if not any(processors):
+        return [tuple(row) for row in rows]
+    return [tuple(v if p is None else p(v) for p, v in zip(processors, row, strict=True)) for row in rows]
 
 
 def json_value(value: Any) -> Any:

@@ -100,7 +100,7 @@ def start_instances(
             specs = specs or specs_for(conn, instance)
             workflow = spiff.new_workflow(specs, script_engine_for(tx, instance, connectors or default_registry))
             workflow.task_tree.data.update(data)  # inherited by the start event and everything after it
-            for task in workflow.get_tasks(state=TaskState.READY):
+            for task in spiff.tasks_in_state(workflow, TaskState.READY):
                 task.data.update(data)
             step = Step(tx, instance, workflow, [], [("start", "")], indexes.EMPTY)
             advance(step)

@@ -141,3 +141,21 @@ def test_a_connector_writes_in_the_steps_transaction_and_after_commit_hooks_see_
     with sessions() as session:
         kinds = session.scalars(select(InstanceEvent.kind).where(InstanceEvent.instance_id == iid)).all()
     assert sorted(kinds) == ["connector", "start"]
+
+
+@pytest.mark.parametrize(("model", "data"), [
+    ("escalation", {"doctor_id": DOCTOR.user_id}),  # a pending task with a due date (datetimes read back)
+    ("timer", {"doctor_id": DOCTOR.user_id}),
+    ("event_gateway", {"doctor_id": DOCTOR.user_id}),  # a message and a timer on one waiting task
+])  # fmt: skip
+def test_index_rows_read_back_equal_the_rows_the_step_wrote(sessions, deploy, db_engine, model, data):
+    # A step without a cached copy reads the rows back and writes only the difference: read back, they
+    # must compare equal to what the state implies, or every such step would rewrite them.
+    from engine.workflow import indexes
+
+    deploy(model)
+    iid = start_instance(sessions, model, PATIENT, data, patient_id=PATIENT.user_id)
+    written = _cached(iid).indexed
+    assert written.pending or written.timers or written.messages
+    with db_engine.connect() as conn:
+        assert indexes.current(conn, iid) == written
