@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine import clock as clock_module
 from engine.db import Base, create_all, make_engine, make_session_factory
-from engine.workflow import spiff, stepping
+from engine.workflow import serialization, stepping
 
 # Every engine step of every test also asks SpiffWorkflow's own tree iterator which tasks are ready, and
 # fails on any difference in set or order (see engine/workflow/stepping.py).
 stepping.CHECK_AGAINST_ITERATOR = True
-# ... and every state written is also built by SpiffWorkflow's own task serializer, and must be the same.
-spiff.CHECK_AGAINST_STOCK = True
+# ... and every state written or read is also built by SpiffWorkflow's own task converter: the same, or fail.
+serialization.CHECK_AGAINST_STOCK = True
 
 POSTGRES_URL = os.environ.get("CAREPATH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -23,13 +23,19 @@ from sqlalchemy.sql import ClauseElement
 
 
 class Compiled:
-    __slots__ = ("sql", "names", "processors", "positional")
+    __slots__ = ("sql", "names", "processors", "positional", "constants")
 
-    def __init__(self, sql: str, names: Sequence[str], processors: dict[str, Callable[[Any], Any]], positional: bool):
+    def __init__(
+        self, sql: str, names: Sequence[str], processors: dict[str, Callable[[Any], Any]], positional: bool,
+        constants: dict[str, Any],
+    ) -> None:  # fmt: skip
         self.sql, self.names, self.processors, self.positional = sql, tuple(names), processors, positional
+        self.constants = constants  # parameters the statement itself gives a value, e.g. LIMIT 1
 
     def params(self, values: dict[str, Any]) -> Any:
         processors = self.processors
+        if self.constants:
+            values = {**self.constants, **values}
         if self.positional:
             return tuple(
                 processors[n](values[n]) if n in processors else values[n] for n in self.names
@@ -68,7 +74,8 @@ class Statement:
                 names, positional = compiled.positiontup, True
             else:
                 names, positional = list(compiled.binds), False
-            found = Compiled(compiled.string, names, processors, positional)
+            constants = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
+            found = Compiled(compiled.string, names, processors, positional, constants)
             with self._lock:
                 self._compiled[key] = found
         return found

@@ -1,11 +1,11 @@
-"""Everything that touches SpiffWorkflow's classes: the parser, timers on the platform clock, the
-sandboxed script engine, and a serializer that keeps the spec out of instance state.
+"""SpiffWorkflow as the engine uses it: the parser, timers on the platform clock, the sandboxed script
+engine, the cache of deserialized specs; instance state is written and read by serialization.py
+(re-exported here).
 
 Customisations, and why:
 - Timers read `engine.clock.now()` instead of the system time (see timers.py, re-exported here).
-- The workflow converter omits `spec`/`subprocess_specs`: a version's spec is serialized once into
-  `process_model_version.serialized_spec` and re-attached on load from a per-process LRU cache.
-- State is written with orjson (several times faster than json), leaves converted by Spiff's registry.
+- A version's spec is serialized once into `process_model_version.serialized_spec` and kept deserialized
+  in a per-process LRU cache (SpecCache), shared by the instances of that version.
 """
 
 from __future__ import annotations
@@ -14,31 +14,30 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from types import ModuleType
 from typing import Any
 
-import orjson
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
-from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
-from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
-from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-from SpiffWorkflow.task import Task
 
 from engine.workflow import sandbox
 
+# Instance state and specs as text; used through here.
+from engine.workflow.serialization import Specs as Specs
+from engine.workflow.serialization import dump_specs as dump_specs
+from engine.workflow.serialization import dump_state as dump_state
+from engine.workflow.serialization import load_specs as load_specs
+from engine.workflow.serialization import load_state as load_state
+
 # Timers on the platform clock and the parser that makes them live in timers.py; used through here.
-from engine.workflow.timers import ClockDurationEvent, ClockTimeDateEvent, PathwayParser, as_timer_text
+from engine.workflow.timers import ClockDurationEvent as ClockDurationEvent
+from engine.workflow.timers import ClockTimeDateEvent as ClockTimeDateEvent
+from engine.workflow.timers import PathwayParser, as_timer_text
 from engine.workflow.timers import timer_due_at as timer_due_at
 
-Specs = tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]
 ServiceCall = Callable[[str, dict[str, Any], Any], Mapping[str, Any]]
 
 # Uploaded XML is untrusted: no entity expansion, no network, no giant trees.
@@ -89,170 +88,6 @@ class PathwayScriptEngine(PythonScriptEngine):
             raise WorkflowTaskException(f"Service {operation_name} failed: {exc}", task=task, exception=exc) from exc
         # ServiceTask parses the result as JSON; dates in a result arrive as ISO text.
         return json.dumps(dict(result or {}), default=as_timer_text)
-
-
-# ---------------------------------------------------------------- serialization
-
-
-class _StateOnlyConverter(BpmnWorkflowConverter):
-    """Writes the workflow without its specs; reads it back with specs given by the caller."""
-
-    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        dct = WorkflowConverter.to_dict(self, workflow)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
-        return dct
-
-    def from_dict(self, dct: dict[str, Any], specs: Specs | None = None) -> BpmnWorkflow:
-        if specs is None:
-            raise ValueError("instance state needs the specs of its version")
-        # Already restored objects pass through the registry untouched, so the stock loader does the rest.
-        return super().from_dict({**dct, "spec": specs[0], "subprocess_specs": specs[1]})
-
-
-class _LeanTaskConverter(TaskConverter):
-    """Writes a task as Spiff's TaskConverter does, key for key, with fewer lookups on the way.
-
-    Every task of an instance is written at every step, so this is the serializer's inner loop. The same
-    dict: the parent found once instead of three times through `task.parent`, data changes against the
-    parent computed as DeepMerge.get_updated_keys/get_deleted_keys do, internal data cleaned as the
-    registry's encoder mode does. Outside encoder mode (never used by this module) Spiff's own method runs."""
-
-    def to_dict(self, task: Any) -> dict[str, Any]:
-        if not self.registry._encoder_mode:
-            return super().to_dict(task)
-        parent = task.workflow.tasks.get(task._parent)
-        own = task.data
-        if parent is None:
-            data, delta = own, {}
-        else:
-            above = parent.data
-            data = {}
-            delta = {
-                "updates": {k: v for k, v in own.items() if k not in above or v != above[k]},
-                "deletions": [k for k in above if k not in own],
-            }
-        return {
-            "id": str(task.id),
-            "parent": None if parent is None else str(task._parent),
-            "children": [str(child) for child in task._children],
-            "last_state_change": task.last_state_change,
-            "state": task._state,
-            "task_spec": task.task_spec.name,
-            "triggered": task.triggered,
-            "internal_data": {
-                k: v for k, v in task.internal_data.items() if not callable(v) and not isinstance(v, ModuleType)
-            },
-            "data": data,
-            "delta": delta,
-        }
-
-
-def _make_serializer(lean: bool = True) -> BpmnWorkflowSerializer:
-    config = dict(SPIFF_CONFIG)
-    if lean:
-        config[Task] = _LeanTaskConverter
-    config[BpmnWorkflow] = _StateOnlyConverter
-    config[ClockTimeDateEvent] = TimerConditionalEventDefinitionConverter
-    config[ClockDurationEvent] = TimerConditionalEventDefinitionConverter
-    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
-
-
-# The registry flips a flag while encoding, so each thread gets its own serializer.
-_local = threading.local()
-# Switched on by the test suite: every state written is also built with Spiff's own TaskConverter and
-# must come out the same.
-CHECK_AGAINST_STOCK = False
-
-
-def _serializer(lean: bool = True) -> BpmnWorkflowSerializer:
-    name = "serializer" if lean else "stock_serializer"
-    serializer = getattr(_local, name, None)
-    if serializer is None:
-        serializer = _make_serializer(lean)
-        setattr(_local, name, serializer)
-    return serializer
-
-
-def _to_dict(obj: Any, lean: bool = True) -> Any:
-    serializer = _serializer(lean)
-    registry = serializer.registry
-    registry._encoder_mode = True  # lazy conversion: Spiff's objects become dicts, data values stay as they are
-    try:
-        return serializer.to_dict(obj)
-    finally:
-        registry._encoder_mode = False
-
-
-def _encode(obj: Any, version: bool = False) -> str:
-    serializer = _serializer()
-    registry = serializer.registry
-    dct = _to_dict(obj)
-    if CHECK_AGAINST_STOCK and isinstance(obj, BpmnWorkflow):
-        stock = _to_dict(obj, lean=False)
-        assert dct == stock, (dct, stock)
-    if version:
-        dct[serializer.VERSION_KEY] = SERIALIZER_VERSION
-    # The leaves (datetimes, Spiff's event objects in internal data...) are converted while writing, by
-    # the registry, which has to be in encoder mode for that as well.
-    registry._encoder_mode = True
-    try:
-        try:
-            return orjson.dumps(dct, default=_leaf_encoder(registry), option=_ORJSON_OPTIONS).decode()
-        except orjson.JSONEncodeError:
-            # What orjson refuses (ints beyond 64 bits, non-text keys...) the standard encoder may take.
-            return json.dumps(dct, cls=serializer._encoder_cls, separators=(",", ":"))
-    finally:
-        registry._encoder_mode = False
-
-
-# orjson writes about ten times faster than json. Datetimes and dataclasses go through the registry, as
-# with Spiff's own encoder, so they come back as the same types; sets become lists and callables null,
-# as there. (One difference: NaN and infinity become null, as JSON itself has no such numbers.)
-_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-
-
-def _leaf_encoder(registry: Any) -> Callable[[Any], Any]:
-    def default(obj: Any) -> Any:
-        typename = registry.typenames.get(type(obj))
-        if typename is not None:
-            return registry.convert_to_dict[typename](obj)
-        if callable(obj) or isinstance(obj, ModuleType):
-            return None
-        if isinstance(obj, set):
-            return list(obj)
-        raise TypeError(f"{type(obj).__name__} is not JSON serializable")
-
-    return default
-
-
-def _decode(text: str) -> Any:
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)  # states written before orjson may hold NaN, which orjson refuses
-
-
-def dump_specs(spec: BpmnProcessSpec, subprocess_specs: Mapping[str, BpmnProcessSpec]) -> str:
-    return _encode({"spec": spec, "subprocess_specs": dict(subprocess_specs)})
-
-
-def load_specs(text: str) -> Specs:
-    dct = _serializer().from_dict(_decode(text))
-    return dct["spec"], dct["subprocess_specs"]
-
-
-def dump_state(workflow: BpmnWorkflow) -> str:
-    return _encode(workflow, version=True)
-
-
-def load_state(text: str, specs: Specs, script_engine: PythonScriptEngine) -> BpmnWorkflow:
-    serializer = _serializer()
-    dct = _decode(text)
-    serializer.migrate(dct)
-    workflow = serializer.from_dict(dct, specs=specs)
-    workflow.script_engine = script_engine
-    return workflow
 
 
 def tasks_in_state(workflow: BpmnWorkflow, state: int, manual: bool | None = None) -> list[Any]:

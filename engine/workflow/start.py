@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, select
 
 from engine.clock import now
 from engine.i18n import N_, NotFound
-from engine.workflow import indexes, spiff
+from engine.workflow import indexes, rawsql, spiff
 from engine.workflow.access import Actor
 from engine.workflow.connectors import ConnectorRegistry, default_registry
 from engine.workflow.models import RUNNING, ProcessInstance, ProcessModelVersion
@@ -41,6 +41,8 @@ _INSERT = _I.insert().values(
     )}
 )  # fmt: skip
 _INSERT_MANY = _I.insert().returning(_I.c.id, sort_by_parameter_order=True)
+# The one-instance start (a person starting a pathway) on the driver's cursor, as steps are (rawsql.py).
+_RAW_LATEST, _RAW_INSERT = rawsql.Statement(_LATEST), rawsql.Statement(_INSERT.returning(_I.c.id))
 
 
 def start_instance(
@@ -77,8 +79,9 @@ def start_instances(
     started_by = actor.user_id if actor else None
     steps: list[Step] = []
     with step_transaction(session_factory) as tx:
-        conn = tx.conn
-        version = conn.execute(_LATEST, {"model_id": model_id}).first()
+        conn, cur = tx.conn, tx.cursor()
+        found = rawsql.fetch_all(conn, cur, _RAW_LATEST, {"model_id": model_id})
+        version = _Version(*found[0]) if found else None
         if version is None:
             raise NotFound(N_("There is no pathway %(name)s."), name=model_id)
         created = now()
@@ -89,7 +92,7 @@ def start_instances(
             for _data, patient in prepared
         ]  # fmt: skip
         if len(rows) == 1:
-            ids = [conn.execute(_INSERT, rows[0]).inserted_primary_key[0]]
+            ids = [rawsql.run(conn, cur, _RAW_INSERT, rows[0]).fetchone()[0]]
         else:  # one multi-row INSERT ... RETURNING, ids in the order of the rows
             ids = list(conn.execute(_INSERT_MANY, rows).scalars())
         specs = None
@@ -109,6 +112,12 @@ def start_instances(
     for step in steps:
         remember(step.instance.id, step)
     return ids
+
+
+class _Version(NamedTuple):
+    id: int
+    sha256: str
+    process_sources: Any
 
 
 def _prepared(data: dict[str, Any] | None, patient_id: int | None) -> tuple[dict[str, Any], int | None]:
