@@ -68,12 +68,15 @@ def ready_automatic(wf: Any) -> list[Any]:
 
 def _inside(sub: Any, wf: Any) -> bool:
     """Whether subprocess `sub` runs (at any depth) under a task of `wf`."""
+    top = sub.top_workflow
     current = sub
-    while current is not None and current is not current.top_workflow:
-        parent = current.parent_workflow
-        if parent is wf:
+    while current is not top:
+        runner = top.get_task_from_id(current.parent_task_id)
+        if runner is None:  # a subprocess whose task is gone is not reached from any root
+            return False
+        if runner.workflow is wf:
             return True
-        current = parent
+        current = runner.workflow
     return False
 
 
@@ -83,11 +86,12 @@ def _tree_path(task: Any, wf: Any) -> tuple[int, ...] | None:
     it does not descend below predicted tasks (MAYBE, LIKELY) other than a subprocess's runner."""
     steps: list[int] = []
     node = task
+    runners = wf.top_workflow.subprocesses
     while True:
         tasks = node.workflow.tasks
         while node._parent is not None:
             parent = tasks[node._parent]
-            if parent._state < _FUTURE:
+            if parent._state < _FUTURE and parent.id not in runners:
                 return None
             steps.append(parent._children.index(node.id))
             node = parent
@@ -96,5 +100,7 @@ def _tree_path(task: Any, wf: Any) -> tuple[int, ...] | None:
         sub = node.workflow  # node is a subprocess's root: continue from the task that runs it
         steps.append(-1)
         node = sub.top_workflow.get_task_from_id(sub.parent_task_id)
+        if node is None:
+            return None
     steps.reverse()
     return tuple(steps)
