@@ -208,7 +208,7 @@ def main() -> None:
     args = options.parse_args()
     n = args.n
     if args.no_cache:
-        WORKFLOWS.size = 0
+        WORKFLOWS.resize(0)
     test_clock = clock.TestClock()
     clock.use(test_clock)
     print(f"instances walked: {n} (4 user tasks, a gateway, a timer; 6 engine steps each); "

@@ -43,8 +43,8 @@ class Settings:
     upload_max_mb: int = 20
     relay_port: int = 2525
     relay_domain: str = "relay.carepath.local"
-    # Deserialized workflows kept per process between steps (see engine/workflow/cache.py); 0 switches off.
-    workflow_cache: int = 1024
+    # Memory (MB) each process may give deserialized workflows kept between steps (engine/workflow/cache.py).
+    workflow_cache_mb: int = 64
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -194,7 +194,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         upload_max_mb=_positive_int(env, "UPLOAD_MAX_MB", 20),
         relay_port=_relay_port(env),
         relay_domain=_relay_domain(env),
-        workflow_cache=_non_negative_int(env, "WORKFLOW_CACHE", Settings.workflow_cache),
+        workflow_cache_mb=_non_negative_int(env, "WORKFLOW_CACHE_MB", Settings.workflow_cache_mb),
         extra={k: v for k, v in env.items() if k.startswith(PREFIX)},
     )
     values.update(overrides)

@@ -62,21 +62,28 @@ def test_the_video_base_url_and_upload_limit_are_checked(tmp_path):
         load_settings({**base, "CAREPATH_UPLOAD_MAX_MB": "-5"})
 
 
-def test_the_workflow_cache_size_is_a_count_and_zero_switches_it_off(tmp_path):
-    from engine.workflow.cache import Entry, WorkflowCache
+def test_the_workflow_cache_is_bounded_by_memory_and_zero_switches_it_off(tmp_path):
+    from engine.workflow.cache import BYTES_PER_STATE_CHAR, Entry, WorkflowCache
 
     base = {"CAREPATH_INSTANCE_PATH": str(tmp_path)}
-    assert load_settings(base).workflow_cache == 1024
-    assert load_settings({**base, "CAREPATH_WORKFLOW_CACHE": "0"}).workflow_cache == 0
-    with pytest.raises(ConfigError, match="CAREPATH_WORKFLOW_CACHE"):
-        load_settings({**base, "CAREPATH_WORKFLOW_CACHE": "lots"})
+    assert load_settings(base).workflow_cache_mb == 64
+    assert load_settings({**base, "CAREPATH_WORKFLOW_CACHE_MB": "0"}).workflow_cache_mb == 0
+    with pytest.raises(ConfigError, match="CAREPATH_WORKFLOW_CACHE_MB"):
+        load_settings({**base, "CAREPATH_WORKFLOW_CACHE_MB": "lots"})
 
-    cache = WorkflowCache(size=3)
-    for instance_id in range(5):
-        cache.put(instance_id, Entry(1, 1, "h", "{}", object(), None))
-    cache.resize(1)  # shrinking drops the least recently stepped instances
-    assert cache.take(4, 1, 1, "h", "{}") is not None
-    assert cache.take(3, 1, 1, "h", "{}") is None
+    def entry(chars: int) -> Entry:
+        return Entry(1, 1, "h", "x" * chars, object(), None)
+
+    megabyte = 1024 * 1024 // BYTES_PER_STATE_CHAR  # state characters taken to fill one MB
+    cache = WorkflowCache(megabytes=1)
+    for instance_id in range(4):
+        cache.put(instance_id, entry(megabyte // 3))
+    assert len(cache) == 3  # the fourth pushed out the least recently stepped
+    assert cache.take(0, 1, 1, "h", "x" * (megabyte // 3)) is None
+    assert cache.take(3, 1, 1, "h", "x" * (megabyte // 3)) is not None
+    cache.put(9, entry(megabyte * 2))  # larger than the whole budget: not kept
+    assert cache.take(9, 1, 1, "h", "x" * megabyte * 2) is None
     cache.resize(0)
-    cache.put(7, Entry(1, 1, "h", "{}", object(), None))
-    assert cache.take(7, 1, 1, "h", "{}") is None
+    assert len(cache) == 0 and cache.used == 0
+    cache.put(7, entry(10))
+    assert cache.take(7, 1, 1, "h", "x" * 10) is None

@@ -90,7 +90,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
 
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    WORKFLOWS.resize(settings.workflow_cache)
+    WORKFLOWS.resize(settings.workflow_cache_mb)
     app.extensions["carepath"] = Runtime(settings, engine, sessions)
     _wake_deliverer_after_commit(sessions, settings)
 
