@@ -4,15 +4,15 @@ Why: a step runs about six small statements (load the row, its pending task, the
 index diffs, history and events). Through SQLAlchemy's Connection each costs 25-60 µs of Python around a
 statement that SQLite runs in a few µs; on the driver's cursor that overhead goes. What stays the same:
 the SQL is SQLAlchemy's own, compiled from the Core statements of steps.py / indexes.py for the dialect
-at hand; parameters go through the same bind processors (UTC datetimes, JSON); the cursor belongs to the
-step's connection, so it runs inside the step's transaction, which SQLAlchemy still begins and commits;
-driver errors come out as SQLAlchemy's exception classes (OperationalError, IntegrityError...), as callers
-expect. Cold paths (reading index rows on a cache miss, loading a spec) stay on SQLAlchemy.
+at hand; parameters go through the same bind processors (UTC datetimes, JSON) and rows read by
+`fetch_all` through the same result processors; the cursor belongs to the step's connection, so it runs
+inside the step's transaction, which SQLAlchemy still begins and commits; driver errors come out as
+SQLAlchemy's exception classes (OperationalError, IntegrityError...), as callers expect. Loading a spec
+(once per version and process) stays on SQLAlchemy.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -74,7 +74,9 @@ class Statement:
                 names, positional = compiled.positiontup, True
             else:
                 names, positional = list(compiled.binds), False
-            constants = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
+            constants = {
+                name: bind.effective_value for name, bind in compiled.binds.items() if name in names and not bind.required
+            }
             found = Compiled(compiled.string, names, processors, positional, constants)
             with self._lock:
                 self._compiled[key] = found
@@ -111,7 +113,3 @@ def fetch_all(conn: Connection, cur: Any, statement: Statement, values: dict[str
         return [tuple(row) for row in rows]
     return [tuple(v if p is None else p(v) for p, v in zip(processors, row, strict=True)) for row in rows]
 
-
-def json_value(value: Any) -> Any:
-    """A JSON column as read by the driver: text on SQLite, already parsed on PostgreSQL."""
-    return json.loads(value) if isinstance(value, str) else value

@@ -175,10 +175,9 @@ class _LeanTaskConverter(TaskConverter):
 
 def _make_serializer(lean: bool = True) -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
-    config[BpmnWorkflow] = _StateOnlyConverter
+    config[BpmnWorkflow] = _LeanWorkflowConverter if lean else _StateOnlyConverter
     if lean:
         config[Task] = _LeanTaskConverter
-        config[BpmnWorkflow] = _LeanWorkflowConverter
     config[ClockTimeDateEvent] = TimerConditionalEventDefinitionConverter
     config[ClockDurationEvent] = TimerConditionalEventDefinitionConverter
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
@@ -186,8 +185,8 @@ def _make_serializer(lean: bool = True) -> BpmnWorkflowSerializer:
 
 # The registry flips a flag while encoding, so each thread gets its own serializer.
 _local = threading.local()
-# Switched on by the test suite: every state written is also built with Spiff's own TaskConverter and
-# must come out the same.
+# Switched on by the test suite: every state written or read is also built or loaded by Spiff's own
+# converters, and must come out the same.
 CHECK_AGAINST_STOCK = False
 
 

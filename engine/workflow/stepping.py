@@ -51,11 +51,10 @@ def _run_ready(wf: Any) -> int:
 def ready_automatic(wf: Any) -> list[Any]:
     """The READY tasks that are not manual in `wf` (a workflow or subprocess) and the subprocesses below
     it, in the order `wf.get_tasks(state=READY)` lists them."""
-    candidates = [t for t in wf.tasks.values() if t._state == _READY and not t.task_spec.manual]
-    top = wf.top_workflow
-    for sub in top.subprocesses.values():
+    candidates = _ready_automatic_in(wf)
+    for sub in wf.top_workflow.subprocesses.values():
         if sub is not wf and _inside(sub, wf):
-            candidates.extend(t for t in sub.tasks.values() if t._state == _READY and not t.task_spec.manual)
+            candidates.extend(_ready_automatic_in(sub))
     keyed = [(path, task) for task in candidates if (path := _tree_path(task, wf)) is not None]
     if len(keyed) > 1:
         keyed.sort(key=lambda pair: pair[0])
@@ -64,6 +63,10 @@ def ready_automatic(wf: Any) -> list[Any]:
         expected = [t for t in wf.get_tasks(state=_READY) if not t.task_spec.manual]
         assert found == expected, (found, expected)
     return found
+
+
+def _ready_automatic_in(wf: Any) -> list[Any]:
+    return [t for t in wf.tasks.values() if t._state == _READY and not t.task_spec.manual]
 
 
 def _inside(sub: Any, wf: Any) -> bool:

@@ -12,7 +12,7 @@ the reason (see `advance`). The transaction runs on a plain connection (see txn.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
@@ -70,7 +70,7 @@ class Step:
     # The index rows the database holds for this instance when the cache knows them, else None (read them).
     indexed: indexes.IndexRows | None = None
     saved: Entry | None = None  # what `save` wrote, for the workflow cache once the commit went through
-    loaded_status: str = ""  # the status in the row this step read (set on creation)
+    loaded_status: str = field(init=False)  # the status in the row this step read
 
     def __post_init__(self) -> None:
         self.loaded_status = self.instance.status
@@ -99,6 +99,8 @@ _LOAD = (
     .where(_I.c.id == bindparam("instance_id"))
 )  # fmt: skip
 _SPEC = select(_V.c.serialized_spec).where(_V.c.id == bindparam("version_id"))
+
+
 def _save_statement(with_status: bool) -> Any:
     values = {
         "state": bindparam("state"), "error_message": bindparam("error_message"),
@@ -248,10 +250,10 @@ def run_step(
 ) -> Any:
     with step_transaction(session_factory) as tx:
         conn = tx.conn
-        row = rawsql.run(conn, tx.cursor(), RAW_LOAD, {"instance_id": instance_id}).fetchone()
-        if row is None:
+        rows = rawsql.fetch_all(conn, tx.cursor(), RAW_LOAD, {"instance_id": instance_id})
+        if not rows:
             raise NotFound(N_("There is no such pathway."))
-        instance = InstanceRow(*row[:-1], rawsql.json_value(row[-1]))
+        instance = InstanceRow(*rows[0])
         engine = script_engine_for(tx, instance, connectors or default_registry)
         cached = WORKFLOWS.take(instance.id, instance.revision, instance.version_id, instance.sha256, instance.state)
         if cached is not None:
