@@ -104,19 +104,38 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
     # Flask-Login's own message would bypass our catalog; it is set per request in the right language.
     login_manager.localize_callback = _translate
 
-    from webui import admin, auth, cabinet
+    # Each area is a package (webui/<area>/); register() mounts its blueprints, single-page areas expose bp.
+    from webui import (
+        accounts,
+        admin,
+        api,
+        consultations,
+        history,
+        instances,
+        messaging,
+        monitoring,
+        referrals,
+        registry,
+        rehab,
+        studio,
+        tasks,
+        verify,
+    )
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(cabinet.bp)
-    app.register_blueprint(admin.bp)
-    from webui import registry; app.register_blueprint(registry.bp)  # noqa: E702, I001
-    from webui import referrals, outbox_admin; app.register_blueprint(referrals.bp); app.register_blueprint(outbox_admin.bp)  # noqa: E702, I001
-    from webui import history, verify; app.register_blueprint(history.bp); app.register_blueprint(verify.bp)  # noqa: E702, I001
-    __import__("webui.tasks").tasks.register(app)  # tasks, instances, JSON API, API tokens
-    __import__("webui.studio").studio.register(app)  # the pathway studio for analysts
-    __import__("webui.consultations").consultations.register(app)  # the Consultations section
-    __import__("webui.monitoring").monitoring.register(app)  # monitoring: questionnaires, doctor's pages
-    from webui import messages_pages, rehab, rehab_enrol; app.register_blueprint(rehab.bp); app.register_blueprint(rehab_enrol.bp); app.register_blueprint(messages_pages.bp)  # noqa: E702, I001, E501
+    accounts.register(app)  # login, registration, the cabinet
+    admin.register(app)  # staff accounts, journal, outbox
+    registry.register(app)
+    app.register_blueprint(referrals.bp)
+    app.register_blueprint(history.bp)
+    app.register_blueprint(verify.bp)
+    tasks.register(app)  # tasks and the forms' templates
+    app.register_blueprint(instances.bp)
+    api.register(app)  # JSON API, API tokens
+    studio.register(app)  # the pathway studio for analysts
+    consultations.register(app)  # the Consultations section
+    monitoring.register(app)  # monitoring: questionnaires, doctor's pages
+    rehab.register(app)
+    app.register_blueprint(messaging.bp)
 
     app.teardown_appcontext(request_db.close_session)
     app.after_request(security_headers)

@@ -99,7 +99,7 @@ def _sync_pathways() -> None:
 def deploy(path: Path, model_id: str | None) -> None:
     """Deploy a model folder, a folder of model folders, or a .bpmn file; all or nothing."""
     from engine.composition import build_connectors
-    from webui.tasks_deploy import DeployFailed, deploy_path
+    from webui.tasks.deploy import DeployFailed, deploy_path
 
     try:
         results = deploy_path(current_app.extensions["carepath"].sessions, path, build_connectors(_settings()),

@@ -11,7 +11,7 @@ from flask_babel import force_locale
 from tests.api.test_api import _auth, _token
 from tests.tasks.conftest import start, task_of
 from tests.tasks.test_pathway_translation import compiled_russian, model  # noqa: F401  (fixtures)
-from webui import api_texts
+from webui.api import texts as api_texts
 
 RU = {"Accept-Language": "ru"}
 

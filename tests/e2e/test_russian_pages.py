@@ -17,8 +17,8 @@ from engine.registry.demo import load_registry_demo
 from engine.workflow import start_instance, sync_folder
 from tests.e2e.conftest import DEMO_PASSWORD
 from tests.registry.conftest import BPMN
-from webui.tasks_core import actor_for
-from webui.tasks_deploy import deploy_path
+from webui.tasks.core import actor_for
+from webui.tasks.deploy import deploy_path
 
 pytestmark = pytest.mark.e2e
 SESSION_FORMS = Path(__file__).resolve().parents[2] / "workflows" / "bpmn" / "consultation_session" / "forms"

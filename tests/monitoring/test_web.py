@@ -21,7 +21,7 @@ TODAY = "2026-03-02"
 @pytest.fixture
 def deployed(app, cast, clock):  # noqa: F811
     clock.current = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # 12:00 in Moscow
-    from webui.tasks_core import connectors
+    from webui.tasks.core import connectors
 
     with app.app_context(), transaction(app.extensions["carepath"].sessions) as session:
         deploy_model(session, "monitoring_cycle", model_files(), connectors=connectors())

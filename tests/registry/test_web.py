@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("clock")
 @pytest.fixture
 def demo(app):  # noqa: F811
     sessions = app.extensions["carepath"].sessions
-    from webui.tasks_core import connectors
+    from webui.tasks.core import connectors
 
     with app.app_context():
         registry = connectors()
@@ -242,7 +242,7 @@ def test_a_schedule_change_under_a_consultation_cancels_the_consultation_once(cl
         session.add(DutyDoctor(doctor_id=doctor_id, topics="Общие вопросы"))
     slot = free_slots(demo)[3]
     with app.app_context():
-        from webui.tasks_core import connectors
+        from webui.tasks.core import connectors
 
         registry = connectors()
     booked = service.book_duty(demo, cast.patient.id, slot.id, connectors=registry)

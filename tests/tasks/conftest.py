@@ -13,8 +13,8 @@ from engine.composition import build_connectors
 from engine.workflow import ConnectorRegistry, inbox, start_instance
 from tests.webui import conftest as webui_fixtures
 from tests.webui.conftest import PASSWORD, login, make_user  # noqa: F401  (re-exported for tests/api)
-from webui.tasks_core import CONNECTORS_KEY, actor_for
-from webui.tasks_deploy import deploy_path
+from webui.tasks.core import CONNECTORS_KEY, actor_for
+from webui.tasks.deploy import deploy_path
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SYMPTOM_CHECK = DATA / "spiffarena_style" / "symptom-check"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -14,13 +14,13 @@ from engine.accounts import service, tokens
 from engine.accounts.consent import personal_data_consent
 from engine.accounts.models import User
 from engine.i18n import UserError
-from webui.account_forms import CodeForm, LoginForm, PasswordForm, RegistrationForm, ResetRequestForm
+from webui.accounts.blueprint import auth_bp as bp
+from webui.accounts.forms import CodeForm, LoginForm, PasswordForm, RegistrationForm, ResetRequestForm
 from webui.db import db
 from webui.extensions import limiter
 from webui.messages import user_message
 from webui.security import client_ip
 
-bp = Blueprint("auth", __name__, url_prefix="/account")
 PENDING_2FA = "pending_2fa_user"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -12,12 +12,11 @@ from engine import audit
 from engine.accounts import service
 from engine.accounts.models import UNCONFIRMED
 from engine.i18n import UserError
-from webui.account_forms import ChangePasswordForm, ProfileForm
+from webui.accounts.blueprint import cabinet_bp as bp
+from webui.accounts.forms import ChangePasswordForm, ProfileForm
 from webui.db import db
 from webui.messages import user_message
 from webui.security import client_ip
-
-bp = Blueprint("cabinet", __name__, url_prefix="/cabinet")
 
 
 @bp.route("/")

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
 from engine import audit, outbox, roles
+from webui.admin.blueprint import outbox_bp as bp
 from webui.db import db
 from webui.security import client_ip, roles_required
 
-bp = Blueprint("outbox_admin", __name__, url_prefix="/admin/outbox")
 PER_PAGE = 50
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,12 +14,11 @@ from engine import audit, roles
 from engine.accounts import service
 from engine.accounts.models import User
 from engine.i18n import UserError
-from webui.account_forms import StaffAccountForm
+from webui.accounts.forms import StaffAccountForm
+from webui.admin.blueprint import bp
 from webui.db import db
 from webui.messages import user_message
 from webui.security import client_ip, roles_required
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 ROLE_LABELS = {
     roles.PATIENT: _l("Patient"),

@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 document of /api/v1 (served at /api/v1/openapi.json). Shapes: api_views.py."""
+"""The OpenAPI 3.1 document of /api/v1 (served at /api/v1/openapi.json). Shapes: views.py."""
 
 from __future__ import annotations
 

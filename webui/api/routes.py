@@ -5,7 +5,7 @@ too, but then unsafe methods need the CSRF token like any form: only token-authe
 exempt from CSRF, because a cross-site page can make the browser send cookies, never this header.
 Errors are `{"error": {"code", "message"[, "fields"]}}` with the message in the language the client
 asks for with Accept-Language (else the account's language). Pathway content (task and pathway titles,
-form texts) comes in that language too, as on the pages: see `webui.api_texts`.
+form texts) comes in that language too, as on the pages: see `webui.api.texts`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, jsonify, request, url_for
+from flask import current_app, g, jsonify, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -27,12 +27,13 @@ from engine.config import LOCALES
 from engine.i18n import UserError
 from engine.workflow import claim_task, inbox, inbox_counts, overdue_count, release_task
 from forms import FormSchemaError, render_instructions, validate_json
-from webui import api_views as views
+from webui.api import views
+from webui.api.blueprint import bp
 from webui.db import db
 from webui.extensions import csrf
 from webui.messages import user_message
 from webui.security import client_ip
-from webui.tasks_core import (
+from webui.tasks.core import (
     actor_for,
     finish,
     form_values,
@@ -41,17 +42,10 @@ from webui.tasks_core import (
     slot_providers,
 )
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
          409: "conflict", 413: "too_large", 500: "server_error"}
 INBOX_LIMIT_MAX = 500
-
-
-def register(app: Flask) -> None:
-    app.register_blueprint(bp)
-    # Checked per request in `authenticate`: exempt only when the request carries a token.
-    csrf.exempt(bp)
 
 
 class ApiError(Exception):
@@ -154,7 +148,7 @@ def _json_body() -> dict[str, Any]:
 
 @bp.route("/openapi.json")
 def openapi() -> Any:
-    from webui.api_openapi import document
+    from webui.api.openapi import document
 
     return jsonify(document(request.host_url.rstrip("/") + "/api/v1"))
 
@@ -235,7 +229,7 @@ def _claim(instance_id: int, task_guid: str, take: bool) -> Any:
 @bp.route("/pathways")
 @api_view
 def list_pathways() -> Any:
-    from webui import tasks_pathways
+    from webui.tasks import pathways as tasks_pathways
 
     return jsonify({"pathways": [views.pathway(p) for p in tasks_pathways.startable(db(), _user())]})
 
@@ -244,7 +238,7 @@ def list_pathways() -> Any:
 @api_view
 def start() -> Any:
     from engine.accounts import service as accounts
-    from webui import tasks_pathways
+    from webui.tasks import pathways as tasks_pathways
 
     body = _json_body()
     session = db()

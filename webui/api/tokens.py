@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,11 +15,10 @@ from wtforms.validators import DataRequired, Length
 
 from engine.apitokens import service
 from engine.i18n import UserError
+from webui.api.blueprint import tokens_bp as bp
 from webui.db import db
 from webui.messages import user_message
 from webui.security import client_ip, confirmed_required
-
-bp = Blueprint("api_tokens", __name__, url_prefix="/cabinet/tokens")
 
 
 class TokenForm(FlaskForm):

@@ -1,7 +1,7 @@
-"""JSON shapes of the API (kept next to the OpenAPI document in api_openapi.py; change both).
+"""JSON shapes of the API (kept next to the OpenAPI document in openapi.py; change both).
 
 Texts authored in a pathway (task and pathway titles, form texts) are in the current locale, as on the
-pages (see `webui.api_texts`); ids, element names and values never are."""
+pages (see `webui.api.texts`); ids, element names and values never are."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from engine.workflow import Actor, InboxItem, TaskView
 from forms import translated
-from webui import api_texts, instances_data
-from webui.tasks_pathways import Pathway
+from webui.api import texts as api_texts
+from webui.instances import data as instances_data
+from webui.tasks.pathways import Pathway
 
 
 def _time(value: datetime | None) -> str | None:

@@ -1,15 +1,13 @@
 """The "Consultations" section: upcoming and past consultations, each page with its countdown, the join
 button (live only in the window), cancellation with a reason, documents and the doctor's files.
 Starting a consultation (apply to a center, book a duty doctor) and the documents page are in
-webui/consultations_start.py. Every id is checked against who asks (engine.consultations.service)."""
+webui/consultations/start.py. Every id is checked against who asks (engine.consultations.service)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import (
-    Blueprint,
-    Flask,
     Response,
     abort,
     current_app,
@@ -25,40 +23,20 @@ from flask_login import current_user
 from engine.consultations import centers, service
 from engine.consultations.models import CANCELLED, SCHEDULED, Consultation
 from engine.documents import service as documents
-from engine.documents.storage import FileStore
 from engine.i18n import UserError
 from engine.join_window import join_window
 from integrations.calendar import appointment_ics
+from webui.consultations.blueprint import bp
+from webui.consultations.shared import limits, store
 from webui.db import db
 from webui.messages import user_message
 from webui.security import client_ip, confirmed_required
-from webui.tasks_core import SLOT_PROVIDERS_KEY, connectors, sessions
-
-bp = Blueprint("consultations", __name__, url_prefix="/consultations")
+from webui.tasks.core import connectors, sessions
 
 
-def register(app: Flask) -> None:
-    """The blueprints of the section and the review form's slot picker (the doctor's own free times)."""
-    from webui import consultations_start
-
-    app.register_blueprint(bp)
-    app.register_blueprint(consultations_start.bp)
-    providers = app.extensions.setdefault(SLOT_PROVIDERS_KEY, {})
-    providers["consultation_doctor_slots"] = _doctor_slots
-
-
-def _doctor_slots(task_data: Any) -> list[tuple[Any, Any]]:
+def doctor_slots(task_data: Any) -> list[tuple[Any, Any]]:
     doctor_id = task_data.get("doctor_id")
     return centers.doctor_slot_choices(db(), int(doctor_id)) if doctor_id else []
-
-
-def store() -> FileStore:
-    # The same store as the signed conclusions (workflows/conclusions.py): one place for documents.
-    return FileStore(current_app.extensions["carepath"].settings.uploads_path)
-
-
-def limits() -> documents.Limits:
-    return documents.Limits(max_bytes=current_app.extensions["carepath"].settings.upload_max_mb * 1024 * 1024)
 
 
 def window_state(consultation: Consultation) -> str:

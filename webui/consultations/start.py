@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,13 +15,12 @@ from engine.consultations import centers, service
 from engine.documents import service as documents
 from engine.documents.models import DRAFT
 from engine.i18n import UserError
-from webui.consultations import limits, store
+from webui.consultations.blueprint import start_bp as bp
+from webui.consultations.shared import limits, store
 from webui.db import db
 from webui.messages import user_message
 from webui.security import client_ip, confirmed_required, roles_required
-from webui.tasks_core import connectors, sessions
-
-bp = Blueprint("consultations_start", __name__, url_prefix="/consultations")
+from webui.tasks.core import connectors, sessions
 
 
 def _int(value: str | None) -> int | None:

@@ -26,13 +26,13 @@ from sqlalchemy import select
 from engine import audit
 from engine.workflow import retry_instance
 from engine.workflow.models import ERROR, STATUSES, ProcessInstance, ProcessModel
-from webui import instances_data
 from webui.db import db
+from webui.instances import data as instances_data
 from webui.security import client_ip, confirmed_required
-from webui.tasks_core import actor_for, connectors, sessions
+from webui.tasks.core import actor_for, connectors, sessions
 
 bp = Blueprint("instances", __name__)
-BPMN_JS_DIST = Path(__file__).resolve().parents[1] / "node_modules" / "bpmn-js" / "dist"
+BPMN_JS_DIST = Path(__file__).resolve().parents[2] / "node_modules" / "bpmn-js" / "dist"
 VENDOR_SUFFIXES = (".js", ".css", ".woff", ".woff2", ".ttf", ".eot", ".svg")
 LIST_LIMIT = 100
 
@@ -90,7 +90,7 @@ def retry(instance_id: int) -> Any:
     session = db()
     actor = actor_for(current_user)
     instances_data.load(session, actor, instance_id, need=instances_data.FULL)
-    session.rollback()  # the engine writes in its own transaction (see tasks_core.finish)
+    session.rollback()  # the engine writes in its own transaction (see webui.tasks.core.finish)
     status = retry_instance(sessions(), actor, instance_id, connectors=connectors())
     session.rollback()
     audit.record(session, "process_retried", actor_id=actor.user_id, ip=client_ip(),

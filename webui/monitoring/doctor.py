@@ -17,8 +17,9 @@ from engine.clock import now
 from engine.documents import service as documents
 from engine.monitoring import alerts, export, fhir, history, plans, schedule
 from webui.db import db
-from webui.monitoring import bp, file_store
-from webui.monitoring_charts import chart_svg
+from webui.monitoring.blueprint import bp
+from webui.monitoring.charts import chart_svg
+from webui.monitoring.shared import file_store
 from webui.security import client_ip, confirmed_required, roles_required
 
 PAGE_SIZE = 100

@@ -1,6 +1,6 @@
 """Remote monitoring pages. The patient: their days and the questionnaire page (/monitoring/days/<date>)
-that the evening invitation's button opens. The doctor's pages live in monitoring_doctor.py (list,
-patient page with charts, exports) and monitoring_plans.py (building plans); all on this blueprint.
+that the evening invitation's button opens. The doctor's pages live in doctor.py (list,
+patient page with charts, exports) and plans.py (building plans); all on one blueprint (blueprint.py).
 
 The questionnaire has a page of its own rather than the generic task page: its form is generated from
 the doctors' plans for that day (sections, sliders that start at "normal", files), and it completes the
@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -21,31 +21,17 @@ from werkzeug.datastructures import MultiDict
 from engine import audit, roles
 from engine.clock import now
 from engine.documents import service as documents
-from engine.documents.storage import FileStore
 from engine.i18n import N_, Conflict, UserError
 from engine.monitoring import answering, questionnaires, schedule
 from engine.monitoring.models import MEASUREMENT, MEDICATION, SENT, SLIDER_MAX, Questionnaire
 from webui.db import db
 from webui.messages import user_message
+from webui.monitoring.blueprint import bp
+from webui.monitoring.shared import file_store, settings
 from webui.security import client_ip, confirmed_required, roles_required
-from webui.tasks_core import actor_for, connectors, sessions
+from webui.tasks.core import actor_for, connectors, sessions
 
-bp = Blueprint("monitoring", __name__, url_prefix="/monitoring")
 RECENT_DAYS = 14
-
-
-def register(app: Flask) -> None:
-    from webui import monitoring_doctor, monitoring_plans  # noqa: F401 - their routes join this blueprint
-
-    app.register_blueprint(bp)
-
-
-def settings() -> Any:
-    return current_app.extensions["carepath"].settings
-
-
-def file_store() -> FileStore:
-    return FileStore(settings().uploads_path / "documents")
 
 
 @bp.route("/")

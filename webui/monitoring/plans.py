@@ -18,7 +18,7 @@ from engine.monitoring import catalog, plans
 from engine.monitoring.models import ANSWER_TYPES, KINDS, PERIODS, TIMES_OF_DAY
 from webui.db import db
 from webui.messages import user_message
-from webui.monitoring import bp
+from webui.monitoring.blueprint import bp
 from webui.security import client_ip, confirmed_required, roles_required
 
 WEEKDAY_NAMES = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))

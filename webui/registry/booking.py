@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -45,10 +44,10 @@ from integrations.calendar import appointment_ics
 from reports.ticket import TicketData, render_ticket
 from webui.db import db, session_factory
 from webui.messages import user_message
-from webui.registry_forms import BookingForm, CodeForm, ConfirmForm, RateForm
+from webui.registry.blueprint import booking_bp as bp
+from webui.registry.forms import BookingForm, CodeForm, ConfirmForm, RateForm
 from webui.security import client_ip
 
-bp = Blueprint("booking", __name__)
 TOKENS_KEY = "registry_tokens"
 MAX_TOKENS = 10
 REGISTRY_ACTIONS = ("booking", "cancellation", "booking_refused", "ticket_annulled", "ticket_cancelled_by_clinic",
@@ -56,7 +55,7 @@ REGISTRY_ACTIONS = ("booking", "cancellation", "booking_refused", "ticket_annull
 
 
 def _connectors() -> Any:
-    from webui.registry import connectors
+    from webui.registry.shared import connectors
 
     return connectors()
 
@@ -157,7 +156,7 @@ def _book_from_cabinet(slot: Slot, post: DoctorPost | None, inst: Institution | 
         db().rollback()  # end the request's read snapshot: the booking was committed by the engine's step
         ticket = db().get(Ticket, booked.ticket_id)
         assert ticket is not None and inst is not None
-        from webui.registry import regtime
+        from webui.registry.shared import regtime
 
         flash(_("We are expecting you on %(when)s. Ticket No. %(number)s.",
                 when=regtime(ticket.starts_at, inst.timezone), number=booked.number), "success")
@@ -213,7 +212,7 @@ def _pdf(ticket: Ticket) -> Response:
     if ticket.status not in (T_CONFIRMED, T_VISITED):
         abort(404)
     facts = _ticket_facts(ticket)
-    from webui.registry import regtime
+    from webui.registry.shared import regtime
 
     data = TicketData(
         title=_("Ticket No. %(number)s", number=ticket.number),

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -40,10 +40,10 @@ from engine.registry.models import (
 )
 from webui.db import db, session_factory
 from webui.messages import user_message
-from webui.registry_forms import DepartmentForm, DoctorForm, ExceptionForm, InstitutionForm, TemplateForm
+from webui.registry.blueprint import manage_bp as bp
+from webui.registry.forms import DepartmentForm, DoctorForm, ExceptionForm, InstitutionForm, TemplateForm
 from webui.security import client_ip, roles_required
 
-bp = Blueprint("manage", __name__, url_prefix="/manage")
 MANAGERS = (roles.MANAGER, roles.ADMIN)
 logger = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ def _holds_a_consultation(session: Session, ticket: Ticket) -> bool:
 def _cancel_consultations(ticket_ids: list[int]) -> list[int]:
     """Cancel, through their pathway, the consultations whose tickets the committed change took away;
     returns the numbers of those that could not be (one that ended meanwhile is not a failure)."""
-    from webui.registry import connectors
+    from webui.registry.shared import connectors
 
     actor_id, ip, registry = current_user.id, client_ip(), connectors()
     stuck: list[int] = []

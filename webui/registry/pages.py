@@ -1,48 +1,29 @@
 """The electronic registry, public part: locality, institution list, institution page with the schedule
 search, a doctor's available times, district lookup. Booking, tickets and the cabinet section are in
-webui/registry_booking.py, the manager's pages in webui/registry_manage.py (child blueprints of this one).
+webui/registry/booking.py, the manager's pages in webui/registry/manage.py (child blueprints of this one,
+all created in webui/registry/blueprint.py).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_babel import format_datetime
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from engine.i18n import N_, UserError
 from engine.registry import districts, search
 from engine.registry.models import INSTITUTION_TYPES, DoctorPost, Institution, Locality
-from engine.workflow import ConnectorRegistry
-from webui import registry_booking, registry_manage, registry_visits
 from webui.db import db
 from webui.messages import user_message
-from webui.registry_forms import TYPE_LABELS, WEEKDAYS, WEEKDAYS_SHORT, DistrictForm
+from webui.registry import booking
+from webui.registry.blueprint import bp
+from webui.registry.forms import TYPE_LABELS, WEEKDAYS, WEEKDAYS_SHORT, DistrictForm
 
-bp = Blueprint("registry", __name__, url_prefix="/registry")
-bp.register_blueprint(registry_booking.bp)
-bp.register_blueprint(registry_manage.bp)
-bp.register_blueprint(registry_visits.bp)
 LOCALITY_KEY = "registry_locality"
-
-
-def connectors() -> ConnectorRegistry:
-    """The app's registry (engine.composition lists engine.registry.connectors among its registrars)."""
-    from webui.tasks_core import connectors as app_connectors
-
-    return app_connectors()
-
-
-@bp.app_template_filter("regtime")
-def regtime(value: datetime | None, zone: str = "Asia/Yekaterinburg", fmt: str = "d MMMM y, HH:mm") -> str:
-    """A registry time in the institution's local time (the clinic's clock is what the patient needs)."""
-    if value is None:
-        return "—"
-    return format_datetime(value.astimezone(ZoneInfo(zone)), fmt, rebase=False)
 
 
 @bp.app_context_processor
@@ -146,7 +127,7 @@ def institution(institution_id: int) -> Any:
         "registry/institution.html", inst=inst, filters=filters, results=results, monday=monday,
         weeks=[monday + timedelta(weeks=n) for n in (-1, 1)], one_day=timedelta(days=1), query=query,
         specialties=search.specialties(db(), institution_id=inst.id), today=search.now().date(),
-        active=registry_booking.active_tickets_in_session(inst.id),
+        active=booking.active_tickets_in_session(inst.id),
     ), status
 
 

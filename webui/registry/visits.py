@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -21,10 +21,10 @@ from engine.registry.models import Institution, Ticket
 from engine.registry.schedules import local_today
 from webui.db import db
 from webui.messages import user_message
-from webui.registry_forms import ConfirmForm
+from webui.registry.blueprint import visits_bp as bp
+from webui.registry.forms import ConfirmForm
 from webui.security import client_ip, roles_required
 
-bp = Blueprint("visits", __name__, url_prefix="/visits")
 STAFF = (roles.DOCTOR, roles.MANAGER, roles.ADMIN)
 HOME_ZONE = "Asia/Yekaterinburg"  # Khanty-Mansiysk, where the seed's registry is
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -17,9 +17,9 @@ from engine.rehab import enrolment
 from webui.db import db
 from webui.extensions import limiter
 from webui.messages import user_message
+from webui.rehab.blueprint import enrol_bp as bp
 from webui.security import client_ip, roles_required
 
-bp = Blueprint("rehab_enrol", __name__, url_prefix="/rehab")
 FIELDS = ("last_name", "first_name", "patronymic", "email", "phone", "birth_date", "comment")
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -28,10 +28,10 @@ from engine.workflow import start_instance
 from integrations.video import rooms_for
 from webui.db import db, session_factory
 from webui.messages import user_message
+from webui.rehab.blueprint import bp
 from webui.security import client_ip, confirmed_required, roles_required
-from webui.tasks_core import actor_for, connectors
+from webui.tasks.core import actor_for, connectors
 
-bp = Blueprint("rehab", __name__, url_prefix="/rehab")
 VIDEO_TYPES = ("video/mp4", "video/webm", "video/quicktime", "application/pdf")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, render_template_string, request
+from flask import abort, jsonify, render_template_string, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,10 +20,10 @@ from forms import FormSchemaError, build_form_class, check_schema
 from webui.db import db
 from webui.messages import user_message
 from webui.security import client_ip, roles_required
-from webui.studio import ANALYSTS
-from webui.tasks_core import connectors, slot_providers
+from webui.studio.blueprint import api_bp as bp
+from webui.studio.shared import ANALYSTS
+from webui.tasks.core import connectors, slot_providers
 
-bp = Blueprint("studio_api", __name__, url_prefix="/studio/api")
 MAX_BODY_BYTES = 12 * 1024 * 1024
 PREVIEW = '{% import "forms/render.html" as forms %}{{ forms.render_form(form, action="#") }}'
 

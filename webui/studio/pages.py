@@ -1,6 +1,6 @@
 """The pathway studio for analysts (and admins): models with their versions, the modeler, diff between
 versions, migration of running instances, export/import, and the process dashboard. The editor's JSON
-endpoints are in studio_api.py. `register(app)` wires both."""
+endpoints are in api.py; webui/studio/__init__.py wires both."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import (
-    Blueprint,
-    Flask,
     Response,
     abort,
     flash,
@@ -24,7 +22,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from engine import audit, roles
+from engine import audit
 from engine.accounts.models import User
 from engine.i18n import N_, UserError
 from engine.studio import dashboard, diff, migrate, service, transfer
@@ -32,19 +30,12 @@ from engine.workflow.models import FINISHED_STATUSES, ProcessInstance, ProcessMo
 from webui.db import db
 from webui.messages import user_message
 from webui.security import client_ip, roles_required
+from webui.studio.blueprint import bp
+from webui.studio.shared import ANALYSTS
 
-bp = Blueprint("studio", __name__, url_prefix="/studio")
-ANALYSTS = (roles.ANALYST, roles.ADMIN)
-DMN_JS_DIST = Path(__file__).resolve().parents[1] / "node_modules" / "dmn-js" / "dist"
+DMN_JS_DIST = Path(__file__).resolve().parents[2] / "node_modules" / "dmn-js" / "dist"
 VENDOR_SUFFIXES = (".js", ".css", ".woff", ".woff2", ".ttf", ".eot", ".svg")
 MIGRATE_LIMIT = 200
-
-
-def register(app: Flask) -> None:
-    from webui import studio_api
-
-    app.register_blueprint(bp)
-    app.register_blueprint(studio_api.bp)
 
 
 def _names(session: Any, ids: set[int | None]) -> dict[int, str]:
@@ -93,7 +84,7 @@ def edit(model_id: str) -> Any:
         model_id=model_id,
         title=model.title if model else model_id,
         modeler_installed=(
-            Path(__file__).resolve().parents[1]
+            Path(__file__).resolve().parents[2]
             / "node_modules"
             / "bpmn-js"
             / "dist"

@@ -1,5 +1,6 @@
 """"My tasks": the inbox, the task page (instructions + form, completion), claim/release, and starting a
-pathway. `register(app)` wires this area (tasks, instances, the JSON API, API tokens) into the app."""
+pathway. The area's helpers: core.py (the app's engine services and task helpers other areas use too),
+pathways.py (starting pathways), deploy.py (deploying the pathways' files, for the CLI)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ from engine.i18n import N_, UserError
 from engine.workflow import claim_task, inbox, inbox_counts, release_task
 from forms import form_data, form_files, render_instructions, translated
 from forms.domain import DocumentUploadField
-from webui import tasks_pathways as pathways
 from webui.db import db
 from webui.messages import user_message
 from webui.security import client_ip, confirmed_required
-from webui.tasks_core import (
+from webui.tasks import pathways
+from webui.tasks.core import (
     actor_for,
     finish,
     form_class_for,
@@ -41,14 +42,10 @@ class ConfirmForm(FlaskForm):
 
 
 def register(app: Flask) -> None:
-    """Everything of the tasks area; create_app calls this once."""
+    """The tasks blueprint and the forms' templates and assets; create_app calls this once."""
     import forms
-    from webui import api, api_tokens, instances
 
     app.register_blueprint(bp)
-    app.register_blueprint(instances.bp)
-    app.register_blueprint(api_tokens.bp)
-    api.register(app)
     if "forms" not in app.blueprints:
         app.register_blueprint(forms.blueprint)
 

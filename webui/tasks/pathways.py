@@ -22,7 +22,7 @@ from engine.accounts.models import User
 from engine.i18n import N_, Forbidden, NotFound, UserError
 from engine.workflow import start_instance
 from engine.workflow.models import ProcessModel, ProcessModelVersion
-from webui.tasks_core import actor_for, connectors, sessions
+from webui.tasks.core import actor_for, connectors, sessions
 
 STARTERS = frozenset({roles.DOCTOR, roles.MANAGER, roles.ANALYST, roles.ADMIN})
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"

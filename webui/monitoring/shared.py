@@ -1,0 +1,17 @@
+"""What the monitoring route modules share: the app's settings and the store of the patients' files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from engine.documents.storage import FileStore
+
+
+def settings() -> Any:
+    return current_app.extensions["carepath"].settings
+
+
+def file_store() -> FileStore:
+    return FileStore(settings().uploads_path / "documents")
