@@ -32,6 +32,8 @@ run: install
 	$(BIN)/carepath run
 
 test: install-test
+	# The dependency rules (layers, SpiffWorkflow only in engine.workflow, no import cycles): pyproject.toml.
+	$(BIN)/lint-imports
 	$(BIN)/pybabel compile -d webui/translations >/dev/null
 	$(BIN)/python -m pytest --ignore=tests/e2e
 	# Browser tests in their own run: Playwright's sync API keeps an event loop running in the main
@@ -41,6 +43,7 @@ test: install-test
 lint: install
 	$(BIN)/ruff check engine forms webui integrations reports workflows tests bench tools
 	$(BIN)/mypy engine
+	$(BIN)/lint-imports
 
 # pybabel extract (babel.cfg: code, templates, and the pathways' forms, BPMN, DMN and model.json through
 # forms/babel_extract.py and webui/babel_bpmn.py) + update, merging any ru/*.po.part handed in; then

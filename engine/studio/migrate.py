@@ -18,8 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -36,6 +34,7 @@ from engine.workflow.models import (
     ProcessInstance,
     ProcessModelVersion,
 )
+from engine.workflow.spiff import SpecDiff, TaskState, WorkflowDiff, migrate_workflow
 
 COSMETIC = frozenset({"bpmn_name", "documentation"})
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED

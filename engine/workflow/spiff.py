@@ -21,7 +21,14 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+# SpiffWorkflow's spec diff and migration, for the studio's migration of running instances
+# (engine/studio/migrate.py): SpiffWorkflow is imported only inside engine.workflow.
+from SpiffWorkflow.bpmn.util.diff import SpecDiff as SpecDiff
+from SpiffWorkflow.bpmn.util.diff import WorkflowDiff as WorkflowDiff
+from SpiffWorkflow.bpmn.util.diff import migrate_workflow as migrate_workflow
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
+from SpiffWorkflow.util.task import TaskState as TaskState
 
 from engine.workflow import sandbox
 
