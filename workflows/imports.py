@@ -5,7 +5,7 @@ ones whose trigger never arrived, and running ones whose runner died (its lease 
 its guarantees are engine.referrals.service.run_import's: each chunk of rows is one transaction, each
 started pathway is recorded, and a rerun after a failure finishes the rest without doing anything twice.
 
-How the web app starts it (webui/referrals.py): with a Prefect API (PREFECT_API_URL, as under
+How the web app starts it (webui/referrals/): with a Prefect API (PREFECT_API_URL, as under
 `make run`), `workflows.dispatch.trigger(IMPORT_REFERRALS, parameters={"import_id": id})` and the serve
 process runs it, visible in the Prefect UI; without one (a bare `flask run`, the browser tests), the web
 process runs `run_import_now` in a background thread. The periodic sweep of the served deployment
