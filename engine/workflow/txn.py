@@ -1,4 +1,9 @@
-"""The transaction of one engine step, on a plain connection; an ORM session only when a connector asks.
+"""The transactions of one engine step, on a plain connection; an ORM session only when a connector asks.
+
+A step reads (the instance row, the pending task) in a short read transaction that it ends before any
+pathway code runs (`end_read`), and writes in one write transaction at the end (`write`): on SQLite that
+is the only time it holds the write lock, so a script that runs for seconds blocks nobody's login,
+booking or task. The `UPDATE ... WHERE revision = ?` in that write decides a race (see steps.py).
 
 An engine step needs a handful of Core statements, and an ORM Session around them costs about as much
 as the statements themselves. So the step runs on a Connection from the factory's engine, and only a
@@ -26,6 +31,8 @@ class StepTransaction:
         self._factory = factory
         self._session = session
         self._cursor: Any = None
+        self._writing = False
+        self._standalone = session is not None
 
     def cursor(self) -> Any:
         """A DBAPI cursor in this step's transaction, for the hot statements (see rawsql.py)."""
@@ -42,6 +49,36 @@ class StepTransaction:
             self._session = session
         return self._session
 
+    def end_read(self) -> None:
+        """End the read transaction, if one is open: pathway code is about to run."""
+        if self._writing:
+            raise RuntimeError("pathway code may not run inside the step's write transaction")
+        if not self._standalone and self.conn.in_transaction():
+            self.conn.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """The step's write transaction (BEGIN IMMEDIATE on SQLite): commit on success, roll back on error."""
+        if self._standalone:
+            yield  # a session-per-step factory: everything already runs in its one transaction
+            return
+        self.end_read()
+        self.conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        self.conn.begin()
+        self._writing = True
+        try:
+            yield
+            self._commit()
+        except BaseException:
+            self._rollback()
+            raise
+        finally:
+            self._writing = False
+            self.conn.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+            if self._session is not None:
+                self._session.close()
+                self._session = None
+
     def _commit(self) -> None:
         if self._session is not None:
             self._session.commit()  # commits the connection's transaction, then runs after_commit hooks
@@ -53,6 +90,23 @@ class StepTransaction:
             self._session.rollback()
         else:
             self.conn.rollback()
+
+
+@contextmanager
+def step_connection(factory: sessionmaker[Session]) -> Iterator[StepTransaction]:
+    """A connection for a step's reads and its write (`write()`); nothing is left open afterwards."""
+    bind = getattr(factory, "kw", {}).get("bind")
+    if not isinstance(bind, Engine):
+        with transaction(factory) as session:
+            yield StepTransaction(session.connection(), session=session)
+        return
+    with bind.connect() as conn:
+        step = StepTransaction(conn, factory)
+        try:
+            yield step
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
 
 
 @contextmanager
