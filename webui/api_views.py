@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from engine.workflow import Actor, InboxItem, TaskView
 from forms import translated
 from webui import api_texts, instances_data
+from webui.messages import stored_message
 from webui.tasks_pathways import Pathway
 
 
@@ -87,7 +88,7 @@ def instance(session: Session, actor: Actor, instance_id: int) -> dict[str, Any]
         ],
     }  # fmt: skip
     if view.access == instances_data.FULL:
-        body["error"] = {"message": row.error_message, "element": row.error_element} if row.error_message else None
+        body["error"] = {"message": stored_message(row.error_message), "element": row.error_element} if row.error_message else None
         body["data"] = instances_data.current_data(session, actor, instance_id)
         body["history"] = [
             {"kind": h["kind"], "at": _time(h["at"]), "title": translated(h["title"]), "element": h["element"],
