@@ -74,7 +74,7 @@ class StepTransaction:
             raise
         finally:
             self._writing = False
-            self.conn.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+            self.conn.execution_options(**{SQLITE_BEGIN_OPTION: "NONE"})
             if self._session is not None:
                 self._session.close()
                 self._session = None
@@ -101,6 +101,9 @@ def step_connection(factory: sessionmaker[Session]) -> Iterator[StepTransaction]
             yield StepTransaction(session.connection(), session=session)
         return
     with bind.connect() as conn:
+        # Reads before the write run without BEGIN on SQLite (see engine.db): the revision check at the
+        # write decides whether what was read still holds.
+        conn.execution_options(**{SQLITE_BEGIN_OPTION: "NONE"})
         step = StepTransaction(conn, factory)
         try:
             yield step
