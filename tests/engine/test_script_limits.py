@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from engine.audit import AuditEntry
 from engine.db import transaction
@@ -174,3 +174,24 @@ def test_the_limits_leave_ordinary_scripts_alone(sessions, connectors, runaway, 
     iid, task = _started(sessions, connectors, "runaway")
     assert complete_task(sessions, PATIENT, iid, task, {}, connectors=connectors) == "waiting"
     assert titles(sessions, iid) == ["Done"]
+
+
+def test_a_connector_runs_once_in_the_write_and_a_loop_after_it_fails_alone(sessions, deploy, connectors, tight_limits):
+    calls: list[int] = []
+
+    def book_slot(session, context, _params):
+        # The connector's SQL commits with the state that records it (the step's write transaction).
+        session.execute(insert(AuditEntry).values(action="slot_booked", ip="", actor_id=None, details={}))
+        calls.append(context.instance_id)
+        return {"slot": 7}
+
+    connectors.register("book_slot", book_slot)
+    deploy("failing", "failing", **{"share = 100 / people": "while True:\n    pass"})
+    began = time.monotonic()
+    iid = start_instance(sessions, "failing", PATIENT, {"people": 2}, patient_id=PATIENT.user_id, connectors=connectors)
+    assert time.monotonic() - began <= LIMIT_SECONDS + MARGIN_SECONDS
+    row = instance(sessions, iid)
+    assert (row.status, row.error_element) == ("error", "compute")
+    assert calls == [iid]
+    with sessions() as session:
+        assert session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "slot_booked")) == 1
