@@ -1,16 +1,18 @@
 """The transactions of one engine step, on a plain connection; an ORM session only when a connector asks.
 
-A step reads (the instance row, the pending task) in a short read transaction that it ends before any
-pathway code runs (`end_read`), and writes in one write transaction at the end (`write`): on SQLite that
-is the only time it holds the write lock, so a script that runs for seconds blocks nobody's login,
-booking or task. The `UPDATE ... WHERE revision = ?` in that write decides a race (see steps.py).
+A step reads (the instance row, the pending task) outside any write transaction (on SQLite with no BEGIN
+at all, see engine.db; elsewhere in a read transaction that `end_read` ends before pathway code runs),
+and writes in one write transaction at the end (`write`): on SQLite that is the only time it holds the
+write lock, so a script that runs for seconds blocks nobody's login, booking or task. The
+`UPDATE ... WHERE revision = ?` in that write decides a race (see steps.py).
 
 An engine step needs a handful of Core statements, and an ORM Session around them costs about as much
 as the statements themselves. So the step runs on a Connection from the factory's engine, and only a
 connector (which gets a Session, e.g. to enqueue mail) makes the factory open one; that Session is
 handed the step's transaction ("control_fully"), so it commits it, and listeners on the factory
 (after_commit, ...) fire as they would with a plain `transaction(factory)`. A factory without an
-Engine as its bind gets the plain session-per-step path.
+Engine as its bind gets the plain session-per-step path (one transaction around everything; only
+tests that bind a factory to a connection use it).
 """
 
 from __future__ import annotations
@@ -110,27 +112,3 @@ def step_connection(factory: sessionmaker[Session]) -> Iterator[StepTransaction]
         finally:
             if conn.in_transaction():
                 conn.rollback()
-
-
-@contextmanager
-def step_transaction(factory: sessionmaker[Session]) -> Iterator[StepTransaction]:
-    """Commit on success, roll back on any exception, like engine.db.transaction."""
-    bind = getattr(factory, "kw", {}).get("bind")
-    if not isinstance(bind, Engine):
-        with transaction(factory) as session:
-            yield StepTransaction(session.connection(), session=session)
-        return
-    with bind.connect() as conn:
-        # Load, run, save: the step writes after it reads, so on SQLite it takes the write lock first.
-        conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        conn.begin()
-        step = StepTransaction(conn, factory)
-        try:
-            yield step
-            step._commit()
-        except BaseException:
-            step._rollback()
-            raise
-        finally:
-            if step._session is not None:
-                step._session.close()
