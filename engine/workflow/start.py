@@ -23,6 +23,7 @@ from engine.workflow.steps import (
     go_on,
     remember,
     specs_for,
+    wanted_rows,
     write,
 )
 from engine.workflow.txn import step_connection
@@ -100,6 +101,7 @@ def start_instances(
                 task.data.update(data)
             step = Step(tx, instance, workflow, [], [("start", "")], indexes.EMPTY, registry=connectors)
             advance(step)
+            step.wanted = wanted_rows(step)  # before the write: correlation expressions are pathway code
             steps.append(step)
         with tx.write():
             created = now()

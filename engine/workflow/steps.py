@@ -97,6 +97,9 @@ class Step:
     saved: Entry | None = None  # what `save` wrote, for the workflow cache once the commit went through
     registry: ConnectorRegistry | None = None
     connector_call: ConnectorCall | None = None  # the run paused before this service task
+    # The index rows the state implies, collected before the write: message correlation expressions are
+    # pathway code, which never runs inside the write transaction.
+    wanted: indexes.IndexRows | None = None
     loaded_status: str = field(init=False)  # the status in the row this step read
 
     def __post_init__(self) -> None:
@@ -291,10 +294,7 @@ def save(step: Step) -> None:
         raise
     if result.rowcount != 1:
         raise Conflict(ALREADY_DONE)
-    if instance.status in FINISHED_STATUSES:
-        wanted = indexes.EMPTY
-    else:
-        wanted = indexes.collect(instance, step.workflow, instance.patient_id)
+    wanted = step.wanted if step.wanted is not None else wanted_rows(step)
     present = step.indexed if step.indexed is not None else indexes.current(conn, instance.id, cur)
     indexes.refresh(conn, instance.id, wanted, present, cur)
     if step.history:
@@ -304,6 +304,13 @@ def save(step: Step) -> None:
         events = [{"instance_id": instance.id, "kind": k, "detail": d, "at": at, "actor_user_id": None} for k, d in step.events]
         rawsql.run(conn, cur, _RAW_EVENT, _one_or_many(events), insert_keys=True)
     step.saved = Entry(instance.revision + 1, instance.version_id, instance.sha256, state, step.workflow, wanted)
+
+
+def wanted_rows(step: Step) -> indexes.IndexRows:
+    instance = step.instance
+    if instance.status in FINISHED_STATUSES:
+        return indexes.EMPTY
+    return indexes.collect(instance, step.workflow, instance.patient_id)
 
 
 def _one_or_many(rows: list[dict[str, Any]]) -> dict[str, Any] | list[dict[str, Any]]:
@@ -337,6 +344,7 @@ def run_step(
         tx.end_read()
         step = Step(tx, instance, workflow, [], [], indexed, registry=connectors)
         result = act(step)
+        step.wanted = wanted_rows(step)
         with tx.write():
             write(step)
         go_on(step)
@@ -363,6 +371,7 @@ def go_on(step: Step) -> None:
         step.indexed, step.loaded_status = saved.indexed, step.instance.status
         step.history, step.events, step.connector_call, step.saved = [], [], None, None
         advance(step)
+        step.wanted = wanted_rows(step)
         try:
             with step.tx.write():
                 write(step)
