@@ -55,8 +55,12 @@ class StepTransaction:
         """End the read transaction, if one is open: pathway code is about to run."""
         if self._writing:
             raise RuntimeError("pathway code may not run inside the step's write transaction")
-        if not self._standalone and self.conn.in_transaction():
+        if self._standalone:
+            return
+        if self.conn.in_transaction():
             self.conn.rollback()
+        else:  # reads on the driver's cursor (rawsql.py) begin at the driver only (PostgreSQL)
+            self.conn.connection.driver_connection.rollback()  # type: ignore[union-attr]
 
     @contextmanager
     def write(self) -> Iterator[None]:
