@@ -40,10 +40,14 @@ TASK_DATA_MAX_BYTES = 8 * 1024 * 1024
 MAX_INT_BITS = 100_000
 # Ranges up to this length are returned as they are (len, indexing); longer ones tick per item.
 PLAIN_RANGE = 100_000
+# One engine step may run many pieces of code (a BPMN loop of script tasks): together they get this many
+# times the limit of one, which keeps a step well inside gunicorn's request timeout (webui/cli.py).
+STEP_FACTOR = 5
 # How often a running loop compares the process's memory with its start (seconds of running time).
 MEMORY_CHECK_INTERVAL = 0.002
 
 TIME_MESSAGE = N_("The script ran longer than %(seconds)s s and was stopped.")
+STEP_MESSAGE = N_("The pathway's code ran longer than %(seconds)s s in one step and was stopped.")
 MEMORY_MESSAGE = N_("The script used more than %(megabytes)s MB of memory and was stopped.")
 NUMBER_MESSAGE = N_("The script computed a number longer than %(digits)s digits.")
 DATA_SIZE_MESSAGE = N_("The script put %(size)s MB into the task data (%(name)s); the limit is %(limit)s MB.")
@@ -96,19 +100,30 @@ def resident_bytes() -> int:
 
 
 class Budget:
-    __slots__ = ("deadline", "seconds", "max_bytes", "megabytes", "rss_start", "next_check")
+    __slots__ = ("deadline", "seconds", "max_bytes", "megabytes", "rss_start", "next_check", "step_bound")
 
     def __init__(self, limits: Limits) -> None:
         self.seconds, self.megabytes, self.max_bytes = limits.seconds, limits.megabytes, limits.max_bytes
         start = time.monotonic()
         self.deadline = start + limits.seconds
+        step_deadline = getattr(_local, "step_deadline", None)
+        self.step_bound = step_deadline is not None and step_deadline < self.deadline
+        if self.step_bound:
+            self.deadline = step_deadline
+            if start > step_deadline:
+                self._over()
         self.rss_start = -1  # read at the first check: most evaluations never loop long enough to need it
         self.next_check = start
+
+    def _over(self) -> None:
+        if self.step_bound:
+            raise ScriptLimitError(STEP_MESSAGE, seconds=_number(self.seconds * STEP_FACTOR))
+        raise ScriptLimitError(TIME_MESSAGE, seconds=_number(self.seconds))
 
     def tick(self) -> None:
         moment = time.monotonic()
         if moment > self.deadline:
-            raise ScriptLimitError(TIME_MESSAGE, seconds=_number(self.seconds))
+            self._over()
         if moment >= self.next_check:
             self.next_check = moment + MEMORY_CHECK_INTERVAL
             rss = resident_bytes()
@@ -138,6 +153,19 @@ def running() -> Iterator[Budget | None]:
         yield current
     finally:
         _local.budget = None
+
+
+@contextmanager
+def step() -> Iterator[None]:
+    """Around one engine step's run: the evaluations in it share STEP_FACTOR times the limit."""
+    if not LIMITS.enabled or getattr(_local, "step_deadline", None) is not None:
+        yield
+        return
+    _local.step_deadline = time.monotonic() + LIMITS.seconds * STEP_FACTOR
+    try:
+        yield
+    finally:
+        _local.step_deadline = None
 
 
 def tick(value: Any = None) -> Any:

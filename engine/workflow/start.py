@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 
 from engine.clock import now
 from engine.i18n import N_, NotFound
-from engine.workflow import indexes, rawsql, spiff
+from engine.workflow import indexes, limits, rawsql, spiff
 from engine.workflow.access import Actor
 from engine.workflow.connectors import ConnectorRegistry
 from engine.workflow.models import RUNNING, ProcessInstance, ProcessModelVersion
@@ -100,8 +100,9 @@ def start_instances(
             for task in spiff.tasks_in_state(workflow, TaskState.READY):
                 task.data.update(data)
             step = Step(tx, instance, workflow, [], [("start", "")], indexes.EMPTY, registry=connectors)
-            advance(step)
-            step.wanted = wanted_rows(step)  # before the write: correlation expressions are pathway code
+            with limits.step():
+                advance(step)
+                step.wanted = wanted_rows(step)  # before the write: correlation expressions are pathway code
             steps.append(step)
         with tx.write():
             created = now()
@@ -119,7 +120,8 @@ def start_instances(
                 step.instance.id = new_id
                 write(step)
         for step in steps:
-            go_on(step)
+            with limits.step():
+                go_on(step)
     for step in steps:
         remember(step.instance.id, step)
     return ids

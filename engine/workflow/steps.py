@@ -329,7 +329,7 @@ def run_step(
     act: Callable[[Step], Any],
     connectors: ConnectorRegistry | None,
 ) -> Any:
-    with step_connection(session_factory) as tx:
+    with limits.step(), step_connection(session_factory) as tx:
         conn = tx.conn
         rows = rawsql.fetch_all(conn, tx.cursor(), RAW_LOAD, {"instance_id": instance_id})
         if not rows:

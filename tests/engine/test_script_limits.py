@@ -195,3 +195,25 @@ def test_a_connector_runs_once_in_the_write_and_a_loop_after_it_fails_alone(sess
     assert calls == [iid]
     with sessions() as session:
         assert session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "slot_booked")) == 1
+
+
+def test_the_pieces_of_code_in_one_step_share_a_few_times_the_limit():
+    from engine.workflow import sandbox
+
+    saved = (limits.LIMITS.seconds, limits.LIMITS.megabytes)
+    limits.configure(0.2, LIMIT_MB)
+    messages = []
+    began = time.monotonic()
+    try:
+        with limits.step():
+            for _ in range(limits.STEP_FACTOR + 3):
+                try:
+                    sandbox.execute("while True:\n    pass", {})
+                except limits.ScriptLimitError as stopped:
+                    messages.append(stopped.message)
+    finally:
+        limits.configure(*saved)
+    # Each stops at its own limit until the step's share runs out (the last one of those may meet both).
+    assert messages[: limits.STEP_FACTOR - 1] == [limits.TIME_MESSAGE] * (limits.STEP_FACTOR - 1)
+    assert messages[limits.STEP_FACTOR :] == [limits.STEP_MESSAGE] * 3
+    assert time.monotonic() - began < 0.2 * limits.STEP_FACTOR + 0.5
