@@ -106,9 +106,9 @@ class Budget:
         self.seconds, self.megabytes, self.max_bytes = limits.seconds, limits.megabytes, limits.max_bytes
         start = time.monotonic()
         self.deadline = start + limits.seconds
-        step_deadline = getattr(_local, "step_deadline", None)
+        step_deadline: float | None = getattr(_local, "step_deadline", None)
         self.step_bound = step_deadline is not None and step_deadline < self.deadline
-        if self.step_bound:
+        if step_deadline is not None and self.step_bound:
             self.deadline = step_deadline
             if start > step_deadline:
                 self._over()

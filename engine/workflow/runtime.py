@@ -87,7 +87,7 @@ def complete_task(
     """Submit a user task's form data and run the pathway on; returns the instance's new status."""
     data = dict(data or {})
 
-    def act(step: Step) -> str:
+    def act(step: Step) -> object:
         pending = _pending_row(step, instance_id, task_guid)
         if pending is None:
             if _task_exists(step, task_guid):
@@ -170,7 +170,7 @@ def retry_instance(
     """Run the failed elements again (after the pathway or a connector was fixed); staff only."""
     require_staff(actor)
 
-    def act(step: Step) -> str:
+    def act(step: Step) -> object:
         if step.instance.status != ERROR:
             raise Conflict(N_("This pathway has no error to retry."))
         for task in step.workflow.get_tasks(state=TaskState.ERROR):

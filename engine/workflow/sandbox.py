@@ -105,29 +105,29 @@ class BudgetPolicy(RestrictingNodeTransformer):
 
     _GUARDED_OPS = {ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_", ast.Add: "_add_", ast.Mod: "_mod_"}
 
-    def visit_While(self, node: ast.While) -> Any:
+    def visit_While(self, node: Any) -> Any:
         node = super().visit_While(node)
         node.body.insert(0, _tick_statement(node))
         return node
 
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
+    def visit_FunctionDef(self, node: Any) -> Any:
         node = super().visit_FunctionDef(node)
         node.body.insert(0, _tick_statement(node))
         return node
 
-    def visit_Lambda(self, node: ast.Lambda) -> Any:
+    def visit_Lambda(self, node: Any) -> Any:
         node = super().visit_Lambda(node)
         node.body = _located(ast.Call(ast.Name("_tick_", ast.Load()), [node.body], []), node.body)
         return node
 
-    def visit_BinOp(self, node: ast.BinOp) -> Any:
+    def visit_BinOp(self, node: Any) -> Any:
         node = super().visit_BinOp(node)
         hook = self._GUARDED_OPS.get(type(node.op))
         if hook is None:
             return node
         return _located(ast.Call(ast.Name(hook, ast.Load()), [node.left, node.right], []), node)
 
-    def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:
+    def visit_FormattedValue(self, node: Any) -> Any:
         node = super().visit_FormattedValue(node)
         if node.format_spec is not None and node.conversion == -1:  # f"{x:>{width}}": the width is checked
             node.value = _located(ast.Call(ast.Name("_format_", ast.Load()), [node.value, node.format_spec], []), node)
