@@ -181,9 +181,9 @@ GUNICORN_TIMEOUT_SECONDS = 30
 GUNICORN_MAX_REQUESTS = 1000
 
 
-def gunicorn_arguments(workers: int, bind: str) -> list[str]:
+def gunicorn_arguments(workers: int, bind: str, timeout: int = GUNICORN_TIMEOUT_SECONDS) -> list[str]:
     return [
-        "--worker-class", "sync", "--workers", str(workers), "--timeout", str(GUNICORN_TIMEOUT_SECONDS),
+        "--worker-class", "sync", "--workers", str(workers), "--timeout", str(timeout),
         "--graceful-timeout", "10", "--max-requests", str(GUNICORN_MAX_REQUESTS),
         "--max-requests-jitter", str(GUNICORN_MAX_REQUESTS // 10), "--bind", bind, "--access-logfile", "-",
     ]  # fmt: skip
