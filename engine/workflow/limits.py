@@ -292,22 +292,25 @@ def guarded_add(left: Any, right: Any) -> Any:
     return left + right
 
 
-_WIDTH = re.compile(r"\d{7,}|\*|\{[^{}]*\{")  # a 7-digit width, a `*` width, a nested {...{width}}
+# Widths that make a formatted value huge: 7 digits and more, or given as an argument (checked too late).
+_SPEC_WIDTH = re.compile(r"\d{7,}")  # in a format spec: format(x, ">10000000"), f"{x:>10000000}"
+_FIELD_WIDTH = re.compile(r"\{[^{}]*:[^{}]*(?:\d{7,}|\{)")  # in str.format: "{:>10000000}", "{:>{}}"
+_PERCENT_WIDTH = re.compile(r"%[-+ #0]*(?:\*|\d{7,})")  # in %-formatting: "%10000000d", "%*d"
 
 
-def _check_format(spec: str) -> None:
-    if _WIDTH.search(spec):
+def _refuse_if(pattern: re.Pattern[str], text: str) -> None:
+    if pattern.search(text):
         raise ScriptLimitError(MEMORY_MESSAGE, megabytes=_megabytes())
 
 
 def guarded_mod(left: Any, right: Any) -> Any:
     if isinstance(left, str):
-        _check_format(left)
+        _refuse_if(_PERCENT_WIDTH, left)
     return left % right
 
 
 def guarded_format(value: Any, spec: str = "") -> str:
-    _check_format(str(spec))
+    _refuse_if(_SPEC_WIDTH, str(spec))
     return format(value, spec)
 
 
@@ -321,7 +324,7 @@ def _guard_str_method(text: str, name: str, method: Any) -> Any:
             count = args[2] if len(args) > 2 and isinstance(args[2], int) and args[2] >= 0 else len(text) + 1
             check_size(len(text) + count * len(args[1]))
         elif name in ("format", "format_map"):
-            _check_format(text)
+            _refuse_if(_FIELD_WIDTH, text)
         elif name == "join" and args and isinstance(args[0], list | tuple):
             check_size(sum(len(str(part)) for part in args[0]) + len(text) * len(args[0]))
         return method(*args, **kwargs)

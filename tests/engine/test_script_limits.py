@@ -217,3 +217,31 @@ def test_the_pieces_of_code_in_one_step_share_a_few_times_the_limit():
     assert messages[: limits.STEP_FACTOR - 1] == [limits.TIME_MESSAGE] * (limits.STEP_FACTOR - 1)
     assert messages[limits.STEP_FACTOR :] == [limits.STEP_MESSAGE] * 3
     assert time.monotonic() - began < 0.2 * limits.STEP_FACTOR + 0.5
+
+
+@pytest.mark.parametrize(
+    "bomb",
+    ["x = '%*d' % (10**9, 1)", "x = '%100000000d' % 1", "x = format(1, '>100000000')", "n = 10**9\nx = f'{1:>{n}}'",
+     "x = 'a'.ljust(10**10)", "x = ('ab' * 10000).replace('', 'x' * 100000)", "x = [1] * 10**9", "x = 1 << 10**9",
+     "x = [0]\nx *= 10**9", "x = 'x' * 10**6\nfor i in range(20):\n    x = x + x"],
+)  # fmt: skip
+def test_a_value_too_large_is_refused_before_it_is_built(bomb, tight_limits):
+    from engine.workflow import sandbox
+
+    rss = limits.resident_bytes()
+    with pytest.raises(limits.ScriptLimitError):
+        sandbox.execute(bomb, {})
+    assert limits.resident_bytes() - rss < (LIMIT_MB + 64) * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("script", "value"),
+    [("x = '5 * 3 = %d' % 15", "5 * 3 = 15"), ("x = f'{7:*^5}'", "**7**"), ("x = format(3.14159, '.2f')", "3.14"),
+     ("x = sum(range(10**6))", 499999500000), ("x = len([i for i in range(200000)])", 200000)],
+)  # fmt: skip
+def test_ordinary_code_gives_the_same_results_under_the_limits(script, value, tight_limits):
+    from engine.workflow import sandbox
+
+    context: dict[str, Any] = {}
+    sandbox.execute(script, context)
+    assert context["x"] == value
