@@ -3,7 +3,10 @@
 A route of 4 user tasks, an exclusive gateway and a one-hour timer, walked start to end by N instances:
 once through engine.workflow (SQLite in WAL mode in a temp folder, one transaction per step, index
 rows brought up to date every time), once as plain SpiffWorkflow objects in this process (same spec classes, the
-stock script engine, no database). Prints instances/s for both and their ratio. Run:
+stock script engine, no database). Prints instances/s for both and their ratio; the engine is walked
+with the time and memory limits of pathway code on and off (engine/workflow/limits.py), and the cost of
+one evaluation under each is printed, beside a round trip to a sandbox worker process (the alternative
+that limits.py's docstring weighs). Run:
     .venv/bin/python bench/engine.py --n 300 [--repeat 3] [--no-cache] [--floor]
 --floor also replays the SQL the engine ran on plain sqlite3, to show what persistence alone costs.
 """
@@ -11,6 +14,7 @@ stock script engine, no database). Prints instances/s for both and their ratio. 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import shutil
 import sqlite3
 import sys
@@ -28,7 +32,15 @@ from sqlalchemy import bindparam, select  # noqa: E402
 
 from engine import clock  # noqa: E402
 from engine.db import create_all, make_engine, make_session_factory, transaction  # noqa: E402
-from engine.workflow import Actor, complete_task, deploy_model, fire_due_timers, start_instance  # noqa: E402
+from engine.workflow import (  # noqa: E402  # noqa: E402
+    Actor,
+    complete_task,
+    deploy_model,
+    fire_due_timers,
+    limits,
+    sandbox,
+    start_instance,
+)
 from engine.workflow.cache import WORKFLOWS  # noqa: E402
 from engine.workflow.models import PendingTask  # noqa: E402
 
@@ -194,6 +206,64 @@ def run_raw(n: int, test_clock: clock.TestClock) -> tuple[float, float]:
     return n / (time.perf_counter() - started), n / (time.process_time() - cpu)
 
 
+# What pathways evaluate most: a gateway condition, and a short script over task data.
+EXPRESSION, SCRIPT = "accepted and score >= 3", "total = score * 2 + len(notes)\nlabel = 'high' if total > 5 else 'low'"
+CONTEXT = {"accepted": True, "score": 4, "notes": "ok"}
+
+
+def per_evaluation_us(budgeted: bool, rounds: int = 20000) -> tuple[float, float]:
+    """µs per evaluation of EXPRESSION and per execution of SCRIPT, with the limits on or off."""
+    limits.LIMITS.enabled = budgeted
+    try:
+        sandbox.evaluate(EXPRESSION, CONTEXT)
+        started = time.perf_counter()
+        for _ in range(rounds):
+            sandbox.evaluate(EXPRESSION, CONTEXT)
+        expression = (time.perf_counter() - started) / rounds * 1e6
+        started = time.perf_counter()
+        for _ in range(rounds):
+            sandbox.execute(SCRIPT, dict(CONTEXT))
+        script = (time.perf_counter() - started) / rounds * 1e6
+    finally:
+        limits.LIMITS.enabled = True
+    return expression, script
+
+
+def _pool_worker(conn: Any) -> None:
+    while True:
+        job = conn.recv()
+        if job is None:
+            return
+        conn.send(sandbox.evaluate(job[0], job[1]))
+
+
+def pool_round_trip_us(rounds: int = 5000) -> float:
+    """µs per evaluation sent to a warm sandbox process over a pipe (the process-pool alternative)."""
+    parent, child = multiprocessing.Pipe()
+    worker = multiprocessing.get_context("fork").Process(target=_pool_worker, args=(child,), daemon=True)
+    worker.start()
+    try:
+        parent.send((EXPRESSION, CONTEXT))
+        parent.recv()
+        started = time.perf_counter()
+        for _ in range(rounds):
+            parent.send((EXPRESSION, CONTEXT))
+            parent.recv()
+        return (time.perf_counter() - started) / rounds * 1e6
+    finally:
+        parent.send(None)
+        worker.join(timeout=5)
+
+
+def run_engine_limits(n: int, test_clock: clock.TestClock, budgeted: bool) -> tuple[float, float]:
+    limits.LIMITS.enabled = budgeted
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            return run_engine(n, Path(folder), test_clock)
+    finally:
+        limits.LIMITS.enabled = True
+
+
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--n", type=int, default=300, help="instances to walk (default 300)")
@@ -215,12 +285,13 @@ def main() -> None:
           f"workflow cache {'off' if args.no_cache else 'on'}; load average {_load()}")  # fmt: skip
     # Wall-clock rates are the target; CPU-time rates are printed too, because on a shared machine the
     # wall clock also counts the time other processes held the CPU.
-    print("run  raw inst/s (wall/cpu)   engine inst/s (wall/cpu)   ratio wall   ratio cpu")
+    print("run  raw inst/s (wall/cpu)   engine inst/s (wall/cpu)   ratio wall   ratio cpu   "
+          "limits off inst/s (wall/cpu)   on/off wall   on/off cpu")  # fmt: skip
     try:
         for run in range(1, args.repeat + 1):
             raw = run_raw(n, test_clock)
-            with tempfile.TemporaryDirectory() as folder:
-                ours = run_engine(n, Path(folder), test_clock)
+            off = run_engine_limits(n, test_clock, budgeted=False)
+            ours = run_engine_limits(n, test_clock, budgeted=True)
             sql_seconds = None
             if args.floor:  # a separate walk, so that recording does not slow the one measured above
                 record: list[Any] = []
@@ -228,12 +299,17 @@ def main() -> None:
                     run_engine(n, Path(folder), test_clock, record)
                     sql_seconds = replay(Path(folder), record)
             print(f"{run:>3}  {raw[0]:8.1f} / {raw[1]:8.1f}    {ours[0]:8.1f} / {ours[1]:8.1f}        "
-                  f"{ours[0] / raw[0]:6.2f}      {ours[1] / raw[1]:6.2f}   (target >= 0.5)")  # fmt: skip
+                  f"{ours[0] / raw[0]:6.2f}      {ours[1] / raw[1]:6.2f}      {off[0]:8.1f} / {off[1]:8.1f}"
+                  f"           {ours[0] / off[0]:6.2f}        {ours[1] / off[1]:6.2f}   (target >= 0.5; on/off >= 0.9)")  # fmt: skip
             if sql_seconds is not None:
                 raw_ms, sql_ms = 1000 / raw[0], sql_seconds * 1000 / n
                 print(f"     floor: the engine's SQL alone on plain sqlite3 takes {sql_ms:.3f} ms per instance, "
                       f"{sql_ms / raw_ms:.2f}x raw SpiffWorkflow's {raw_ms:.3f} ms; even with nothing else the "
                       f"ratio could not pass {raw_ms / (raw_ms + sql_ms):.2f}")  # fmt: skip
+        on, plain = per_evaluation_us(True), per_evaluation_us(False)
+        print(f"per evaluation, limits on / off: expression {on[0]:.2f} / {plain[0]:.2f} µs "
+              f"(+{on[0] - plain[0]:.2f}), script {on[1]:.2f} / {plain[1]:.2f} µs (+{on[1] - plain[1]:.2f}); "
+              f"a sandbox worker process would add a round trip of {pool_round_trip_us():.1f} µs per evaluation")  # fmt: skip
     finally:
         clock.reset()
 

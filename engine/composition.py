@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from engine import outbox
 from engine.accounts.models import User
 from engine.config import LOCALES, Settings
+from engine.workflow import limits
 from engine.workflow.connectors import ConnectorRegistry, InstanceContext, echo
 
 # Modules with `register(registry)`; imported if present. One line per package.
@@ -86,7 +87,10 @@ def send_notification(session: Session, context: InstanceContext, params: dict[s
 
 
 def build_connectors(settings: Settings | None = None) -> ConnectorRegistry:
-    """The registry the web app, the CLI and the timer tick pass to the engine."""
+    """The registry the web app, the CLI and the timer tick pass to the engine; with the settings, it also
+    sets the budget of pathway code in this process (background work runs under the web's limits)."""
+    if settings is not None:
+        limits.configure(settings.script_time_limit, settings.script_memory_mb)
     registry = ConnectorRegistry()
     registry.register("send_notification", send_notification)
     registry.register("echo", echo)

@@ -45,6 +45,9 @@ class Settings:
     relay_domain: str = "relay.carepath.local"
     # Memory (MB) each process may give deserialized workflows kept between steps (engine/workflow/cache.py).
     workflow_cache_mb: int = 64
+    # Budget of every piece of pathway code, per evaluation (engine/workflow/limits.py).
+    script_time_limit: float = 2.0
+    script_memory_mb: int = 256
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -102,6 +105,17 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) <= 0:
         raise ConfigError(f"{PREFIX}{name} must be a positive whole number, not {raw!r}")
     return int(raw)
+
+
+def _positive_seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = _get(env, name) or str(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise ConfigError(f"{PREFIX}{name} must be a number of seconds above 0 (e.g. 2 or 0.5), not {raw!r}")
+    return value
 
 
 def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -195,6 +209,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         relay_port=_relay_port(env),
         relay_domain=_relay_domain(env),
         workflow_cache_mb=_non_negative_int(env, "WORKFLOW_CACHE_MB", Settings.workflow_cache_mb),
+        script_time_limit=_positive_seconds(env, "SCRIPT_TIME_LIMIT", Settings.script_time_limit),
+        script_memory_mb=_positive_int(env, "SCRIPT_MEMORY_MB", Settings.script_memory_mb),
         extra={k: v for k, v in env.items() if k.startswith(PREFIX)},
     )
     values.update(overrides)

@@ -64,8 +64,13 @@ def make_engine(url: str, **kwargs: object) -> Engine:
 SQLITE_BEGIN_OPTION = "sqlite_begin"
 
 
+# `sqlite_begin="NONE"`: emit no BEGIN at all, each statement reads in its own implicit transaction (an
+# engine step's reads before pathway code runs: nothing to end afterwards, and two statements fewer).
 def _sqlite_begin(conn: Connection) -> None:
-    mode = "IMMEDIATE" if conn.get_execution_options().get(SQLITE_BEGIN_OPTION) == "IMMEDIATE" else ""
+    option = conn.get_execution_options().get(SQLITE_BEGIN_OPTION)
+    if option == "NONE":
+        return
+    mode = "IMMEDIATE" if option == "IMMEDIATE" else ""
     conn.connection.driver_connection.execute(f"BEGIN {mode}")  # type: ignore[union-attr]
 
 

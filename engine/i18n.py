@@ -36,3 +36,27 @@ class Forbidden(UserError):
 
 class Conflict(UserError):
     status = 409
+
+
+# A message kept in the database for later display (an instance's error): the msgid and its parameters,
+# so each reader sees it in their own language. Text without the prefix is shown as it is.
+CODED_PREFIX = "msgid:"
+
+
+def coded_message(message: str, params: dict[str, object] | None = None) -> str:
+    import json
+
+    return CODED_PREFIX + json.dumps({"msgid": message, "params": params or {}}, ensure_ascii=False)
+
+
+def decode_message(text: str | None) -> tuple[str, dict[str, object]] | None:
+    """(msgid, params) of a coded message, None for plain text."""
+    import json
+
+    if not text or not text.startswith(CODED_PREFIX):
+        return None
+    try:
+        body = json.loads(text[len(CODED_PREFIX):])
+        return str(body["msgid"]), dict(body.get("params") or {})
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -20,9 +20,10 @@ from flask import has_request_context
 from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
 from jinja2 import ChainableUndefined, Template
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError, safe_range
 from markupsafe import Markup, escape
 
+from engine.workflow import limits
 from forms.authored import translated
 
 log = logging.getLogger(__name__)
@@ -85,8 +86,17 @@ def _join_filter(items: Any, separator: str = "") -> str:
     return separator.join(parts)
 
 
+def _budget_range(*args: int) -> Any:
+    """Jinja's capped range, ticking the evaluation's budget per item: nested loops stop at the time limit."""
+    return limits.ticking(safe_range(*args))
+
+
 class _InstructionEnvironment(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
+
+    def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N807 - Jinja's names
+        limits.tick()  # a recursive macro ticks on every call
+        return super().call(__context, __obj, *args, **kwargs)
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if isinstance(obj, str) and attr in GROWING_METHODS:
@@ -112,7 +122,8 @@ def _environment() -> _InstructionEnvironment:
     env.filters = {name: env.filters[name] for name in SAFE_FILTERS}
     env.filters.update(join=_join_filter, date=_date_filter, datetime=_datetime_filter)
     # lipsum(n) and friends are of no use in instructions; range stays (the sandbox caps it).
-    env.globals = {name: env.globals[name] for name in ("range", "dict", "namespace")}
+    env.globals = {name: env.globals[name] for name in ("dict", "namespace")}
+    env.globals["range"] = _budget_range
     return env
 
 
@@ -139,7 +150,8 @@ def render_instructions(template_text: str, data: dict[str, Any]) -> Markup:
     if not template_text or not template_text.strip():
         return Markup("")
     try:
-        text = _compile(translated(template_text)).render({k: v for k, v in data.items() if isinstance(k, str)})
+        with limits.running():  # the same time and memory budget as the pathway's scripts
+            text = _compile(translated(template_text)).render({k: v for k, v in data.items() if isinstance(k, str)})
     # Any failure of an analyst's template (syntax, sandbox refusal, type errors in expressions)
     # must not break the task page; the cause goes to the log for the analyst.
     except Exception:

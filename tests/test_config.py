@@ -87,3 +87,14 @@ def test_the_workflow_cache_is_bounded_by_memory_and_zero_switches_it_off(tmp_pa
     assert len(cache) == 0 and cache.used == 0
     cache.put(7, entry(10))
     assert cache.take(7, 1, 1, "h", "x" * 10) is None
+
+
+def test_script_limits_default_to_two_seconds_and_256_mb_and_refuse_nonsense(tmp_path):
+    base = {"CAREPATH_INSTANCE_PATH": str(tmp_path)}
+    settings = load_settings(base)
+    assert (settings.script_time_limit, settings.script_memory_mb) == (2.0, 256)
+    tuned = load_settings({**base, "CAREPATH_SCRIPT_TIME_LIMIT": "0.5", "CAREPATH_SCRIPT_MEMORY_MB": "64"})
+    assert (tuned.script_time_limit, tuned.script_memory_mb) == (0.5, 64)
+    for name, value in (("SCRIPT_TIME_LIMIT", "0"), ("SCRIPT_TIME_LIMIT", "soon"), ("SCRIPT_MEMORY_MB", "-1")):
+        with pytest.raises(ConfigError, match=f"CAREPATH_{name}"):
+            load_settings({**base, f"CAREPATH_{name}": value})

@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.config import LOCALES, Settings, load_settings
 from engine.db import make_engine, make_session_factory
 from engine.i18n import UserError
+from engine.workflow import limits as script_limits
 from engine.workflow.cache import WORKFLOWS
 from webui import db as request_db
 from webui.extensions import babel, csrf, limiter, login_manager, select_locale, select_timezone
-from webui.messages import user_message
+from webui.messages import stored_message, user_message
 from webui.security import security_headers
 
 URL_RE = re.compile(r"https?://[^\s<>\"']+")
@@ -91,6 +92,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     WORKFLOWS.resize(settings.workflow_cache_mb)
+    script_limits.configure(settings.script_time_limit, settings.script_memory_mb)
     app.extensions["carepath"] = Runtime(settings, engine, sessions)
     _wake_deliverer_after_commit(sessions, settings)
 
@@ -214,6 +216,8 @@ def _register_pages(app: Flask) -> None:
 
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))
+
+    app.add_template_filter(stored_message, "stored_message")
 
     @app.template_filter("markdown")
     def markdown_filter(text: str) -> Markup:

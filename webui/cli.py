@@ -171,8 +171,26 @@ def _print_logins() -> None:
         click.echo(f"  {role:<11} {demo_email(role)}")
 
 
+# gunicorn's settings, and why. Sync workers: the request runs in the worker's only thread, so a request
+# stuck past --timeout stops the heartbeat and the arbiter kills and logs the worker ("WORKER TIMEOUT")
+# and starts a fresh one; with threaded workers the main thread keeps beating while a request thread
+# spins, and nothing ever ends it. Pathway code stops at its own limit (seconds) long before that;
+# the timeout is the last resort for anything else. max-requests (with jitter, so workers do not all
+# restart at once) recycles workers before any slow leak adds up.
+GUNICORN_TIMEOUT_SECONDS = 30
+GUNICORN_MAX_REQUESTS = 1000
+
+
+def gunicorn_arguments(workers: int, bind: str, timeout: int = GUNICORN_TIMEOUT_SECONDS) -> list[str]:
+    return [
+        "--worker-class", "sync", "--workers", str(workers), "--timeout", str(timeout),
+        "--graceful-timeout", "10", "--max-requests", str(GUNICORN_MAX_REQUESTS),
+        "--max-requests-jitter", str(GUNICORN_MAX_REQUESTS // 10), "--bind", bind, "--access-logfile", "-",
+    ]  # fmt: skip
+
+
 @main.command("run")
-@click.option("--workers", default=2, show_default=True, help="Web worker processes.")
+@click.option("--workers", default=5, show_default=True, help="Web worker processes (one request at a time each).")
 @click.option("--no-prefect", is_flag=True, help="Do not start the Prefect server and flow process.")
 def run(workers: int, no_prefect: bool) -> None:
     """Start the whole platform: database, demo data, Prefect server, flows and the web app."""
@@ -203,8 +221,8 @@ def run(workers: int, no_prefect: bool) -> None:
         children.append(subprocess.Popen([sys.executable, "-m", "integrations.relay"], env=env,
                                          stdout=_log(settings, "relay"), stderr=subprocess.STDOUT))
         children.append(subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "4",
-             "--bind", f"{settings.host}:{settings.port}", "--access-logfile", "-", "webui.wsgi:app"],
+            [sys.executable, "-m", "gunicorn", *gunicorn_arguments(workers, f"{settings.host}:{settings.port}"),
+             "webui.wsgi:app"],
             env=env,
         ))
         _wait_for(f"http://{settings.host}:{settings.port}/account/login", children[-1], timeout=60)

@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from flask_babel import gettext
 
-from engine.i18n import UserError
+from engine.i18n import UserError, decode_message
 
 
 def user_message(error: UserError) -> str:
     # The msgid is a variable here; every such string is extracted where the engine marks it with N_.
     text = gettext(error.message)
     return text % error.params if error.params else text
+
+
+def stored_message(text: str | None) -> str:
+    """A message the engine kept in the database (an instance's error): coded ones (engine.i18n
+    coded_message) are translated for the reader, plain text is shown as it is."""
+    coded = decode_message(text)
+    if coded is None:
+        return text or ""
+    message, params = coded
+    translated = gettext(message)
+    try:
+        return translated % params if params else translated
+    except (KeyError, ValueError, TypeError):
+        return message % params if params else message

@@ -24,10 +24,12 @@ from sqlalchemy.orm import Session
 from engine.clock import now
 from engine.i18n import N_, UserError
 from engine.studio.files import check_files
-from engine.workflow import ConnectorRegistry
+from engine.workflow import ConnectorRegistry, limits
 from engine.workflow.deploy import latest_versions
 
-TIMEOUT_SECONDS = 90
+# The walk's scripts each stop at the platform's script time limit (engine/workflow/limits.py), so a
+# looping model ends its test run in seconds; this bounds the whole walk (deploys, many steps) besides.
+TIMEOUT_SECONDS = 30
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -65,6 +67,7 @@ def test_run(
         "service_results": dict(service_results or {}),
         "start_data": dict(start_data or {}),
         "start": now().isoformat(),
+        "limits": {"seconds": limits.LIMITS.seconds, "megabytes": limits.LIMITS.megabytes},
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAREPATH_")}  # no real database, no mail
     try:

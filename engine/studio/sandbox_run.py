@@ -29,6 +29,7 @@ from engine.workflow import (
     complete_task,
     deploy_model,
     fire_due_timers,
+    limits,
     start_instance,
 )
 from engine.workflow.models import DueTimer, PendingTask, ProcessInstance, ProcessModelVersion, WaitingMessage
@@ -216,6 +217,8 @@ def _form(session: Any, task: PendingTask) -> Any:
 
 def main() -> int:
     job = json.loads(sys.stdin.read())
+    budget = job.get("limits") or {}  # the web process's limits: a looping model fails here as it would live
+    limits.configure(float(budget.get("seconds", limits.LIMITS.seconds)), int(budget.get("megabytes", limits.LIMITS.megabytes)))
     with tempfile.TemporaryDirectory(prefix="carepath-sandbox-") as folder:
         result = run(job, Path(folder))
     sys.stdout.write(json.dumps(result, default=str))

@@ -8,11 +8,12 @@ Deploying (engine.workflow.deploy)
     sync_folder(session_factory, folder, deployed_by=None, connectors=None) -> SyncResult
     latest_version(session, model_id) -> ProcessModelVersion | None
 
-Running (engine.workflow.runtime, .events; the step itself in .steps); each call is one
-transaction, losers of a race get Conflict
+Running (engine.workflow.runtime, .events; the step itself in .steps); each call runs the pathway's
+code with no transaction open, under the limits of .limits, then writes in one transaction (one more
+per connector call); losers of a race get Conflict
     start_instance(session_factory, model_id, actor, data=None, patient_id=None, connectors=None) -> int
     start_instances(session_factory, model_id, actor, items=[(data, patient_id), ...], connectors=None)
-        -> list[int]     many starts in one transaction, all or nothing (imports; see start.py)
+        -> list[int]     many starts written in one transaction, all or nothing (imports; see start.py)
     complete_task(session_factory, actor, instance_id, task_guid, data, connectors=None) -> status
     claim_task(session, actor, instance_id, task_guid) / release_task(...)
     fire_due_timers(session_factory, now_=None, connectors=None, limit=500) -> int

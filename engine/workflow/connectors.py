@@ -1,9 +1,10 @@
 """Connector registry: what a service task's `spiffworkflow:serviceTaskOperator` names.
 
 The app composition registers one callable per operation (send notification, create meeting link,
-request conclusion PDF, book slot...). A connector runs inside the engine step's transaction, so it must
-be quick: slow work is enqueued (an outbox row, a Prefect flow run), never awaited. Its result dict is
-stored in the task data under the service task's result variable.
+request conclusion PDF, book slot...). A connector runs inside the engine step's write transaction (and
+holds SQLite's write lock meanwhile), so it must be quick: slow work is enqueued (an outbox row, a
+Prefect flow run), never awaited. Its result dict is stored in the task data under the service task's
+result variable.
 """
 
 from __future__ import annotations

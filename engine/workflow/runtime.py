@@ -19,6 +19,7 @@ from engine.workflow.models import CANCELLED, ERROR, FINISHED_STATUSES, PendingT
 from engine.workflow.start import start_instance, start_instances
 from engine.workflow.steps import (
     ALREADY_DONE,
+    FINAL_STATUS,
     RAW_PENDING_ROW,
     SessionFactory,
     Step,
@@ -86,7 +87,7 @@ def complete_task(
     """Submit a user task's form data and run the pathway on; returns the instance's new status."""
     data = dict(data or {})
 
-    def act(step: Step) -> str:
+    def act(step: Step) -> object:
         pending = _pending_row(step, instance_id, task_guid)
         if pending is None:
             if _task_exists(step, task_guid):
@@ -96,6 +97,7 @@ def complete_task(
             raise Forbidden(N_("This task is not yours."))
         _check_submitted_keys(pending.role, data)
         task = _ready_task(step, task_guid)
+        step.tx.end_read()  # the task's scripts run next: no transaction open
         spec = task.task_spec
         if hasattr(spec, "add_data_from_form"):
             spec.add_data_from_form(task, data)
@@ -116,9 +118,9 @@ def complete_task(
             task.run()
         except Exception as exc:
             record_error(step, exc)
-            return step.instance.status
+            return FINAL_STATUS
         advance(step)
-        return step.instance.status
+        return FINAL_STATUS
 
     return run_step(session_factory, instance_id, act, connectors)
 
@@ -168,14 +170,14 @@ def retry_instance(
     """Run the failed elements again (after the pathway or a connector was fixed); staff only."""
     require_staff(actor)
 
-    def act(step: Step) -> str:
+    def act(step: Step) -> object:
         if step.instance.status != ERROR:
             raise Conflict(N_("This pathway has no error to retry."))
         for task in step.workflow.get_tasks(state=TaskState.ERROR):
             task.reset_branch(None)  # back to the data it had before the failed attempt
         step.events.append(("retry", ""))
         advance(step)
-        return step.instance.status
+        return FINAL_STATUS
 
     return run_step(session_factory, instance_id, act, connectors)
 

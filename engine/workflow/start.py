@@ -10,21 +10,23 @@ from sqlalchemy import bindparam, select
 
 from engine.clock import now
 from engine.i18n import N_, NotFound
-from engine.workflow import indexes, rawsql, spiff
+from engine.workflow import indexes, limits, rawsql, spiff
 from engine.workflow.access import Actor
-from engine.workflow.connectors import ConnectorRegistry, default_registry
+from engine.workflow.connectors import ConnectorRegistry
 from engine.workflow.models import RUNNING, ProcessInstance, ProcessModelVersion
 from engine.workflow.steps import (
+    STEP_ENGINE,
     InstanceRow,
     SessionFactory,
     Step,
     advance,
+    go_on,
     remember,
-    save,
-    script_engine_for,
     specs_for,
+    wanted_rows,
+    write,
 )
-from engine.workflow.txn import step_transaction
+from engine.workflow.txn import step_connection
 
 _I, _V = ProcessInstance.__table__, ProcessModelVersion.__table__
 # Statements built once: building one costs more than running it on a warm connection.
@@ -71,44 +73,55 @@ def start_instances(
     what can fail here is the database itself (or an unknown model), which the next item would hit
     too; a failing script or connector does not fail a start (the instance is saved with status
     `error`, see steps.advance), and a connector's own SQL already runs in a savepoint. A caller that
-    must not lose good items to a bad one retries them one by one. The cost of one transaction: the
-    batch holds the write lock (SQLite) until it commits, so keep batches to about a hundred."""
+    must not lose good items to a bad one retries them one by one. The pathways' first runs happen
+    before the transaction (no lock held while their code runs); the transaction inserts and writes
+    them all, so keep batches to about a hundred."""
     if not items:
         return []
     prepared = [_prepared(data, patient_id) for data, patient_id in items]
     started_by = actor.user_id if actor else None
     steps: list[Step] = []
-    with step_transaction(session_factory) as tx:
+    with step_connection(session_factory) as tx:
         conn, cur = tx.conn, tx.cursor()
         found = rawsql.fetch_all(conn, cur, _RAW_LATEST, {"model_id": model_id})
         version = _Version(*found[0]) if found else None
         if version is None:
             raise NotFound(N_("There is no pathway %(name)s."), name=model_id)
-        created = now()
-        rows = [
-            {"version_id": version.id, "process_model_id": model_id, "status": RUNNING, "state": "",
-             "patient_id": patient, "started_by": started_by, "created_at": created, "updated_at": created,
-             "revision": 0}
-            for _data, patient in prepared
-        ]  # fmt: skip
-        if len(rows) == 1:
-            ids = [rawsql.run(conn, cur, _RAW_INSERT, rows[0]).fetchone()[0]]
-        else:  # one multi-row INSERT ... RETURNING, ids in the order of the rows
-            ids = list(conn.execute(_INSERT_MANY, rows).scalars())
         specs = None
-        for new_id, (data, patient) in zip(ids, prepared, strict=True):
+        for data, patient in prepared:
+            # The id comes with the INSERT below; nothing before the write needs it.
             instance = InstanceRow(
-                new_id, version.id, model_id, RUNNING, None, None, "", patient, 0, version.sha256, version.process_sources
+                0, version.id, model_id, RUNNING, None, None, "", patient, 0, version.sha256, version.process_sources
             )
             specs = specs or specs_for(conn, instance)
-            workflow = spiff.new_workflow(specs, script_engine_for(tx, instance, connectors or default_registry))
+            tx.end_read()
+            workflow = spiff.new_workflow(specs, STEP_ENGINE)
             workflow.task_tree.data.update(data)  # inherited by the start event and everything after it
             for task in spiff.tasks_in_state(workflow, TaskState.READY):
                 task.data.update(data)
-            step = Step(tx, instance, workflow, [], [("start", "")], indexes.EMPTY)
-            advance(step)
-            save(step)
+            step = Step(tx, instance, workflow, [], [("start", "")], indexes.EMPTY, registry=connectors)
+            with limits.step():
+                advance(step)
+                step.wanted = wanted_rows(step)  # before the write: correlation expressions are pathway code
             steps.append(step)
+        with tx.write():
+            created = now()
+            rows = [
+                {"version_id": version.id, "process_model_id": model_id, "status": RUNNING, "state": "",
+                 "patient_id": step.instance.patient_id, "started_by": started_by, "created_at": created,
+                 "updated_at": created, "revision": 0}
+                for step in steps
+            ]  # fmt: skip
+            if len(rows) == 1:
+                ids = [rawsql.run(conn, cur, _RAW_INSERT, rows[0]).fetchone()[0]]
+            else:  # one multi-row INSERT ... RETURNING, ids in the order of the rows
+                ids = list(conn.execute(_INSERT_MANY, rows).scalars())
+            for new_id, step in zip(ids, steps, strict=True):
+                step.instance.id = new_id
+                write(step)
+        for step in steps:
+            with limits.step():
+                go_on(step)
     for step in steps:
         remember(step.instance.id, step)
     return ids

@@ -13,6 +13,7 @@ ran or a subprocess started, then the timers are refreshed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
@@ -22,28 +23,43 @@ _READY = TaskState.READY
 _FUTURE = TaskState.FUTURE
 
 
-def run_engine_steps(workflow: Any) -> None:
-    """The equivalent of `workflow.do_engine_steps()` (no callbacks)."""
-    while _engine_round(workflow):
+class Paused(Exception):
+    """`pause(task)` asked to stop before this task (a service task whose connector must run in the
+    step's write transaction, see steps.py); everything before it has run."""
+
+    def __init__(self, task: Any) -> None:
+        super().__init__(task)
+        self.task = task
+
+
+Pause = Callable[[Any], bool]
+
+
+def run_engine_steps(workflow: Any, pause: Pause | None = None) -> None:
+    """The equivalent of `workflow.do_engine_steps()` (no callbacks); raises Paused before a task for
+    which `pause(task)` is true."""
+    while _engine_round(workflow, pause):
         pass
     workflow.refresh_timers()
 
 
-def _engine_round(workflow: Any) -> bool:
+def _engine_round(workflow: Any, pause: Pause | None) -> bool:
     active = workflow.get_active_subprocesses()
     for sub in sorted(active, key=lambda s: s.depth, reverse=True):
-        while _run_ready(sub):
+        while _run_ready(sub, pause):
             pass
         if sub.parent_task_id is not None:
             runner = workflow.get_task_from_id(sub.parent_task_id)
             runner.task_spec._update(runner)
-    ran = _run_ready(workflow)
+    ran = _run_ready(workflow, pause)
     return ran > 0 or len(workflow.get_active_subprocesses()) > len(active)
 
 
-def _run_ready(wf: Any) -> int:
+def _run_ready(wf: Any, pause: Pause | None) -> int:
     tasks = ready_automatic(wf)
     for task in tasks:
+        if pause is not None and pause(task):
+            raise Paused(task)
         task.run()
     return len(tasks)
 

@@ -1,16 +1,26 @@
-"""The engine step: one DB transaction around loading, acting on and saving one instance.
+"""The engine step: load an instance, run the pathway with no transaction open, write it in one.
 
-load the instance row, attach the cached spec of its version, deserialize the state (or take the
-workflow this process committed at exactly that row, see cache.py), act, run engine steps, then
-`UPDATE process_instance ... WHERE id = ? AND revision = ?`, bring the instance's index rows in line
-(only the rows that differ, see indexes.refresh), append history and events, and commit. A second
-writer of the same revision gets Conflict and changes nothing. A failing script, expression or
-connector does not fail the step: the instance is saved with status `error`, the failing element and
-the reason (see `advance`). The transaction runs on a plain connection (see txn.py).
+Load the instance row in a short read transaction, attach the cached spec of its version, deserialize
+the state (or take the workflow this process committed at exactly that row, see cache.py) and end the
+read. Act and run engine steps: pathway code runs here, under the time and memory limits of limits.py,
+with no transaction and no lock held. Then one write transaction: `UPDATE process_instance ... WHERE
+id = ? AND revision = ?`, the instance's index rows brought in line (only the rows that differ, see
+indexes.refresh), history and events appended, commit. A second writer of the same revision gets
+Conflict ("already completed") and changes nothing. A failing script, expression or connector, or one
+stopped by a limit, does not fail the step: the instance is saved with status `error`, the failing
+element and the reason (see `advance`). The transactions run on a plain connection (see txn.py).
+
+Connectors are the platform's own code and their SQL must commit with the state that records them, so
+they run in the write transaction: the run pauses before a service task (its parameters already
+evaluated), the write calls the connector, keeps its result in the task's internal data and commits;
+then the run goes on outside (the service task takes the kept result) and the next write checks the
+revision that commit made. A race lost after such a commit loses only the part after it.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +31,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import now
-from engine.i18n import N_, Conflict, NotFound
-from engine.workflow import indexes, rawsql, spiff, stepping
+from engine.i18n import N_, Conflict, NotFound, coded_message
+from engine.workflow import indexes, limits, rawsql, spiff, stepping
 from engine.workflow.cache import WORKFLOWS, Entry
 from engine.workflow.connectors import ConnectorRegistry, InstanceContext, default_registry
 from engine.workflow.models import (
@@ -36,11 +46,26 @@ from engine.workflow.models import (
     ProcessModelVersion,
     TaskHistory,
 )
-from engine.workflow.txn import StepTransaction, step_transaction
+from engine.workflow.txn import StepTransaction, step_connection
 
+log = logging.getLogger(__name__)
 SessionFactory = sessionmaker[Session]
 ALREADY_DONE = N_("This task was already completed by someone else.")
 MAX_ENGINE_ROUNDS = 100  # a timer loop that never waits would otherwise spin inside one request
+MAX_SEGMENTS = 50  # writes of one step, one per connector call: a service-task loop must end somewhere
+# Where a service task keeps its connector's result (or failure) between the write that called the
+# connector and the run that completes the task (task.internal_data is saved with the state).
+CONNECTOR_RESULT = "carepath_connector_result"
+CONNECTOR_FAILURE = "carepath_connector_failure"
+# An act returns this when the caller wants the instance's status after the whole step.
+FINAL_STATUS = object()
+
+
+@dataclass
+class ConnectorCall:
+    task: Any
+    operator: str
+    params: dict[str, Any]
 
 
 @dataclass
@@ -70,6 +95,11 @@ class Step:
     # The index rows the database holds for this instance when the cache knows them, else None (read them).
     indexed: indexes.IndexRows | None = None
     saved: Entry | None = None  # what `save` wrote, for the workflow cache once the commit went through
+    registry: ConnectorRegistry | None = None
+    connector_call: ConnectorCall | None = None  # the run paused before this service task
+    # The index rows the state implies, collected before the write: message correlation expressions are
+    # pathway code, which never runs inside the write transaction.
+    wanted: indexes.IndexRows | None = None
     loaded_status: str = field(init=False)  # the status in the row this step read
 
     def __post_init__(self) -> None:
@@ -135,22 +165,59 @@ _RAW_SAVE, _RAW_SAVE_SAME_STATUS = rawsql.Statement(_SAVE), rawsql.Statement(_SA
 _RAW_HISTORY, _RAW_EVENT = rawsql.Statement(_HISTORY), rawsql.Statement(_EVENT)
 
 
-def script_engine_for(tx: StepTransaction, instance: InstanceRow, registry: ConnectorRegistry) -> Any:
-    def call(operator: str, params: dict[str, Any], task: Any) -> Any:
-        context = InstanceContext(
-            instance_id=instance.id,
-            process_model_id=instance.process_model_id,
-            version_id=instance.version_id,
-            patient_id=instance.patient_id,
-            task_name=task.task_spec.bpmn_id or task.task_spec.name,
-            data=dict(task.data),
-        )
-        # A savepoint: a connector whose SQL fails must not poison the step's transaction.
-        session = tx.session()
-        with session.begin_nested():
-            return registry.call(operator, session, context, params)
+def _kept_result(operator: str, params: dict[str, Any], task: Any) -> Any:
+    """A service task's connector ran in an earlier write (see call_connector): hand over its result."""
+    failure = task.internal_data.pop(CONNECTOR_FAILURE, None)
+    if failure is not None:
+        raise RuntimeError(failure)
+    if CONNECTOR_RESULT not in task.internal_data:
+        raise RuntimeError(f"connector {operator} was not called in the step's write")
+    return task.internal_data.pop(CONNECTOR_RESULT)
 
-    return spiff.PathwayScriptEngine(call)
+
+# One engine for every step: it holds no session (connectors run in the write, see call_connector).
+STEP_ENGINE = spiff.PathwayScriptEngine(_kept_result)
+
+
+def _pause_before_connector(step: Step) -> stepping.Pause:
+    def pause(task: Any) -> bool:
+        spec = task.task_spec
+        if not hasattr(spec, "operation_name"):
+            return False
+        if CONNECTOR_RESULT in task.internal_data or CONNECTOR_FAILURE in task.internal_data:
+            return False
+        try:  # the parameters are pathway expressions: evaluated here, outside the write
+            params = {name: param["value"] for name, param in spec.evaluate_params(task).items()}
+        except Exception:
+            return False  # task.run() fails the same way and marks the task as failed
+        step.connector_call = ConnectorCall(task, spec.operation_name, params)
+        return True
+
+    return pause
+
+
+def call_connector(step: Step) -> None:
+    """Inside the write: run the connector the run paused before and keep its result for the task."""
+    call, instance = step.connector_call, step.instance
+    assert call is not None
+    task = call.task
+    context = InstanceContext(
+        instance_id=instance.id,
+        process_model_id=instance.process_model_id,
+        version_id=instance.version_id,
+        patient_id=instance.patient_id,
+        task_name=task.task_spec.bpmn_id or task.task_spec.name,
+        data=dict(task.data),
+    )
+    session = step.tx.session()
+    try:
+        # A savepoint: a connector whose SQL fails must not poison the step's transaction.
+        with session.begin_nested():
+            result = (step.registry or default_registry).call(call.operator, session, context, call.params)
+        # As the service task would read it: JSON, dates as ISO text.
+        task.internal_data[CONNECTOR_RESULT] = json.loads(json.dumps(dict(result or {}), default=spiff.as_timer_text))
+    except Exception as exc:  # the connector's failure becomes the service task's (see _kept_result)
+        task.internal_data[CONNECTOR_FAILURE] = str(exc) or exc.__class__.__name__
 
 
 def specs_for(conn: Connection, instance: InstanceRow) -> spiff.Specs:
@@ -162,13 +229,19 @@ def specs_for(conn: Connection, instance: InstanceRow) -> spiff.Specs:
 
 
 def advance(step: Step) -> None:
-    """Engine steps until only people, timers or messages are awaited; errors become instance state."""
+    """Engine steps until only people, timers, messages or a connector are awaited; errors become
+    instance state. Pathway code runs here: never inside a transaction."""
+    step.tx.end_read()
     workflow = step.workflow
+    pause = _pause_before_connector(step)
     try:
         for _ in range(MAX_ENGINE_ROUNDS):
-            stepping.run_engine_steps(workflow)
+            stepping.run_engine_steps(workflow, pause)
             if not spiff.tasks_in_state(workflow, TaskState.READY, manual=False):
                 break
+    except stepping.Paused:
+        step.instance.status = WAITING  # on a connector: run_step calls it in the write and goes on
+        return
     except Exception as exc:  # any failure inside the pathway is the pathway's error, not the caller's
         record_error(step, exc)
         return
@@ -183,8 +256,13 @@ def advance(step: Step) -> None:
 
 def record_error(step: Step, exc: BaseException) -> None:
     spec = getattr(exc, "task_spec", None)
-    notes = getattr(exc, "notes", None) or getattr(exc, "__notes__", None) or []
-    message = " ".join([str(exc), *[str(n) for n in notes]]).strip() or exc.__class__.__name__
+    limit = limits.limit_error(exc)
+    if limit is not None:
+        # Kept as the message id and its parameters, so staff read it in their own language.
+        message = coded_message(limit.message, limit.params)
+    else:
+        notes = getattr(exc, "notes", None) or getattr(exc, "__notes__", None) or []
+        message = " ".join([str(exc), *[str(n) for n in notes]]).strip() or exc.__class__.__name__
     step.instance.status = ERROR
     step.instance.error_message = message[:2000]
     step.instance.error_element = (getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)) if spec else None
@@ -216,10 +294,7 @@ def save(step: Step) -> None:
         raise
     if result.rowcount != 1:
         raise Conflict(ALREADY_DONE)
-    if instance.status in FINISHED_STATUSES:
-        wanted = indexes.EMPTY
-    else:
-        wanted = indexes.collect(instance, step.workflow, instance.patient_id)
+    wanted = step.wanted if step.wanted is not None else wanted_rows(step)
     present = step.indexed if step.indexed is not None else indexes.current(conn, instance.id, cur)
     indexes.refresh(conn, instance.id, wanted, present, cur)
     if step.history:
@@ -231,6 +306,13 @@ def save(step: Step) -> None:
     step.saved = Entry(instance.revision + 1, instance.version_id, instance.sha256, state, step.workflow, wanted)
 
 
+def wanted_rows(step: Step) -> indexes.IndexRows:
+    instance = step.instance
+    if instance.status in FINISHED_STATUSES:
+        return indexes.EMPTY
+    return indexes.collect(instance, step.workflow, instance.patient_id)
+
+
 def _one_or_many(rows: list[dict[str, Any]]) -> dict[str, Any] | list[dict[str, Any]]:
     return rows[0] if len(rows) == 1 else rows
 
@@ -238,7 +320,6 @@ def _one_or_many(rows: list[dict[str, Any]]) -> dict[str, Any] | list[dict[str, 
 def remember(instance_id: int, step: Step) -> None:
     """After the commit: keep the workflow for the next step of this instance (see cache.py)."""
     if step.saved is not None:
-        step.workflow.script_engine = spiff.IDLE_ENGINE  # drop the step's session and connectors
         WORKFLOWS.put(instance_id, step.saved)
 
 
@@ -248,21 +329,52 @@ def run_step(
     act: Callable[[Step], Any],
     connectors: ConnectorRegistry | None,
 ) -> Any:
-    with step_transaction(session_factory) as tx:
+    with limits.step(), step_connection(session_factory) as tx:
         conn = tx.conn
         rows = rawsql.fetch_all(conn, tx.cursor(), RAW_LOAD, {"instance_id": instance_id})
         if not rows:
             raise NotFound(N_("There is no such pathway."))
         instance = InstanceRow(*rows[0])
-        engine = script_engine_for(tx, instance, connectors or default_registry)
         cached = WORKFLOWS.take(instance.id, instance.revision, instance.version_id, instance.sha256, instance.state)
         if cached is not None:
             workflow, indexed = cached.workflow, cached.indexed
-            workflow.script_engine = engine
+            workflow.script_engine = STEP_ENGINE
         else:
-            workflow, indexed = spiff.load_state(instance.state, specs_for(conn, instance), engine), None
-        step = Step(tx, instance, workflow, [], [], indexed)
+            workflow, indexed = spiff.load_state(instance.state, specs_for(conn, instance), STEP_ENGINE), None
+        tx.end_read()
+        step = Step(tx, instance, workflow, [], [], indexed, registry=connectors)
         result = act(step)
-        save(step)
+        step.wanted = wanted_rows(step)
+        with tx.write():
+            write(step)
+        go_on(step)
     remember(instance_id, step)
-    return result
+    return step.instance.status if result is FINAL_STATUS else result
+
+
+def write(step: Step) -> None:
+    """The body of a step's write transaction: the connector the run paused before, then the state."""
+    if step.connector_call is not None:
+        call_connector(step)
+    save(step)
+
+
+def go_on(step: Step) -> None:
+    """After a write that called a connector: run on from the committed state and write again, until
+    the run no longer pauses. A race lost here loses only what came after the last commit."""
+    for _ in range(MAX_SEGMENTS):
+        if step.connector_call is None:
+            return
+        saved = step.saved
+        assert saved is not None
+        step.instance.revision, step.instance.state = saved.revision, saved.state
+        step.indexed, step.loaded_status = saved.indexed, step.instance.status
+        step.history, step.events, step.connector_call, step.saved = [], [], None, None
+        advance(step)
+        step.wanted = wanted_rows(step)
+        try:
+            with step.tx.write():
+                write(step)
+        except Conflict:
+            log.info("instance %s was stepped by another writer after a connector call", step.instance.id)
+            return

@@ -1,11 +1,18 @@
-"""The transaction of one engine step, on a plain connection; an ORM session only when a connector asks.
+"""The transactions of one engine step, on a plain connection; an ORM session only when a connector asks.
+
+A step reads (the instance row, the pending task) outside any write transaction (on SQLite with no BEGIN
+at all, see engine.db; elsewhere in a read transaction that `end_read` ends before pathway code runs),
+and writes in one write transaction at the end (`write`): on SQLite that is the only time it holds the
+write lock, so a script that runs for seconds blocks nobody's login, booking or task. The
+`UPDATE ... WHERE revision = ?` in that write decides a race (see steps.py).
 
 An engine step needs a handful of Core statements, and an ORM Session around them costs about as much
 as the statements themselves. So the step runs on a Connection from the factory's engine, and only a
 connector (which gets a Session, e.g. to enqueue mail) makes the factory open one; that Session is
 handed the step's transaction ("control_fully"), so it commits it, and listeners on the factory
 (after_commit, ...) fire as they would with a plain `transaction(factory)`. A factory without an
-Engine as its bind gets the plain session-per-step path.
+Engine as its bind gets the plain session-per-step path (one transaction around everything; only
+tests that bind a factory to a connection use it).
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ class StepTransaction:
         self._factory = factory
         self._session = session
         self._cursor: Any = None
+        self._writing = False
+        self._standalone = session is not None
 
     def cursor(self) -> Any:
         """A DBAPI cursor in this step's transaction, for the hot statements (see rawsql.py)."""
@@ -42,6 +51,40 @@ class StepTransaction:
             self._session = session
         return self._session
 
+    def end_read(self) -> None:
+        """End the read transaction, if one is open: pathway code is about to run."""
+        if self._writing:
+            raise RuntimeError("pathway code may not run inside the step's write transaction")
+        if self._standalone:
+            return
+        if self.conn.in_transaction():
+            self.conn.rollback()
+        else:  # reads on the driver's cursor (rawsql.py) begin at the driver only (PostgreSQL)
+            self.conn.connection.driver_connection.rollback()  # type: ignore[union-attr]
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """The step's write transaction (BEGIN IMMEDIATE on SQLite): commit on success, roll back on error."""
+        if self._standalone:
+            yield  # a session-per-step factory: everything already runs in its one transaction
+            return
+        self.end_read()
+        self.conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        self.conn.begin()
+        self._writing = True
+        try:
+            yield
+            self._commit()
+        except BaseException:
+            self._rollback()
+            raise
+        finally:
+            self._writing = False
+            self.conn.execution_options(**{SQLITE_BEGIN_OPTION: "NONE"})
+            if self._session is not None:
+                self._session.close()
+                self._session = None
+
     def _commit(self) -> None:
         if self._session is not None:
             self._session.commit()  # commits the connection's transaction, then runs after_commit hooks
@@ -56,24 +99,20 @@ class StepTransaction:
 
 
 @contextmanager
-def step_transaction(factory: sessionmaker[Session]) -> Iterator[StepTransaction]:
-    """Commit on success, roll back on any exception, like engine.db.transaction."""
+def step_connection(factory: sessionmaker[Session]) -> Iterator[StepTransaction]:
+    """A connection for a step's reads and its write (`write()`); nothing is left open afterwards."""
     bind = getattr(factory, "kw", {}).get("bind")
     if not isinstance(bind, Engine):
         with transaction(factory) as session:
             yield StepTransaction(session.connection(), session=session)
         return
     with bind.connect() as conn:
-        # Load, run, save: the step writes after it reads, so on SQLite it takes the write lock first.
-        conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        conn.begin()
+        # Reads before the write run without BEGIN on SQLite (see engine.db): the revision check at the
+        # write decides whether what was read still holds.
+        conn.execution_options(**{SQLITE_BEGIN_OPTION: "NONE"})
         step = StepTransaction(conn, factory)
         try:
             yield step
-            step._commit()
-        except BaseException:
-            step._rollback()
-            raise
         finally:
-            if step._session is not None:
-                step._session.close()
+            if conn.in_transaction():
+                conn.rollback()

@@ -20,7 +20,7 @@ from engine import roles
 from engine.clock import as_utc, now
 from engine.db import UTCDateTime
 from engine.i18n import N_, Forbidden, NotFound
-from engine.workflow import spiff
+from engine.workflow import limits, spiff
 from engine.workflow.access import PERSONAL_ROLES, Actor, may_act
 from engine.workflow.indexes import task_properties
 from engine.workflow.models import PendingTask, ProcessInstance, ProcessModelVersion, TaskHistory
@@ -286,7 +286,8 @@ _TEMPLATES = ImmutableSandboxedEnvironment(autoescape=False)
 def render_instructions(template: str, data: dict[str, Any]) -> str:
     """Instructions are Jinja over task data, sandboxed (the Markdown step belongs to the web layer,
     which must escape/sanitize the HTML it produces)."""
-    return _TEMPLATES.from_string(template).render(**data)
+    with limits.running():  # the budget of pathway code; Jinja's sandbox caps range() at 100,000 items
+        return _TEMPLATES.from_string(template).render(**data)
 
 
 __all__ = [

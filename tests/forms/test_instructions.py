@@ -106,3 +106,28 @@ def test_the_date_filter_formats_iso_dates_for_the_reader():
 
 def test_empty_instructions_render_nothing():
     assert render_instructions("", {}) == Markup("") and render_instructions("  \n", {}) == Markup("")
+
+
+@pytest.mark.parametrize(
+    "loop",
+    [
+        "{% for i in range(10**9) %}x{% endfor %}",
+        "{% for i in range(100000) %}{% for j in range(100000) %}{{ i }}{% endfor %}{% endfor %}",
+        "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}",
+    ],
+)
+def test_a_looping_template_stops_within_the_script_time_limit(loop):
+    import time
+
+    from engine.workflow import limits
+
+    saved = (limits.LIMITS.seconds, limits.LIMITS.megabytes)
+    limits.configure(1.0, 128)
+    try:
+        began = time.monotonic()
+        html = render_instructions(loop, {})
+        seconds = time.monotonic() - began
+    finally:
+        limits.configure(*saved)
+    assert "cp-instructions-error" in html
+    assert seconds < 1.0 + 1.5

@@ -140,3 +140,29 @@ def test_a_zip_that_leaves_the_folder_is_refused():
         archive.writestr("../evil.bpmn", "<x/>")
     with pytest.raises(Exception, match="leave the model folder"):
         transfer.import_zip(buffer.getvalue())
+
+
+def test_a_looping_model_fails_its_test_run_within_seconds(sessions):
+    import time
+
+    from engine.i18n import decode_message
+    from engine.studio import sandbox
+    from engine.workflow import limits
+    from tests.engine.helpers import model_files
+    from tests.engine.test_script_limits import QUIET
+
+    files = model_files("runaway", **{**QUIET, "SCRIPT_HERE": "while True:\n    pass"})
+    saved = (limits.LIMITS.seconds, limits.LIMITS.megabytes)
+    limits.configure(1.0, 128)  # handed to the test run's process with the job
+    try:
+        began = time.monotonic()
+        with sessions() as session:
+            run = sandbox.test_run(session, "runaway", files, ConnectorRegistry(), start_data={"patient_id": 1})
+        seconds = time.monotonic() - began
+    finally:
+        limits.configure(*saved)
+    assert run.status == "error"
+    failed = [step for step in run.steps if step["kind"] == "error"]
+    assert failed[0]["element"] == "compute"
+    assert decode_message(failed[0]["message"]) == (limits.TIME_MESSAGE, {"seconds": "1"})
+    assert seconds < 15, f"the test run took {seconds:.1f} s"  # a child process start, a deploy, a 1 s loop

@@ -15,6 +15,7 @@ from engine.workflow import Actor, InboxItem, TaskView
 from forms import translated
 from webui.api import texts as api_texts
 from webui.instances import data as instances_data
+from webui.messages import stored_message
 from webui.tasks.pathways import Pathway
 
 
@@ -88,7 +89,7 @@ def instance(session: Session, actor: Actor, instance_id: int) -> dict[str, Any]
         ],
     }  # fmt: skip
     if view.access == instances_data.FULL:
-        body["error"] = {"message": row.error_message, "element": row.error_element} if row.error_message else None
+        body["error"] = {"message": stored_message(row.error_message), "element": row.error_element} if row.error_message else None
         body["data"] = instances_data.current_data(session, actor, instance_id)
         body["history"] = [
             {"kind": h["kind"], "at": _time(h["at"]), "title": translated(h["title"]), "element": h["element"],

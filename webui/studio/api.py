@@ -18,7 +18,7 @@ from engine.workflow import DeployError
 from engine.workflow.access import LANE_ROLES
 from forms import FormSchemaError, build_form_class, check_schema
 from webui.db import db
-from webui.messages import user_message
+from webui.messages import stored_message, user_message
 from webui.security import client_ip, roles_required
 from webui.studio.blueprint import api_bp as bp
 from webui.studio.shared import ANALYSTS
@@ -175,7 +175,7 @@ def test_run(model_id: str) -> Any:
     return jsonify(
         ok=run.status == "completed",
         status=run.status,
-        steps=run.steps,
+        steps=[{**step, "message": stored_message(step["message"])} if "message" in step else step for step in run.steps],
         findings=[_finding(f) for f in problems],
     )
 

@@ -117,6 +117,9 @@ def task_page(instance_id: int, task_guid: str) -> Any:
         flash(_("Done: “%(task)s”.", task=translated(view.title)), "success")
         if status == "error" and _is_staff(current_user):
             return redirect(url_for("instances.instance_page", instance_id=instance_id))
+        if status == "error":  # e.g. a pathway script stopped by its time limit: say so, do not hang
+            flash(_("Your answers are saved, but the next step of this pathway could not run. The clinic's "
+                    "staff see the problem and will fix it; you do not need to send the form again."), "warning")
         return redirect(url_for("tasks.inbox_page"))
     return render_template("tasks/task.html", form=form, has_schema=form_class is not None, **_task_context(view))
 
