@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import now
 from engine.i18n import N_, Conflict, NotFound
-from engine.workflow import indexes, rawsql, spiff, stepping
+from engine.workflow import indexes, persistence, rawsql, serialization, spiff, stepping
 from engine.workflow.cache import WORKFLOWS, Entry
 from engine.workflow.connectors import ConnectorRegistry, InstanceContext, default_registry
 from engine.workflow.models import (
@@ -69,6 +69,7 @@ class Step:
     events: list[tuple[str, str]]
     # The index rows the database holds for this instance when the cache knows them, else None (read them).
     indexed: indexes.IndexRows | None = None
+    stored: persistence.Stored = field(default_factory=lambda: persistence.EMPTY)  # the state as the database holds it (see persistence.py)
     saved: Entry | None = None  # what `save` wrote, for the workflow cache once the commit went through
     loaded_status: str = field(init=False)  # the status in the row this step read
 
@@ -193,7 +194,8 @@ def record_error(step: Step, exc: BaseException) -> None:
 
 def save(step: Step) -> None:
     instance = step.instance
-    state = spiff.dump_state(step.workflow)
+    pending = persistence.prepare(step.workflow, step.stored)
+    state = pending.stored.head
     values = {
         "instance_id": instance.id,
         "expected": instance.revision,
@@ -216,6 +218,9 @@ def save(step: Step) -> None:
         raise
     if result.rowcount != 1:
         raise Conflict(ALREADY_DONE)
+    persistence.write(conn, cur, instance.id, pending, step.stored)
+    if serialization.CHECK_AGAINST_STOCK:
+        persistence.check_against_stock(conn, cur, instance.id, step.workflow)
     if instance.status in FINISHED_STATUSES:
         wanted = indexes.EMPTY
     else:
@@ -228,7 +233,9 @@ def save(step: Step) -> None:
         at = now()
         events = [{"instance_id": instance.id, "kind": k, "detail": d, "at": at, "actor_user_id": None} for k, d in step.events]
         rawsql.run(conn, cur, _RAW_EVENT, _one_or_many(events), insert_keys=True)
-    step.saved = Entry(instance.revision + 1, instance.version_id, instance.sha256, state, step.workflow, wanted)
+    step.saved = Entry(
+        instance.revision + 1, instance.version_id, instance.sha256, state, step.workflow, wanted, pending.stored
+    )
 
 
 def _one_or_many(rows: list[dict[str, Any]]) -> dict[str, Any] | list[dict[str, Any]]:
@@ -257,11 +264,13 @@ def run_step(
         engine = script_engine_for(tx, instance, connectors or default_registry)
         cached = WORKFLOWS.take(instance.id, instance.revision, instance.version_id, instance.sha256, instance.state)
         if cached is not None:
-            workflow, indexed = cached.workflow, cached.indexed
+            workflow, indexed, stored = cached.workflow, cached.indexed, cached.stored
             workflow.script_engine = engine
         else:
-            workflow, indexed = spiff.load_state(instance.state, specs_for(conn, instance), engine), None
-        step = Step(tx, instance, workflow, [], [], indexed)
+            specs = specs_for(conn, instance)
+            workflow, stored = persistence.load(conn, tx.cursor(), instance.id, instance.state, specs, engine)
+            indexed = None
+        step = Step(tx, instance, workflow, [], [], indexed, stored=stored)
         result = act(step)
         save(step)
     remember(instance_id, step)
