@@ -81,10 +81,13 @@ class EngineLoop:
         """What the instance's state takes in the database: the instance row's state, plus the task rows
         loaded with it where the storage has them."""
         with self.db.connect() as conn:
-            size = len(conn.execute(select(ProcessInstance.state).where(ProcessInstance.id == self.iid)).scalar_one())
+            size = len(
+                conn.execute(select(ProcessInstance.state).where(ProcessInstance.id == self.iid)).scalar_one()
+            )
             if inspect(conn).has_table("process_task"):
                 size += conn.execute(
-                    text("SELECT COALESCE(SUM(LENGTH(body)), 0) FROM process_task WHERE instance_id = :i"), {"i": self.iid}
+                    text("SELECT COALESCE(SUM(LENGTH(body)), 0) FROM process_task WHERE instance_id = :i"),
+                    {"i": self.iid},
                 ).scalar_one()
         return size
 
@@ -98,14 +101,16 @@ class EngineLoop:
         with self.db.connect() as conn:
             cur = rawsql.cursor(conn)
             started = time.perf_counter()
-            instance = steps.InstanceRow(*rawsql.fetch_all(conn, cur, steps.RAW_LOAD, {"instance_id": self.iid})[0])
+            instance = steps.InstanceRow(
+                *rawsql.fetch_all(conn, cur, steps.RAW_LOAD, {"instance_id": self.iid})[0]
+            )
             specs = steps.specs_for(conn, instance)
             try:
                 from engine.workflow import persistence
             except ImportError:  # the one-blob storage
                 spiff.load_state(instance.state, specs, spiff.IDLE_ENGINE)
             else:
-                persistence.load(conn, cur, instance, specs, spiff.IDLE_ENGINE)
+                persistence.load(conn, cur, instance.id, instance.state, specs, spiff.IDLE_ENGINE)
             elapsed = time.perf_counter() - started
             conn.rollback()
         return elapsed
@@ -150,7 +155,9 @@ class RawLoop:
         return len(spiff.dump_state(self.workflow))
 
 
-def walk(loop: Any, upto: int, checkpoints: tuple[int, ...], loads: bool) -> list[tuple[int, int, float, float | None]]:
+def walk(
+    loop: Any, upto: int, checkpoints: tuple[int, ...], loads: bool
+) -> list[tuple[int, int, float, float | None]]:
     rows, done = [], 0
     for checkpoint in [c for c in checkpoints if c <= upto]:
         while done < checkpoint - SAMPLES:
@@ -173,7 +180,9 @@ def main() -> None:
     options.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     options.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     options.add_argument("--upto", type=int, default=2000, help="loop iterations to walk (default 2000)")
-    options.add_argument("--no-cache", action="store_true", help="workflow cache off: every step loads the instance")
+    options.add_argument(
+        "--no-cache", action="store_true", help="workflow cache off: every step loads the instance"
+    )
     options.add_argument("--no-raw", action="store_true", help="skip raw SpiffWorkflow")
     args = options.parse_args()
     if args.no_cache:
@@ -193,7 +202,10 @@ def main() -> None:
         try:
             print("engine:  iterations   state size   one step   uncached load")
             for n, size, step_ms, load_ms in walk(loop, args.upto, CHECKPOINTS, loads=True):
-                print(f"         {n:>10,}   {size / 1024:7.0f} KB   {step_ms:6.2f} ms   {load_ms:6.2f} ms", flush=True)
+                print(
+                    f"         {n:>10,}   {size / 1024:7.0f} KB   {step_ms:6.2f} ms   {load_ms:6.2f} ms",
+                    flush=True,
+                )
         finally:
             loop.close()
             if admin is not None:
@@ -206,7 +218,10 @@ def main() -> None:
     print("raw SpiffWorkflow in memory:  iterations   state size   one step")
     try:
         for n, size, step_ms, _load in walk(raw, args.upto, CHECKPOINTS, loads=False):
-            print(f"                              {n:>10,}   {size / 1024:7.0f} KB   {step_ms:6.2f} ms", flush=True)
+            print(
+                f"                              {n:>10,}   {size / 1024:7.0f} KB   {step_ms:6.2f} ms",
+                flush=True,
+            )
     except (RecursionError, LookupError):
         print(f"                              stops: {raw.broken}")
 

@@ -46,7 +46,9 @@ _RAW_UPDATE = rawsql.Statement(
     .values(body=bindparam("body"))
 )
 _RAW_DELETE = rawsql.Statement(
-    _T.delete().where(_T.c.instance_id == bindparam("w_instance_id"), _T.c.task_guid == bindparam("w_task_guid"))
+    _T.delete().where(
+        _T.c.instance_id == bindparam("w_instance_id"), _T.c.task_guid == bindparam("w_task_guid")
+    )
 )
 _RAW_ARCHIVE = rawsql.Statement(_A.insert())
 
@@ -78,7 +80,9 @@ class Pending:
     archived: list[tuple[str, str, int, str]]  # guid, workflow key, seq, last text
 
 
-def load(conn: Connection, cur: Any, instance_id: int, head: str, specs: Any, script_engine: Any) -> tuple[Any, Stored]:
+def load(
+    conn: Connection, cur: Any, instance_id: int, head: str, specs: Any, script_engine: Any
+) -> tuple[Any, Stored]:
     """The instance's workflow from its head (the row the caller read) and its live task rows."""
     stored = read(conn, cur, instance_id, head)
     tasks: dict[str, dict[str, str]] = {}
@@ -129,20 +133,40 @@ def write(conn: Connection, cur: Any, instance_id: int, pending: Pending, previo
     rows = pending.stored.rows
     if pending.inserted:
         values = [
-            {"instance_id": instance_id, "task_guid": g, "workflow_guid": rows[g][0], "seq": rows[g][1], "body": rows[g][2]}
+            {
+                "instance_id": instance_id,
+                "task_guid": g,
+                "workflow_guid": rows[g][0],
+                "seq": rows[g][1],
+                "body": rows[g][2],
+            }
             for g in pending.inserted
         ]
         rawsql.run(conn, cur, _RAW_INSERT, _one_or_many(values), insert_keys=True)
     if pending.changed:
-        values = [{"w_instance_id": instance_id, "w_task_guid": g, "body": rows[g][2]} for g in pending.changed]
+        values = [
+            {"w_instance_id": instance_id, "w_task_guid": g, "body": rows[g][2]} for g in pending.changed
+        ]
         rawsql.run(conn, cur, _RAW_UPDATE, _one_or_many(values))
     gone = pending.deleted + [a[0] for a in pending.archived if a[0] in previous.rows]
     if gone:
-        rawsql.run(conn, cur, _RAW_DELETE, _one_or_many([{"w_instance_id": instance_id, "w_task_guid": g} for g in gone]))
+        rawsql.run(
+            conn,
+            cur,
+            _RAW_DELETE,
+            _one_or_many([{"w_instance_id": instance_id, "w_task_guid": g} for g in gone]),
+        )
     if pending.archived:
         at = now()
         values = [
-            {"instance_id": instance_id, "task_guid": g, "workflow_guid": key, "seq": seq, "body": text, "archived_at": at}
+            {
+                "instance_id": instance_id,
+                "task_guid": g,
+                "workflow_guid": key,
+                "seq": seq,
+                "body": text,
+                "archived_at": at,
+            }
             for g, key, seq, text in pending.archived
         ]
         rawsql.run(conn, cur, _RAW_ARCHIVE, _one_or_many(values), insert_keys=True)
@@ -159,7 +183,9 @@ def check_against_stock(conn: Connection, cur: Any, instance_id: int, workflow: 
     assert found == expected, (found, expected)
 
 
-def save_outside_step(conn: Connection, instance_id: int, workflow: Any, write_head: Callable[[str], None]) -> None:
+def save_outside_step(
+    conn: Connection, instance_id: int, workflow: Any, write_head: Callable[[str], None]
+) -> None:
     """For writers outside an engine step (moving an instance to a new version): `write_head(head)` writes
     the instance row with the caller's revision check (raising when it lost), then the task rows are
     written against what the database holds, in the caller's transaction."""

@@ -137,7 +137,9 @@ def _safe(top: Any, wf: Any, root: Any, kept: set[Any], live: list[Any]) -> bool
         spec = task.task_spec
         if isinstance(spec, InclusiveGateway):
             return False
-        if isinstance(spec, UnstructuredJoin) and not (isinstance(spec, ParallelGateway) and task.id in ancestors):
+        if isinstance(spec, UnstructuredJoin) and not (
+            isinstance(spec, ParallelGateway) and task.id in ancestors
+        ):
             return False
         if task.id in top.subprocesses and not top.subprocesses[task.id].completed:
             return False
