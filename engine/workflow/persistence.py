@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.clock import now
 from engine.workflow import pruning, rawsql, serialization
@@ -39,12 +40,19 @@ _RAW_ROWS = rawsql.Statement(
     .order_by(_T.c.seq)
 )
 _RAW_HEAD = rawsql.Statement(select(_I.c.state).where(_I.c.id == bindparam("instance_id")))
-_RAW_INSERT = rawsql.Statement(_T.insert())
-_RAW_UPDATE = rawsql.Statement(
-    _T.update()
-    .where(_T.c.instance_id == bindparam("w_instance_id"), _T.c.task_guid == bindparam("w_task_guid"))
-    .values(body=bindparam("body"))
-)
+
+
+def _upsert(insert: Any) -> rawsql.Statement:
+    statement = insert(_T)
+    return rawsql.Statement(
+        statement.on_conflict_do_update(
+            index_elements=[_T.c.instance_id, _T.c.task_guid], set_={"body": statement.excluded.body}
+        )
+    )
+
+
+# New and changed tasks in one statement: both databases take INSERT ... ON CONFLICT DO UPDATE.
+_RAW_UPSERT = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)}
 _RAW_DELETE = rawsql.Statement(
     _T.delete().where(
         _T.c.instance_id == bindparam("w_instance_id"), _T.c.task_guid == bindparam("w_task_guid")
@@ -131,23 +139,13 @@ def prepare(workflow: Any, previous: Stored) -> Pending:
 def write(conn: Connection, cur: Any, instance_id: int, pending: Pending, previous: Stored) -> None:
     """Write the task rows `prepare` found changed; the caller has written the head in the same transaction."""
     rows = pending.stored.rows
-    if pending.inserted:
+    written = pending.inserted + pending.changed
+    if written:
         values = [
-            {
-                "instance_id": instance_id,
-                "task_guid": g,
-                "workflow_guid": rows[g][0],
-                "seq": rows[g][1],
-                "body": rows[g][2],
-            }
-            for g in pending.inserted
+            {"instance_id": instance_id, "task_guid": g, "workflow_guid": rows[g][0], "seq": rows[g][1], "body": rows[g][2]}
+            for g in written
         ]
-        rawsql.run(conn, cur, _RAW_INSERT, _one_or_many(values), insert_keys=True)
-    if pending.changed:
-        values = [
-            {"w_instance_id": instance_id, "w_task_guid": g, "body": rows[g][2]} for g in pending.changed
-        ]
-        rawsql.run(conn, cur, _RAW_UPDATE, _one_or_many(values))
+        rawsql.run(conn, cur, _RAW_UPSERT[conn.dialect.name], _one_or_many(values))
     gone = pending.deleted + [a[0] for a in pending.archived if a[0] in previous.rows]
     if gone:
         rawsql.run(
