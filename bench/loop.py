@@ -132,6 +132,7 @@ class RawLoop:
         self.workflow = spiff.new_workflow(specs, PythonScriptEngine())
         self.workflow.do_engine_steps()
         self.broken: str | None = None
+        self.done = 0
 
     def step(self) -> float:
         from SpiffWorkflow.util.task import TaskState
@@ -145,8 +146,9 @@ class RawLoop:
             task.run()
             self.workflow.do_engine_steps()
         except (RecursionError, LookupError) as exc:
-            self.broken = f"{exc.__class__.__name__}: {str(exc)[:60]}"
+            self.broken = f"after {self.done} iterations, {exc.__class__.__name__}: {str(exc)[:60]}"
             raise
+        self.done += 1
         return time.perf_counter() - started
 
     def state_bytes(self) -> int:
