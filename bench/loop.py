@@ -185,11 +185,14 @@ def main() -> None:
         "--no-cache", action="store_true", help="workflow cache off: every step loads the instance"
     )
     options.add_argument("--no-raw", action="store_true", help="skip raw SpiffWorkflow")
+    options.add_argument("--samples", type=int, default=SAMPLES, help=f"steps per checkpoint (default {SAMPLES})")
     args = options.parse_args()
+    global SAMPLES
+    SAMPLES = args.samples
     if args.no_cache:
         WORKFLOWS.resize(0)
     print(f"load average {Path('/proc/loadavg').read_text().split(' ', 1)[0]}; {args.db}; "
-          f"workflow cache {'off' if args.no_cache else 'on'}; one step = median of {SAMPLES}")  # fmt: skip
+          f"workflow cache {'off' if args.no_cache else 'on'}; one step = median of {SAMPLES}", flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
         admin = None
         if args.db == "sqlite":

@@ -393,6 +393,9 @@ def load_parts(
         # Compared as JSON, leaves converted: event objects in internal data compare by identity.
         ours, theirs = stock_state(workflow), stock_state(stock)
         assert ours == theirs, _difference(ours, theirs)
+        stored = assemble(head, tasks)
+        if stored.get(_serializer().VERSION_KEY) == SERIALIZER_VERSION:  # else Spiff's migrations changed it
+            assert ours == stored, _difference(ours, stored)  # read back: what Spiff itself would write
         waiting = [{t.id for t in w.event_manager.tasks.values()} for w in (workflow, stock)]
         assert waiting[0] == waiting[1], waiting
     workflow.script_engine = script_engine
