@@ -185,7 +185,7 @@ def main() -> None:
         "--no-cache", action="store_true", help="workflow cache off: every step loads the instance"
     )
     options.add_argument("--no-raw", action="store_true", help="skip raw SpiffWorkflow")
-    options.add_argument("--samples", type=int, default=SAMPLES, help=f"steps per checkpoint (default {SAMPLES})")
+    options.add_argument("--samples", type=int, default=10, help="steps per checkpoint (default 10)")
     args = options.parse_args()
     global SAMPLES
     SAMPLES = args.samples
