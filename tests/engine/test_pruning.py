@@ -19,6 +19,7 @@ from engine.workflow import (
     pruning,
     retry_instance,
     start_instance,
+    sync_folder,
 )
 from engine.workflow.cache import WORKFLOWS
 from engine.workflow.models import (
@@ -31,6 +32,8 @@ from engine.workflow.models import (
     WaitingMessage,
 )
 from tests.engine.helpers import DOCTOR, PATIENT, pending
+from tests.engine.shipped import START_DATA, registry
+from tests.engine.test_state_migration import BPMN
 
 STAFF = Actor(90, frozenset({"manager"}))
 ROUNDS = 14
@@ -161,3 +164,43 @@ def test_a_retry_in_a_later_round_resumes_the_failed_task_as_without_cutting(ses
     assert cut == kept
     assert kept[0][:2] == (ERROR, "count") and kept[1][:2] == (ERROR, "count")
     assert (kept_archived, cut_archived) == (False, True)
+
+
+COURSE_ANSWERS = {"attended": True, "plan": "x", "classes": 100, "total": 100, "comment": ""}
+
+
+def _walk_course(sessions: Any, clock: Any, connectors: Any, steps: int) -> tuple[list[Any], int]:
+    iid = start_instance(sessions, "rehab_course", None, dict(START_DATA), patient_id=1, connectors=connectors)
+    trace = []
+    for step in range(steps):
+        tasks = pending(sessions, iid)
+        if tasks:
+            task = tasks[0]
+            groups = frozenset({task.candidate_group} if task.candidate_group else ())
+            actor = Actor(task.assignee_user_id or 9, frozenset({task.role}), groups)
+            complete_task(sessions, actor, iid, task.task_guid, COURSE_ANSWERS, connectors)
+        else:
+            clock.advance(days=1)
+            fire_due_timers(sessions, connectors=connectors)
+        if step % 7 == 0:
+            WORKFLOWS.clear()
+        with sessions() as session:
+            status = session.get(ProcessInstance, iid).status
+            data = instance_data(session, STAFF, iid)
+            timers = sorted((t.task_name, t.due_at) for t in session.scalars(select(DueTimer).where(DueTimer.instance_id == iid)))
+        trace.append((status, sorted(t.task_name for t in pending(sessions, iid)), timers, data))
+    return trace, iid
+
+
+def test_the_shipped_rehabilitation_course_walks_the_same_with_its_rounds_cut(sessions, clock, monkeypatch):
+    connectors = registry(BPMN)
+    assert not sync_folder(sessions, BPMN, connectors=connectors).failed
+    start = clock()
+    monkeypatch.setattr(pruning, "PRUNE_BATCH", 10**9)
+    kept, _kept_id = _walk_course(sessions, clock, connectors, 60)
+    clock.advance(start - clock())
+    monkeypatch.setattr(pruning, "PRUNE_BATCH", 24)
+    cut, cut_id = _walk_course(sessions, clock, connectors, 60)
+    assert cut == kept
+    assert {status for status, *_rest in cut} == {"waiting"}  # the course goes on class after class
+    assert _live_rows(sessions, cut_id, ProcessTaskArchive) > 2 * _live_rows(sessions, cut_id, ProcessTask)
