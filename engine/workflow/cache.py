@@ -35,8 +35,8 @@ class Entry:
     stored: Any  # persistence.Stored: the head (`state`) and task rows written at this revision
 
 
-# What an entry is taken to occupy, per character of its state (head and task rows): the text itself plus the workflow
-# deserialized from it, measured at 3.4-5.3 times the text for the pathways in workflows/bpmn/.
+# What an entry is taken to occupy, per character of its state (head and task rows): the text itself plus
+# the workflow deserialized from it, measured at 3.4-5.3 times the text for the pathways in workflows/bpmn/.
 BYTES_PER_STATE_CHAR = 6
 DEFAULT_MEGABYTES = 64
 

@@ -142,8 +142,9 @@ def write(conn: Connection, cur: Any, instance_id: int, pending: Pending, previo
     written = pending.inserted + pending.changed
     if written:
         values = [
-            {"instance_id": instance_id, "task_guid": g, "workflow_guid": rows[g][0], "seq": rows[g][1], "body": rows[g][2]}
+            {"instance_id": instance_id, "task_guid": g, "workflow_guid": key, "seq": seq, "body": text}
             for g in written
+            for key, seq, text in (rows[g],)
         ]
         rawsql.run(conn, cur, _RAW_UPSERT[conn.dialect.name], _one_or_many(values))
     gone = pending.deleted + [a[0] for a in pending.archived if a[0] in previous.rows]

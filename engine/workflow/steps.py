@@ -69,7 +69,8 @@ class Step:
     events: list[tuple[str, str]]
     # The index rows the database holds for this instance when the cache knows them, else None (read them).
     indexed: indexes.IndexRows | None = None
-    stored: persistence.Stored = field(default_factory=lambda: persistence.EMPTY)  # the state as the database holds it (see persistence.py)
+    # The state as the database holds it: what `save` compares with to write only the changed task rows.
+    stored: persistence.Stored = field(default_factory=lambda: persistence.EMPTY)
     saved: Entry | None = None  # what `save` wrote, for the workflow cache once the commit went through
     loaded_status: str = field(init=False)  # the status in the row this step read
 
