@@ -68,6 +68,10 @@ class Stored:
     head: str
     rows: dict[str, tuple[str, int, str]]
     next_seq: int
+    # Read from the database rather than written by this process: the same task may then come out as
+    # other text (a restored dict keeps its keys in another order), so texts that differ are compared as
+    # JSON before a row is rewritten.
+    read_back: bool = False
     size: int = field(init=False)  # characters, for the workflow cache's memory budget
 
     def __post_init__(self) -> None:
@@ -102,7 +106,7 @@ def load(
 def read(conn: Connection, cur: Any, instance_id: int, head: str) -> Stored:
     rows = rawsql.fetch_all(conn, cur, _RAW_ROWS, {"instance_id": instance_id})
     found = {guid: (key, seq, text) for guid, key, seq, text in rows}
-    return Stored(head, found, (rows[-1][2] + 1) if rows else 0)
+    return Stored(head, found, (rows[-1][2] + 1) if rows else 0, read_back=True)
 
 
 def prepare(workflow: Any, previous: Stored) -> Pending:
@@ -121,8 +125,10 @@ def prepare(workflow: Any, previous: Stored) -> Pending:
                 next_seq += 1
                 inserted.append(guid)
             else:
-                rows[guid] = (key, before[1], text)
-                if before[2] != text:
+                if before[2] == text or (previous.read_back and serialization.same_json(before[2], text)):
+                    rows[guid] = before  # unchanged: keep the text the database holds
+                else:
+                    rows[guid] = (key, before[1], text)
                     changed.append(guid)
     archived = []
     for key, tasks in cut.tasks.items():

@@ -378,6 +378,16 @@ def assemble(head: str, tasks: Mapping[str, Mapping[str, str]]) -> dict[str, Any
     return dct
 
 
+def same_json(first: str, second: str) -> bool:
+    """Whether two texts are one JSON value but for the order of keys. Compared as sorted-key text, not as
+    decoded values: in Python 1 == 1.0 == True, and such a change must still be written."""
+    try:
+        canonical = [orjson.dumps(_decode(text), option=orjson.OPT_SORT_KEYS) for text in (first, second)]
+    except (orjson.JSONEncodeError, ValueError):  # what orjson cannot write back (NaN...): call it changed
+        return False
+    return canonical[0] == canonical[1]
+
+
 def _decode_tasks(texts: Mapping[str, str]) -> dict[str, Any]:
     # One document for all the tasks of a workflow: one parser call instead of one per task.
     return _decode("{" + ",".join(f'"{guid}":{text}' for guid, text in texts.items()) + "}")
