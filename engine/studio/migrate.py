@@ -25,7 +25,7 @@ from engine import audit
 from engine.clock import now
 from engine.i18n import N_
 from engine.studio.models import InstanceMigration
-from engine.workflow import indexes, serialization, spiff
+from engine.workflow import indexes, persistence, serialization, spiff
 from engine.workflow.cache import WORKFLOWS
 from engine.workflow.models import (
     ERROR,
@@ -92,7 +92,7 @@ def _check(workflow: Any, spec_diff: SpecDiff, reasons: list[tuple[str, dict[str
 
 
 def plan(
-    instance: ProcessInstance, old: ProcessModelVersion, new: ProcessModelVersion
+    session: Session, instance: ProcessInstance, old: ProcessModelVersion, new: ProcessModelVersion
 ) -> tuple[Any, list[Any], list[tuple[str, dict[str, Any]]]]:
     """(workflow, [(diff, sub/workflow, new spec)...], refusal reasons) for moving `instance` to `new`."""
     reasons: list[tuple[str, dict[str, Any]]] = []
@@ -106,7 +106,9 @@ def plan(
         return None, [], [(N_("The instance is already on this version."), {})]
     old_spec, _old_subs = spiff.load_specs(old.serialized_spec)
     new_spec, new_subs = spiff.load_specs(new.serialized_spec)
-    workflow = spiff.load_state(instance.state, (old_spec, _old_subs), spiff.IDLE_ENGINE)
+    workflow = persistence.load_outside_step(
+        session.connection(), instance.id, instance.state, (old_spec, _old_subs), spiff.IDLE_ENGINE
+    )
     if new_spec.name != workflow.spec.name:
         return None, [], [(N_("The new version starts another process (%(name)s)."), {"name": new_spec.name})]
     registry = _registry()
@@ -133,7 +135,7 @@ def migrate_instance(
         return Outcome(instance_id, False, [(N_("There is no such instance of this pathway."), {})])
     old = session.get(ProcessModelVersion, instance.version_id)
     assert old is not None
-    workflow, steps, reasons = plan(instance, old, new)
+    workflow, steps, reasons = plan(session, instance, old, new)
     if not reasons:
         reasons = _apply(workflow, steps)
     if reasons:
@@ -183,17 +185,20 @@ def _save(
     ip: str,
 ) -> None:
     at = now()
-    state = spiff.dump_state(workflow)
-    result = session.execute(
-        update(ProcessInstance)
-        .where(ProcessInstance.id == instance.id, ProcessInstance.revision == instance.revision)
-        .values(version_id=new.id, state=state, revision=instance.revision + 1, updated_at=at)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        from engine.i18n import Conflict
 
-        raise Conflict(N_("The instance moved on meanwhile; try again."))
+    def write_head(state: str) -> None:
+        result = session.execute(
+            update(ProcessInstance)
+            .where(ProcessInstance.id == instance.id, ProcessInstance.revision == instance.revision)
+            .values(version_id=new.id, state=state, revision=instance.revision + 1, updated_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            from engine.i18n import Conflict
+
+            raise Conflict(N_("The instance moved on meanwhile; try again."))
+
+    persistence.save_outside_step(session.connection(), instance.id, workflow, write_head)
     target = _Target(instance.id, instance.process_model_id, new.id, dict(new.process_sources or {}))
     indexes.rebuild(session.connection(), target, workflow, instance.patient_id)
     waiting = sorted(

@@ -3,9 +3,11 @@ instance can skip deserializing its state.
 
 Why it is safe: an entry is used only when the row the step has just loaded inside its own transaction
 has the same revision, the same version (id and spec hash) and byte-for-byte the same state text that
-this process wrote when it committed the entry. Deserializing is a pure function of that text and the
-spec, so the cached object is what deserializing would give; any other writer (another process, a
-restored backup, another database with the same ids) changes the revision or the text and the entry is
+this process wrote when it committed the entry (the state's head; its task rows are written only
+together with the head, by a write that raises the revision, see persistence.py). Deserializing is a
+pure function of the head, the task rows and the spec, so the cached object is what deserializing would
+give; any other writer (another process, a restored backup, another database with the same ids) changes
+the revision or the head (which names the instance's random root and last task ids) and the entry is
 dropped. The step's `UPDATE ... WHERE revision = ?` still decides who wins a race.
 
 An entry is taken out while a step works on it, so two threads never share one workflow object, and it
@@ -30,10 +32,11 @@ class Entry:
     state: str
     workflow: Any
     indexed: Any  # indexes.IndexRows written together with `state`
+    stored: Any  # persistence.Stored: the head (`state`) and task rows written at this revision
 
 
-# What an entry is taken to occupy, per character of its state text: the text itself plus the workflow
-# deserialized from it, measured at 3.4-5.3 times the text for the pathways in workflows/bpmn/.
+# What an entry is taken to occupy, per character of its state (head and task rows): the text itself plus
+# the workflow deserialized from it, measured at 3.4-5.3 times the text for the pathways in workflows/bpmn/.
 BYTES_PER_STATE_CHAR = 6
 DEFAULT_MEGABYTES = 64
 
@@ -108,7 +111,7 @@ class WorkflowCache:
 
 
 def _weight(entry: Entry) -> int:
-    return len(entry.state) * BYTES_PER_STATE_CHAR
+    return entry.stored.size * BYTES_PER_STATE_CHAR
 
 
 WORKFLOWS = WorkflowCache()

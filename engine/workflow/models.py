@@ -63,13 +63,47 @@ class ProcessInstance(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
     error_element: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    # SpiffWorkflow serializer JSON without the spec (see spiff.state_to_json).
+    # The workflow-level part of SpiffWorkflow's serialization (no spec, no tasks: those are ProcessTask
+    # rows), with the serializer version; see persistence.py.
     state: Mapped[str] = mapped_column(Text)
     patient_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     started_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProcessTask(Base):
+    """One task of an instance's live task tree, as SpiffWorkflow's task converter writes it; a step
+    rewrites only the rows of tasks it changed (see persistence.py)."""
+
+    __tablename__ = "process_task"
+
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True
+    )
+    task_guid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # "" for the instance's top workflow, else the id of the task that runs the subprocess holding it.
+    workflow_guid: Mapped[str] = mapped_column(String(36))
+    # Creation order: SpiffWorkflow's loader needs a task's parent restored before the task.
+    seq: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class ProcessTaskArchive(Base):
+    """Tasks of completed loop iterations taken out of the live tree (see pruning.py), kept as written
+    last; the engine never reads them."""
+
+    __tablename__ = "process_task_archive"
+
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True
+    )
+    task_guid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    workflow_guid: Mapped[str] = mapped_column(String(36))
+    seq: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    archived_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
 _ASSIGNED = "assignee_user_id IS NOT NULL"

@@ -299,3 +299,143 @@ def _load(text: str, specs: Specs, lean: bool) -> BpmnWorkflow:
     dct = _decode(text)
     serializer.migrate(dct)
     return serializer.from_dict(dct, specs=specs)
+
+
+# ---------------------------------------------------------------- the state in parts (persistence.py)
+#
+# The same dict as dump_state's, cut in two kinds of parts: the head (the workflow-level keys of the
+# workflow and of each subprocess, without their "tasks") and one text per task, each exactly what Spiff's
+# converters write for it. Joined back, the parts are a state of the serializer's format and version, so
+# Spiff's migrations apply to it as to a state written whole.
+
+TOP = ""  # the key of the top workflow's tasks among the parts; a subprocess's is its runner task's guid
+
+
+def _part_json(dct: Any, registry: Any, default: Callable[[Any], Any]) -> str:
+    try:
+        return orjson.dumps(dct, default=default, option=_ORJSON_OPTIONS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(dct, cls=_serializer()._encoder_cls, separators=(",", ":"))
+
+
+def _head_dict(workflow: BpmnWorkflow, registry: Any) -> dict[str, Any]:
+    def common(wf: Any) -> dict[str, Any]:
+        return {
+            "data": registry.convert(registry.clean(wf.data)),
+            "correlations": wf.correlations,
+            "last_task": str(wf.last_task.id) if wf.last_task is not None else None,
+            "success": wf.success,
+            "completed": wf.completed,
+            "root": str(wf.task_tree.id),
+            "typename": registry.typenames[type(wf)],
+        }
+
+    subprocesses = {}
+    for key, sub in workflow.subprocesses.items():
+        dct = common(sub)
+        dct["parent_task_id"] = str(sub.parent_task_id)
+        dct["spec"] = sub.spec.name
+        subprocesses[str(key)] = dct
+    head = common(workflow)
+    head["subprocesses"] = subprocesses
+    head["bpmn_events"] = registry.convert(workflow.bpmn_events)
+    head[_serializer().VERSION_KEY] = SERIALIZER_VERSION
+    return head
+
+
+def dump_head(workflow: BpmnWorkflow) -> str:
+    """The workflow-level part of the state, with the serializer version."""
+    registry = registry_in_encoder_mode()
+    try:
+        return _part_json(_head_dict(workflow, registry), registry, _leaf_encoder(registry))
+    finally:
+        registry._encoder_mode = False
+
+
+def dump_tasks(tasks: Any) -> dict[str, str]:
+    """guid -> the task's text, for the given tasks."""
+    registry = registry_in_encoder_mode()
+    default = _leaf_encoder(registry)
+    task_dict = _LeanTaskConverter.task_dict
+    try:
+        return {str(task.id): _part_json(task_dict(task), registry, default) for task in tasks}
+    finally:
+        registry._encoder_mode = False
+
+
+def registry_in_encoder_mode() -> Any:
+    registry = _serializer().registry
+    registry._encoder_mode = True  # lazy conversion, as in _to_dict; the caller switches it back off
+    return registry
+
+
+def assemble(head: str, tasks: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """The whole state dict from the head and the task texts per workflow key (TOP or a runner's guid)."""
+    dct = _decode(head)
+    dct["tasks"] = _decode_tasks(tasks.get(TOP, {}))
+    for key, sub in dct["subprocesses"].items():
+        sub["tasks"] = _decode_tasks(tasks.get(key, {}))
+    return dct
+
+
+def same_json(first: str, second: str) -> bool:
+    """Whether two texts are one JSON value but for the order of keys. Compared as sorted-key text, not as
+    decoded values: in Python 1 == 1.0 == True, and such a change must still be written."""
+    try:
+        canonical = [orjson.dumps(_decode(text), option=orjson.OPT_SORT_KEYS) for text in (first, second)]
+    except (orjson.JSONEncodeError, ValueError):  # what orjson cannot write back (NaN...): call it changed
+        return False
+    return canonical[0] == canonical[1]
+
+
+def _decode_tasks(texts: Mapping[str, str]) -> dict[str, Any]:
+    # One document for all the tasks of a workflow: one parser call instead of one per task.
+    return _decode("{" + ",".join(f'"{guid}":{text}' for guid, text in texts.items()) + "}")
+
+
+def load_parts(
+    head: str, tasks: Mapping[str, Mapping[str, str]], specs: Specs, script_engine: PythonScriptEngine
+) -> BpmnWorkflow:
+    """The workflow from its parts; the same checks against Spiff's own loader as load_state."""
+    workflow = _from_dict(assemble(head, tasks), specs, lean=True)
+    if CHECK_AGAINST_STOCK:
+        stock = _from_dict(assemble(head, tasks), specs, lean=False)
+        # Compared as JSON, leaves converted: event objects in internal data compare by identity.
+        ours, theirs = stock_state(workflow), stock_state(stock)
+        assert ours == theirs, _difference(ours, theirs)
+        stored = assemble(head, tasks)
+        if stored.get(_serializer().VERSION_KEY) == SERIALIZER_VERSION:  # else Spiff's migrations changed it
+            assert ours == stored, _difference(ours, stored)  # read back: what Spiff itself would write
+        waiting = [{t.id for t in w.event_manager.tasks.values()} for w in (workflow, stock)]
+        assert waiting[0] == waiting[1], waiting
+    workflow.script_engine = script_engine
+    return workflow
+
+
+def _from_dict(dct: dict[str, Any], specs: Specs, lean: bool) -> BpmnWorkflow:
+    serializer = _serializer(lean)
+    serializer.migrate(dct)
+    return serializer.from_dict(dct, specs=specs)
+
+
+def stock_state(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """What Spiff's own converters write for the workflow (with the version), read back from JSON: the
+    reference the stored parts must equal when CHECK_AGAINST_STOCK is on."""
+    serializer = _serializer(lean=False)
+    dct = _to_dict(workflow, lean=False)
+    dct[serializer.VERSION_KEY] = SERIALIZER_VERSION
+    registry = serializer.registry
+    registry._encoder_mode = True
+    try:
+        return _decode(_part_json(dct, registry, _leaf_encoder(registry)))
+    finally:
+        registry._encoder_mode = False
+
+
+def _difference(ours: Any, theirs: Any, path: str = "") -> str:
+    """Where two state dicts first differ, for the CHECK_AGAINST_STOCK failure message."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        for key in sorted(set(ours) | set(theirs), key=str):
+            if ours.get(key) != theirs.get(key):
+                return _difference(ours.get(key), theirs.get(key), f"{path}/{key}")
+    return f"{path}: {ours!r} != {theirs!r}"

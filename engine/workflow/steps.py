@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import now
 from engine.i18n import N_, Conflict, NotFound, coded_message
-from engine.workflow import indexes, limits, rawsql, spiff, stepping
+from engine.workflow import indexes, limits, persistence, rawsql, serialization, spiff, stepping
 from engine.workflow.cache import WORKFLOWS, Entry
 from engine.workflow.connectors import ConnectorRegistry, InstanceContext, default_registry
 from engine.workflow.models import (
@@ -94,6 +94,8 @@ class Step:
     events: list[tuple[str, str]]
     # The index rows the database holds for this instance when the cache knows them, else None (read them).
     indexed: indexes.IndexRows | None = None
+    # The state as the database holds it: what `save` compares with to write only the changed task rows.
+    stored: persistence.Stored = field(default_factory=lambda: persistence.EMPTY)
     saved: Entry | None = None  # what `save` wrote, for the workflow cache once the commit went through
     registry: ConnectorRegistry | None = None
     connector_call: ConnectorCall | None = None  # the run paused before this service task
@@ -271,7 +273,8 @@ def record_error(step: Step, exc: BaseException) -> None:
 
 def save(step: Step) -> None:
     instance = step.instance
-    state = spiff.dump_state(step.workflow)
+    pending = persistence.prepare(step.workflow, step.stored)
+    state = pending.stored.head
     values = {
         "instance_id": instance.id,
         "expected": instance.revision,
@@ -294,6 +297,9 @@ def save(step: Step) -> None:
         raise
     if result.rowcount != 1:
         raise Conflict(ALREADY_DONE)
+    persistence.write(conn, cur, instance.id, pending, step.stored)
+    if serialization.CHECK_AGAINST_STOCK:
+        persistence.check_against_stock(conn, cur, instance.id, step.workflow)
     wanted = step.wanted if step.wanted is not None else wanted_rows(step)
     present = step.indexed if step.indexed is not None else indexes.current(conn, instance.id, cur)
     indexes.refresh(conn, instance.id, wanted, present, cur)
@@ -303,7 +309,9 @@ def save(step: Step) -> None:
         at = now()
         events = [{"instance_id": instance.id, "kind": k, "detail": d, "at": at, "actor_user_id": None} for k, d in step.events]
         rawsql.run(conn, cur, _RAW_EVENT, _one_or_many(events), insert_keys=True)
-    step.saved = Entry(instance.revision + 1, instance.version_id, instance.sha256, state, step.workflow, wanted)
+    step.saved = Entry(
+        instance.revision + 1, instance.version_id, instance.sha256, state, step.workflow, wanted, pending.stored
+    )
 
 
 def wanted_rows(step: Step) -> indexes.IndexRows:
@@ -337,12 +345,14 @@ def run_step(
         instance = InstanceRow(*rows[0])
         cached = WORKFLOWS.take(instance.id, instance.revision, instance.version_id, instance.sha256, instance.state)
         if cached is not None:
-            workflow, indexed = cached.workflow, cached.indexed
+            workflow, indexed, stored = cached.workflow, cached.indexed, cached.stored
             workflow.script_engine = STEP_ENGINE
         else:
-            workflow, indexed = spiff.load_state(instance.state, specs_for(conn, instance), STEP_ENGINE), None
+            specs = specs_for(conn, instance)
+            workflow, stored = persistence.load(conn, tx.cursor(), instance.id, instance.state, specs, STEP_ENGINE)
+            indexed = None
         tx.end_read()
-        step = Step(tx, instance, workflow, [], [], indexed, registry=connectors)
+        step = Step(tx, instance, workflow, [], [], indexed, stored=stored, registry=connectors)
         result = act(step)
         step.wanted = wanted_rows(step)
         with tx.write():
@@ -368,7 +378,7 @@ def go_on(step: Step) -> None:
         saved = step.saved
         assert saved is not None
         step.instance.revision, step.instance.state = saved.revision, saved.state
-        step.indexed, step.loaded_status = saved.indexed, step.instance.status
+        step.indexed, step.loaded_status, step.stored = saved.indexed, step.instance.status, saved.stored
         step.history, step.events, step.connector_call, step.saved = [], [], None, None
         advance(step)
         step.wanted = wanted_rows(step)

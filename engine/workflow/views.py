@@ -20,7 +20,7 @@ from engine import roles
 from engine.clock import as_utc, now
 from engine.db import UTCDateTime
 from engine.i18n import N_, Forbidden, NotFound
-from engine.workflow import limits, spiff
+from engine.workflow import limits, persistence, spiff
 from engine.workflow.access import PERSONAL_ROLES, Actor, may_act
 from engine.workflow.indexes import task_properties
 from engine.workflow.models import PendingTask, ProcessInstance, ProcessModelVersion, TaskHistory
@@ -187,7 +187,7 @@ def get_task(session: Session, actor: Actor, instance_id: int, task_guid: str) -
         raise NotFound(N_("There is no such task."))
     specs = spiff.SPECS.get(version.id, version.sha256, lambda: version.serialized_spec)
     # No script runs while reading, so the plain engine is enough here.
-    workflow = spiff.load_state(instance.state, specs, spiff.IDLE_ENGINE)
+    workflow = persistence.load_outside_step(session.connection(), instance.id, instance.state, specs, spiff.IDLE_ENGINE)
     task = workflow.get_task_from_id(UUID(task_guid))
     properties = task_properties(task)
     files_version = session.get(ProcessModelVersion, pending.form_version_id or version.id) or version
@@ -245,7 +245,8 @@ def instance_data(session: Session, actor: Actor, instance_id: int) -> dict[str,
     if version is None or not instance.state:
         return {}
     specs = spiff.SPECS.get(version.id, version.sha256, lambda: version.serialized_spec)
-    workflow = spiff.load_state(instance.state, specs, spiff.IDLE_ENGINE)  # reading runs no script
+    # Reading runs no script.
+    workflow = persistence.load_outside_step(session.connection(), instance.id, instance.state, specs, spiff.IDLE_ENGINE)
     data: dict[str, Any] = {}
     for row in pending:
         task = workflow.get_task_from_id(UUID(row.task_guid))
