@@ -64,6 +64,7 @@ def test_the_video_base_url_and_upload_limit_are_checked(tmp_path):
 
 def test_the_workflow_cache_is_bounded_by_memory_and_zero_switches_it_off(tmp_path):
     from engine.workflow.cache import BYTES_PER_STATE_CHAR, Entry, WorkflowCache
+    from engine.workflow.persistence import Stored
 
     base = {"CAREPATH_INSTANCE_PATH": str(tmp_path)}
     assert load_settings(base).workflow_cache_mb == 64
@@ -72,7 +73,7 @@ def test_the_workflow_cache_is_bounded_by_memory_and_zero_switches_it_off(tmp_pa
         load_settings({**base, "CAREPATH_WORKFLOW_CACHE_MB": "lots"})
 
     def entry(chars: int) -> Entry:
-        return Entry(1, 1, "h", "x" * chars, object(), None)
+        return Entry(1, 1, "h", "x" * chars, object(), None, Stored("x" * chars, {}, 0))
 
     megabyte = 1024 * 1024 // BYTES_PER_STATE_CHAR  # state characters taken to fill one MB
     cache = WorkflowCache(megabytes=1)
