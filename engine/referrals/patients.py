@@ -28,6 +28,7 @@ from engine.accounts.models import PENDING_ACTIVATION, OneTimeToken, User, UserR
 from engine.clock import now
 from engine.i18n import N_, Forbidden
 from engine.referrals.models import CREATED, MATCHED, UPDATED
+from engine.referrals.validate import is_mobile
 
 FILLABLE = ("patronymic", "phone", "snils", "oms_policy", "birth_date")
 ACTIVATION_KIND = "referral_activation"
@@ -138,7 +139,7 @@ def _send_activations(
         link = tokens.link(base_url, tokens.ACTIVATE, raw)
         context = {"name": user.first_name, "link": link, "expires_hours": hours, "login": user.email}
         messages.append(_message(user, outbox.EMAIL, user.email, context, f"referral-activation:{user.id}", at))
-        if sms and user.phone:
+        if sms and is_mobile(user.phone):  # a landline would not receive it
             messages.append(_message(user, outbox.SMS, user.phone, context, f"referral-activation-sms:{user.id}", at))
         audit.record(session, "account_created", actor_id=manager.id, subject_id=user.id, ip=ip,
                      object_type="user", object_id=user.id, roles=[roles.PATIENT], source="referral import")
@@ -171,7 +172,7 @@ def _new_user(manager: User, values: dict[str, Any], locale: str) -> User:
         patronymic=values.get("patronymic", ""), birth_date=_date(values.get("birth_date")),
         phone=values.get("phone", ""), snils=values.get("snils", ""), oms_policy=values.get("oms_policy", ""),
         locale=locale, status=PENDING_ACTIVATION, created_at=now(), created_by=manager.id,
-        notify_sms=bool(values.get("phone")), password_hash=None,
+        notify_sms=is_mobile(values.get("phone", "")), password_hash=None,
     )  # fmt: skip
     user.roles = [UserRole(role=roles.PATIENT)]
     return user
