@@ -49,6 +49,7 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("email", ("email", "e mail", "почта", "почты", "эл адрес", "электрон адрес")),
     ("phone", ("телеф", "тел", "моб", "мобил", "сотов", "phone", "mobile", "tel", "cell")),
     ("birth_date", ("дата рожд", "рожд", "д р", "др", "birth", "dob", "born")),
+    ("comment", ("коммент", "примеч", "замечан", "comment", "note", "remark")),  # «Комментарий врача» too
     ("target", ("куда", "специальн", "центр", "профил", "направлен в", "направлен к", "target", "specialty",
                 "speciality", "center", "centre")),
     ("attending_doctor", ("врач", "лечащ", "doctor", "physician")),
@@ -60,7 +61,6 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("institution", ("лпу", "мо", "учрежд", "организац", "направивш", "направляющ", "больниц", "поликлин",
                      "institution", "hospital", "clinic", "referring")),
     ("diagnosis_text", ("диагн", "заболеван", "diagnos")),
-    ("comment", ("коммент", "примеч", "замечан", "comment", "note", "remark")),
 )  # fmt: skip
 FULL_NAME = "full_name"  # one column «ФИО» holding surname, first name and patronymic
 

@@ -43,7 +43,9 @@ def _message(translate: Translate, pair: list[object]) -> str:
 
 def _lower_first(text: str) -> str:
     # "Enter a valid email" reads on inside a sentence as "enter a valid email"; "C5O.9 is not…" stays.
-    return text[0].lower() + text[1:] if len(text) > 1 and text[0].isupper() and text[1].islower() else text
+    word = text.split(" ", 1)[0]
+    plain_word = word.isalpha() and (len(word) == 1 or not word.isupper())  # not SNILS, OMS, C50.9
+    return text[0].lower() + text[1:] if text and text[0].isupper() and plain_word else text
 
 
 def problems(errors: dict[str, list[object]], translate: Translate = lambda s: s) -> str:

@@ -210,4 +210,4 @@ def test_the_report_escapes_formulas_from_the_uploaded_table(sessions, stub, con
 
     assert "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\"" in report
     assert ",=" not in report and "\n=" not in report
-    assert "Surname: This cell holds a formula; enter plain text." in report
+    assert "Surname: a name may contain only letters, spaces, hyphens and apostrophes; " in report
