@@ -168,6 +168,8 @@ def earlier_imports_of_file(session: Session, batch: ReferralImport) -> list[Ref
 def queue_import(session: Session, user: User, import_id: int, *, ip: str = "") -> ReferralImport:
     """The manager imports the good rows (or runs a failed import again)."""
     batch = get_import(session, user, import_id)
+    if batch.status == m.COLUMNS:
+        raise Conflict(N_("Say which column is which first."))
     if batch.status not in (m.PREVIEW, m.FAILED):
         raise Conflict(N_("This import has already been started."))
     if batch.valid == 0:

@@ -17,7 +17,7 @@ from engine.referrals.parse import FIELDS
 from .conftest import ROWS
 
 RECORDS = [dict(zip(FIELDS, row, strict=True)) for row in ROWS]
-EXTRA = {"№ п/п": "1", "ВОЗРАСТ": "64", "Дата направления": "01.12.2026", "Age": "64", "Адрес": "г. Ярославль"}
+EXTRA = {"№ п/п": "1", "ВОЗРАСТ": "64", "Возраст": "64", "Дата направления": "01.12.2026", "Age": "64", "Адрес": "г. Ярославль"}
 
 
 @dataclass(frozen=True)
