@@ -57,11 +57,12 @@ def test_a_manager_imports_a_referral_table_and_each_patient_finds_the_referral_
     expect(manager.locator(".summary")).to_contain_text("Rows: 5; without errors: 3; with errors: 2.")
     bad = manager.locator("tr.bad-row")
     expect(bad).to_have_count(2)
-    formula = bad.first.locator("td.bad-cell[data-field=last_name]")
-    expect(formula).to_contain_text('=HYPERLINK("http://evil.example","click")')
-    expect(formula).to_contain_text("This cell holds a formula; enter plain text.")
-    expect(bad.first.locator("td.bad-cell[data-field=diagnosis_code]")).to_contain_text("C5O.9 is not an ICD-10 code")
-    expect(bad.nth(1).locator("td.bad-cell[data-field=target]")).to_contain_text("This field is required.")
+    expect(bad.first.locator("td[data-field=last_name]")).to_have_text('=HYPERLINK("http://evil.example","click")')
+    problems = bad.first.locator("td.problems")  # what is wrong, in one sentence at the row's start
+    expect(problems).to_contain_text("Date of birth: there is no such date: 31.02.1960;")
+    expect(problems).to_contain_text("ICD-10 code: C5O.9 is not an ICD-10 code")
+    expect(bad.first.locator("td.bad-cell[data-field=diagnosis_code]")).to_be_visible()
+    expect(bad.nth(1).locator("td.problems")).to_contain_text("Target specialty or center: this field is required.")
     expect(manager.locator("tr.good-row")).to_have_count(3)
     live_server.screenshot(manager, "referrals-02-preview")
 
