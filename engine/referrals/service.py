@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -92,7 +92,7 @@ def _store_rows(session: Session, batch: ReferralImport, table: Table) -> None:
     """The table's rows, checked when every required column is known (else kept as written, unchecked)."""
     batch.header_line, batch.headers = table.header_line, list(table.headers)
     batch.columns = {str(i): f for i, f in sorted(table.columns.items())}
-    session.execute(ReferralRow.__table__.delete().where(ReferralRow.__table__.c.import_id == batch.id))
+    session.execute(delete(ReferralRow).where(ReferralRow.import_id == batch.id).execution_options(synchronize_session=False))
     if table.missing:
         batch.status, batch.total, batch.valid = m.COLUMNS, len(table.lines), 0
         session.execute(ReferralRow.__table__.insert(), [
