@@ -38,10 +38,7 @@ class Icd10Code:
     def title(self, locale: str) -> str:
         return self.title_en if locale == "en" and self.title_en else self.title_ru
 
-    @property
-    def needs_text(self) -> bool:
-        """True when the code alone does not tell the doctor the diagnosis (heading, "other", "unspecified")."""
-        return self.has_subcodes or bool(_VAGUE_RU.search(self.title_ru) or _VAGUE_EN.search(self.title_en))
+    needs_text: bool  # the code alone does not tell the doctor the diagnosis (heading, "other", "unspecified")
 
 
 @lru_cache(maxsize=1)
@@ -53,7 +50,8 @@ def _catalogue() -> dict[str, Icd10Code]:
             # The Russian edition's 5-character codes (S02.00) are not in WHO's list: their heading's title.
             heading = entries.get(code[:-1].rstrip("."))
             title_en = title_en or (heading.title_en if heading else "")
-            entries[code] = Icd10Code(code, in_use == "1", subcodes == "1", title_ru, title_en)
+            vague = subcodes == "1" or bool(_VAGUE_RU.search(title_ru) or _VAGUE_EN.search(title_en))
+            entries[code] = Icd10Code(code, in_use == "1", subcodes == "1", title_ru, title_en, vague)
     return entries
 
 

@@ -34,7 +34,10 @@ def institution_key(name: str) -> str:
 
 def institution_of(table: Table) -> str | None:
     """The referring institution the rows name, when one name covers most of them."""
-    names = Counter(r.cells.get("institution", "").strip() for r in table.rows)
+    column = next((i for i, f in table.columns.items() if f == "institution"), None)
+    if column is None:
+        return None
+    names = Counter(cells[column].strip() if column < len(cells) else "" for _, cells in table.lines)
     names.pop("", None)
     if not names:
         return None

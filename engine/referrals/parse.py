@@ -23,6 +23,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from engine.i18n import N_, UserError
@@ -97,7 +98,7 @@ class Table:
     lines: tuple[tuple[int, tuple[str, ...]], ...]  # (line number, cells) of every data row
     columns: Columns = field(default_factory=dict)
 
-    @property
+    @cached_property
     def rows(self) -> list[SourceRow]:
         return [SourceRow(number, cells_of(cells, self.columns), cells) for number, cells in self.lines]
 

@@ -101,7 +101,8 @@ def _store_rows(session: Session, batch: ReferralImport, table: Table) -> None:
             for r in table.rows
         ])  # fmt: skip
         return
-    checked = validate_rows(table.rows, known_institutions(session))
+    rows = table.rows
+    checked = validate_rows(rows, known_institutions(session))
     batch.status, batch.total, batch.valid = m.PREVIEW, len(checked), sum(1 for r in checked if r.ok)
     session.execute(
         ReferralRow.__table__.insert(),
@@ -109,7 +110,7 @@ def _store_rows(session: Session, batch: ReferralImport, table: Table) -> None:
             {"import_id": batch.id, "line": r.line, "cells": list(source.source), "raw": r.raw, "values": r.values,
              "errors": r.errors, "status": m.PENDING if r.ok else m.INVALID,
              "fingerprint": fingerprint(r.values) if r.ok else "", "patient_outcome": ""}
-            for r, source in zip(checked, table.rows, strict=True)
+            for r, source in zip(checked, rows, strict=True)
         ],
     )  # fmt: skip
 

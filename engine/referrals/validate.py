@@ -175,7 +175,7 @@ def validate_rows(rows: Iterable[SourceRow], known_institutions: Iterable[str] |
     email_owner: dict[str, tuple[str, int]] = {}
     for source in rows:
         # A cell escaped by our own file of error rows, corrected and sent back, is read as first typed.
-        cells = {k: unescape_cell(v.strip()) for k, v in source.cells.items() if k in FIELDS}
+        cells = {k: unescape_cell(v) if v.startswith("'") else v for k, v in source.cells.items() if k in FIELDS}
         row = CheckedRow(source.line, dict(cells))
         # «C50.9 Рак молочной железы» in the code column, and no diagnosis column: the cell gives both.
         code_text, words = icd10.split_code_and_text(cells.get("diagnosis_code", "").strip())
