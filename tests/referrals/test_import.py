@@ -211,3 +211,18 @@ def test_the_report_escapes_formulas_from_the_uploaded_table(sessions, stub, con
     assert "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\"" in report
     assert ",=" not in report and "\n=" not in report
     assert "Surname: a name may contain only letters, spaces, hyphens and apostrophes; " in report
+
+
+def test_a_surname_that_looks_like_a_formula_is_imported_as_typed_and_escaped_in_the_report(sessions, stub, connectors, manager):
+    row = ("=Смирнова", "Ольга", "", "01.01.1980", "Ж", "", "olga@example.ru", "", "", "I10", "",
+           "Областная больница", "", "Кардиология", '=HYPERLINK("http://evil.example","click")')  # fmt: skip
+    import_id, counts = import_file(sessions, connectors, manager, csv_table([row]))
+
+    assert counts["started"] == 1
+    olga = patient(sessions, "olga@example.ru")
+    assert olga.last_name == "=Смирнова"
+    with sessions() as session:
+        report = report_csv(session, import_id)
+        [referral] = service.rows_of(session, import_id)
+        assert service.referral_data(referral, manager.id)["comment"] == '=HYPERLINK("http://evil.example","click")'
+    assert ",'=Смирнова," in report and ",=Смирнова" not in report
