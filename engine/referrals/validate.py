@@ -25,7 +25,7 @@ from engine.csv_safe import unescape_cell
 from engine.i18n import N_, UserError
 from engine.referrals.parse import FIELDS, SourceRow
 
-REQUIRED = ("last_name", "first_name", "birth_date", "diagnosis_code", "target")  # email: see _check_contacts
+REQUIRED = ("last_name", "first_name", "birth_date", "diagnosis_code", "target")  # a phone or an email: see _check_contacts
 ROW = "_row"  # errors key of a reason that concerns the whole row
 TEXT_LIMITS = {"diagnosis_text": 500, "institution": 300, "attending_doctor": 200, "target": 200, "comment": 1000}
 MAX_AGE_YEARS = 120
@@ -138,14 +138,16 @@ def phone(text: str) -> str:
 
 
 def _check_contacts(row: CheckedRow) -> None:
-    """The patient must be reachable: the email is their login and gets the activation link; a mobile
-    phone adds the SMS. (An account without an email cannot sign in yet, so a phone alone is not enough.)"""
-    if row.raw.get("email", "").strip():
+    """The patient must be reachable: an email gets the activation link, a mobile phone gets it by SMS
+    (the person then gives an email, their login, when they set the password). A landline receives
+    no SMS, so it does not count."""
+    if row.raw.get("email", "").strip() or is_mobile(row.values.get("phone", "")):
         return
-    if row.values.get("phone") or row.raw.get("phone", "").strip():
-        row.fail("email", N_("Give an email as well: it is the patient's login, a phone alone cannot sign in."))
-    else:
-        row.fail("email", N_("There is no way to reach the patient: give an email (their login) and, for SMS, a mobile phone."))
+    if row.values.get("phone"):
+        row.fail("phone", N_("%(phone)s is not a mobile number and cannot receive SMS: give a mobile phone or an email."),
+                 phone=row.values["phone"])
+    elif "phone" not in row.errors:
+        row.fail(ROW, N_("There is no way to reach the patient: give a mobile phone or an email."))
 
 
 def _check_diagnosis(row: CheckedRow) -> None:
@@ -164,7 +166,16 @@ def _identity(values: dict[str, Any]) -> str | None:
             return f"{key}:{values[key]}"
     if values.get("email") and values.get("birth_date"):
         return f"email:{values['email']}:{values['birth_date']}"
+    if values.get("phone") and values.get("birth_date"):
+        return f"phone:{phone_identity(values)}"
     return None
+
+
+def phone_identity(values: dict[str, Any]) -> str:
+    """A patient known only by a mobile phone: the phone with the name and date of birth, because one
+    phone often serves a family (a daughter's number given for both parents)."""
+    names = "|".join(_norm_name(values.get(k) or "") for k in ("last_name", "first_name"))
+    return f"{values['phone']}|{names}|{values['birth_date']}"
 
 
 def validate_rows(rows: Iterable[SourceRow], known_institutions: Iterable[str] | None = None) -> list[CheckedRow]:

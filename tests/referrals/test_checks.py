@@ -9,7 +9,7 @@ import pytest
 from engine import icd10
 from engine.referrals.parse import read_table
 from engine.referrals.report import problems
-from engine.referrals.validate import validate_rows
+from engine.referrals.validate import ROW, validate_rows
 
 from .conftest import ROWS, csv_table
 
@@ -82,13 +82,26 @@ def test_russian_phone_notations_become_plus_seven(typed):
     assert row_with(phone=typed).values["phone"] == "+79123456789"
 
 
-def test_a_row_with_no_way_to_reach_the_patient_says_so():
+def test_a_row_with_no_way_to_reach_the_patient_says_so_in_one_sentence():
     nothing = row_with(email="", phone="")
-    phone_only = row_with(email="")
 
-    assert nothing.errors["email"][0].startswith("There is no way to reach the patient")
-    assert phone_only.errors["email"][0].startswith("Give an email as well")
-    assert row_with(phone="").ok  # the email alone reaches them
+    assert nothing.errors == {ROW: ["There is no way to reach the patient: give a mobile phone or an email.", {}]}
+    assert problems(nothing.errors) == "There is no way to reach the patient: give a mobile phone or an email."
+
+
+def test_a_mobile_phone_alone_or_an_email_alone_reaches_the_patient():
+    assert row_with(email="").ok  # the activation link goes by SMS
+    assert row_with(phone="").ok  # and by email
+
+
+@pytest.mark.parametrize("landline", ["8 (4852) 12-34-56", "+7 495 123-45-67"])
+def test_a_landline_alone_is_refused_saying_a_mobile_or_an_email_is_needed(landline):
+    row = row_with(email="", phone=landline)
+
+    assert not row.ok
+    assert problems(row.errors).startswith("Phone: ")
+    assert "is not a mobile number and cannot receive SMS: give a mobile phone or an email" in problems(row.errors)
+    assert row_with(phone=landline).ok  # with an email it is fine
 
 
 @pytest.mark.parametrize("text", ["=Смирнова", "+Смирнова", "-Смирнова"])
@@ -108,7 +121,7 @@ def test_the_row_says_everything_wrong_in_one_sentence():
     row = row_with(birth_date="31.02.1970", diagnosis_code="Z99", diagnosis_text="", email="", phone="")
 
     assert problems(row.errors) == (
+        "There is no way to reach the patient: give a mobile phone or an email; "
         "Date of birth: there is no such date: 31.02.1970; "
-        "Email: there is no way to reach the patient: give an email (their login) and, for SMS, a mobile phone; "
         "Diagnosis: Z99 alone does not say the diagnosis (a heading, “other” or “unspecified”): write it in words."
     )

@@ -146,7 +146,7 @@ def test_the_rows_with_errors_go_back_as_the_region_wrote_them_with_what_is_wron
     assert lines[1][2] == "31.02.1970" and lines[1][9] == "64"  # every column, extra ones too
     assert lines[1][-1] == ("Date of birth: there is no such date: 31.02.1970; Diagnosis: Z99 alone does not say the "
                             "diagnosis (a heading, “other” or “unspecified”): write it in words.")  # fmt: skip
-    assert lines[2][-1].startswith("Email: there is no way to reach the patient")
+    assert lines[2][-1] == "There is no way to reach the patient: give a mobile phone or an email."
 
     # The region corrects the file and sends it back: it reads as typed, the apostrophe gone.
     fixed = text.replace("31.02.1970", "28.02.1970").replace(";Z99;", ";Z99;Зависимость от аппарата ИВЛ")
