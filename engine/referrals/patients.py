@@ -2,9 +2,9 @@
 
 Matching order (R-CONS-3-04: the manager enters the region's patients; a second import of the same
 table must not create anyone twice): SNILS, then the OMS policy, then email together with the date of
-birth, then (a row with a mobile phone and no email) the phone with the name and date of birth. A
-match fills only the fields the account lacks (the person may have corrected their own profile
-since); it never overwrites them.
+birth, then the phone with the name and date of birth (a patient imported with only a phone, who may
+have given an email since). A match fills only the fields the account lacks (the person may have
+corrected their own profile since); it never overwrites them.
 
 A new account is created as staff create one (engine.accounts.service.create_account): the importing
 manager is the creator, the account waits for activation, and the activation link goes out as a
@@ -55,7 +55,7 @@ class PatientIndex:
         snils = {v["snils"] for v in rows if v.get("snils")}
         oms = {v["oms_policy"] for v in rows if v.get("oms_policy")}
         emails = {v["email"] for v in rows if v.get("email")}
-        phones = {v["phone"] for v in rows if v.get("phone") and not v.get("email")}
+        phones = {v["phone"] for v in rows if v.get("phone")}
         found: list[User] = []
         if snils:
             found += session.scalars(select(User).where(User.snils.in_(snils)).order_by(User.id))
@@ -91,7 +91,7 @@ class PatientIndex:
         by_email = self.by_email.get(values.get("email") or "")
         if by_email is not None and values.get("birth_date") and by_email.birth_date == _date(values["birth_date"]):
             return by_email
-        if values.get("phone") and values.get("birth_date") and not values.get("email"):
+        if values.get("phone") and values.get("birth_date"):
             return self.by_phone.get(phone_identity(values))
         return None
 
