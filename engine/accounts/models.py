@@ -31,7 +31,8 @@ class User(Base):
     first_name: Mapped[str] = mapped_column(String(100))
     patronymic: Mapped[str] = mapped_column(String(100), default="")
     birth_date: Mapped[date | None] = mapped_column(Date)
-    phone: Mapped[str] = mapped_column(String(20), default="")
+    # Indexed: a referral import finds a patient it first knew only by phone (engine.referrals.patients).
+    phone: Mapped[str] = mapped_column(String(20), default="", index=True)
     status: Mapped[str] = mapped_column(String(20), default=UNCONFIRMED)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locale: Mapped[str] = mapped_column(String(5), default="ru")
