@@ -58,6 +58,7 @@ ACTIONS: dict[str, str] = {
     "document_uploaded": N_("Document uploaded"),
     "document_viewed": N_("Document viewed"),
     "referral_import_previewed": N_("Referral table uploaded for checking"),
+    "referral_import_columns_set": N_("Columns of a referral table chosen"),
     "referral_import_started": N_("Referral table import started"),
     "outbox_retried": N_("Message sent again by an administrator"),
     "document_withdrawn": N_("Document withdrawn"),

@@ -72,6 +72,8 @@ def send_notification(session: Session, context: InstanceContext, params: dict[s
         raise ConnectorError("send_notification: context must be a mapping")
     user = _recipient(session, context, params.get("to", "patient"))
     address = user.email if channel == outbox.EMAIL else user.phone
+    if not address:  # no email yet (a patient reached by SMS until activation) or no phone: nothing to send to
+        return {"queued": False, "message_id": None}
     dedupe = params.get("dedupe_key")
     message = outbox.enqueue(
         session,

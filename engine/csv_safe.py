@@ -28,6 +28,11 @@ def escape_cell(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def unescape_cell(text: str) -> str:
+    """A cell of one of our own files sent back: the apostrophe escape_cell added comes off again."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+
+
 def write_rows(rows: Iterable[Sequence[Any]], *, delimiter: str = ",", bom: bool = True) -> str:
     """A whole CSV document. The BOM makes Excel read UTF-8 (Cyrillic) correctly when double-clicked."""
     buffer = io.StringIO()

@@ -171,7 +171,7 @@ def doctor_digest(session: Session, now: datetime) -> Iterable[Reminder]:
     ).all())  # fmt: skip
     for doctor in doctors:
         mine = int(own.get(doctor.id, 0))
-        if not mine and not shared:
+        if (not mine and not shared) or not doctor.email:
             continue
         zone = ZoneInfo(doctor.timezone or "Europe/Moscow")
         local = now.astimezone(zone)

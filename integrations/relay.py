@@ -172,7 +172,7 @@ class RelayHandler:
                 author = service.participant_by_email(session, conversation, sender)
                 # The visible From must be the same person: a participant's envelope with someone else's
                 # From would let a stranger write through a friend's server.
-                if author is None or len(header_from) != 1 or header_from[0].lower() != author.email.lower():
+                if author is None or len(header_from) != 1 or header_from[0].lower() != (author.email or "").lower():
                     log.warning("relay refused mail with From %s (envelope %s) to conversation %s (%s)",
                                 header_from, sender, conversation.id, peer)
                     return NOT_PARTICIPANT
@@ -180,7 +180,7 @@ class RelayHandler:
                 # Both people's registered addresses, and whatever the mail itself claimed, are hidden.
                 addresses = [sender, *header_from] + [
                     user.email for user in (session.get(type(author), conversation.doctor_id),
-                                            session.get(type(author), conversation.patient_id)) if user]
+                                            session.get(type(author), conversation.patient_id)) if user and user.email]
                 stored = service.post(session, conversation, author, clean_text(text, addresses), relay=self.relay,
                                       store=self.store, attachments=files, limits=self.limits, via=EMAIL, ip=peer)
                 log.info("relay stored message %s in conversation %s", stored.id, conversation.id)

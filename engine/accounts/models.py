@@ -22,13 +22,17 @@ class User(Base):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # None for a patient a referral table gave only a mobile phone: the activation goes by SMS, and the
+    # person gives an email (their login) when they set the password. NULLs do not collide in the unique
+    # index on SQLite or PostgreSQL.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     last_name: Mapped[str] = mapped_column(String(100))
     first_name: Mapped[str] = mapped_column(String(100))
     patronymic: Mapped[str] = mapped_column(String(100), default="")
     birth_date: Mapped[date | None] = mapped_column(Date)
-    phone: Mapped[str] = mapped_column(String(20), default="")
+    # Indexed: a referral import finds a patient it first knew only by phone (engine.referrals.patients).
+    phone: Mapped[str] = mapped_column(String(20), default="", index=True)
     status: Mapped[str] = mapped_column(String(20), default=UNCONFIRMED)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locale: Mapped[str] = mapped_column(String(5), default="ru")

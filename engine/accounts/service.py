@@ -104,7 +104,7 @@ def _mail(session: Session, user: User, kind: str, context: dict[str, object], t
     outbox.enqueue(
         session,
         kind=kind,
-        to=to or user.email,
+        to=to or user.email or "",
         context={"name": user.first_name, **context},
         locale=user.locale,
         user_id=user.id,
@@ -183,13 +183,34 @@ def send_activation(session: Session, user: User, *, base_url: str, kind: str = 
     return raw
 
 
-def activate(session: Session, raw: str, password: str, *, ip: str) -> User:
+def activate(session: Session, raw: str, password: str, *, ip: str, email: str = "", base_url: str = "") -> User:
+    """The person sets the password from the activation link. An account made without an email (a
+    patient a referral table gave only a mobile phone, reached by SMS) takes one here: it becomes the
+    login at once and is confirmed by the usual link, as at registration; until then the account is
+    unconfirmed (can log in, nothing medical)."""
     token = tokens.peek(session, tokens.ACTIVATE, raw)
     user = session.get(User, token.user_id)
     assert user is not None
-    validation.check_password(password, email=user.email)
+    new_email = ""
+    if user.email is None:
+        if not email.strip():
+            raise UserError(N_("Enter your email: it will be your login."))
+        new_email = validation.normalize_email(email)
+        if find_by_email(session, new_email) is not None:
+            raise UserError(N_("An account with this email already exists. Log in or reset the password."))
+    validation.check_password(password, email=user.email or new_email)
     tokens.use(session, tokens.ACTIVATE, raw)
     user.password_hash = hash_password(password)
+    if new_email:
+        user.email = new_email
+        user.status = UNCONFIRMED
+        confirm = tokens.issue(session, user, tokens.CONFIRM_EMAIL)
+        _mail(session, user, "confirm_email", {
+            "link": tokens.link(base_url, tokens.CONFIRM_EMAIL, confirm),
+            "expires_hours": int(tokens.LIFETIMES[tokens.CONFIRM_EMAIL].total_seconds() // 3600),
+        })
+        audit.record(session, "account_activated", actor_id=user.id, ip=ip, new_email=new_email)
+        return user
     user.status = ACTIVE
     user.email_confirmed_at = now()
     audit.record(session, "account_activated", actor_id=user.id, ip=ip)
@@ -220,9 +241,9 @@ def start_login_code(session: Session, user: User) -> None:
     code = tokens.issue(session, user, tokens.LOGIN_CODE)
     minutes = int(tokens.LIFETIMES[tokens.LOGIN_CODE].total_seconds() // 60)
     # SMS when the person has a phone and a gateway exists is decided by the outbox's channel routing.
-    channel = "sms" if user.phone and user.notify_sms else "email"
+    channel = "sms" if (user.phone and user.notify_sms) or not user.email else "email"
     outbox.enqueue(
-        session, kind="login_code", to=user.phone if channel == "sms" else user.email,
+        session, kind="login_code", to=user.phone if channel == "sms" else user.email or "",
         context={"name": user.first_name, "code": code, "expires_minutes": minutes},
         locale=user.locale, channel=channel, user_id=user.id,
     )
@@ -257,7 +278,7 @@ def reset_password(session: Session, raw: str, password: str, *, ip: str) -> Use
     token = tokens.peek(session, tokens.RESET_PASSWORD, raw)
     user = session.get(User, token.user_id)
     assert user is not None
-    validation.check_password(password, email=user.email)
+    validation.check_password(password, email=user.email or "")
     tokens.use(session, tokens.RESET_PASSWORD, raw)
     user.password_hash = hash_password(password)
     audit.record(session, "password_reset", actor_id=user.id, ip=ip)
@@ -267,7 +288,7 @@ def reset_password(session: Session, raw: str, password: str, *, ip: str) -> Use
 def change_password(session: Session, user: User, current: str, new: str, *, ip: str) -> None:
     if not verify_password(user, current):
         raise UserError(N_("The current password is wrong."))
-    validation.check_password(new, email=user.email)
+    validation.check_password(new, email=user.email or "")
     user.password_hash = hash_password(new)
     audit.record(session, "password_changed", actor_id=user.id, ip=ip)
 
@@ -307,7 +328,7 @@ def update_profile(session: Session, user: User, changes: dict[str, object], *, 
     for name in changed:
         setattr(user, name, clean[name])
     new_email = str(changes.get("email") or "").strip()
-    if new_email and new_email.lower() != user.email.lower():
+    if new_email and new_email.lower() != (user.email or "").lower():
         new_email = validation.normalize_email(new_email)
         if find_by_email(session, new_email) is not None:
             raise UserError(N_("An account with this email already exists. Log in or reset the password."))

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, icd10
 from engine.accounts.models import User
 from engine.clock import now
 from engine.config import Settings
@@ -80,7 +80,9 @@ class Operators:
                      subject_id=patient_id, ip=str(details.get("ip") or ""), object_type="consultation",
                      object_id=consultation.id, route=route)
         return {"booked": True, "consultation_id": consultation.id, "doctor_id": consultation.doctor_user_id,
-                "full_name": consultation.full_name, "documents": _document_list(session, consultation)}
+                "full_name": consultation.full_name, "documents": _document_list(session, consultation),
+                # the catalogue's title beside the code in the doctor's review (МКБ-10 is kept in Russian)
+                "diagnosis_title": icd10.title(consultation.diagnosis_code or "", "ru")}
 
     def _application(self, session: Session, consultation: Consultation, details: dict[str, Any]) -> None:
         consultation.center_id = int(details["center_id"])

@@ -51,6 +51,10 @@ def send(session: Session, consultation: Consultation, kind: str, recipient: Use
          stage: str = "", extra: dict[str, Any] | None = None) -> bool:
     if kind not in KINDS:
         raise ValueError(f"unknown consultation message {kind!r}")
+    if not recipient.email:
+        # A patient imported with only a mobile phone, not activated yet: the activation SMS is what
+        # reaches them; once they give an email (at activation) these messages go to it.
+        return False
     ctx = context(session, consultation, recipient, base_url)
     ctx.update(extra or {})
     key = f"consultation:{consultation.id}:{kind}:{recipient.id}:{stage}"[:255]

@@ -139,7 +139,7 @@ def participant_by_email(session: Session, conversation: Conversation, email: st
     email = (email or "").strip().lower()
     for user_id in (conversation.doctor_id, conversation.patient_id):
         user = session.get(User, user_id)
-        if user is not None and user.status != DISABLED and user.email.lower() == email:
+        if user is not None and user.status != DISABLED and (user.email or "").lower() == email:
             return user
     return None
 
@@ -176,18 +176,19 @@ def post(session: Session, conversation: Conversation, sender: User, body: str, 
         stored.append(document)
     session.flush()
     address = relay.address(conversation)
-    outbox.enqueue(
-        session, kind=RELAY_KIND, to=receiver.email, user_id=receiver.id,
-        locale=receiver.locale if receiver.locale in ("ru", "en") else "ru",
-        dedupe_key=f"relay:{message.id}",
-        # The files travel with the email too (the courier reads them from the store at delivery time).
-        context={"sender": sender.full_name, "body": body,
-                 "attachments": [{"storage_key": a.storage_key, "filename": a.filename,
-                                  "content_type": a.content_type} for a in stored],
-                 "link": f"{relay.base_url.rstrip('/')}/conversations/{conversation.id}",
-                 # Honoured by the courier: From and Reply-To become the relay, never the sender.
-                 "relay_from": address, "relay_name": f"{sender.full_name} (CarePath)"},
-    )
+    if receiver.email:  # a patient reached only by SMS reads the message in the cabinet
+        outbox.enqueue(
+            session, kind=RELAY_KIND, to=receiver.email, user_id=receiver.id,
+            locale=receiver.locale if receiver.locale in ("ru", "en") else "ru",
+            dedupe_key=f"relay:{message.id}",
+            # The files travel with the email too (the courier reads them from the store at delivery time).
+            context={"sender": sender.full_name, "body": body,
+                     "attachments": [{"storage_key": a.storage_key, "filename": a.filename,
+                                      "content_type": a.content_type} for a in stored],
+                     "link": f"{relay.base_url.rstrip('/')}/conversations/{conversation.id}",
+                     # Honoured by the courier: From and Reply-To become the relay, never the sender.
+                     "relay_from": address, "relay_name": f"{sender.full_name} (CarePath)"},
+        )
     audit.record(session, "message_sent", actor_id=sender.id, subject_id=conversation.patient_id, ip=ip,
                  object_type="conversation", object_id=conversation.id, via=via,
                  attachments=len(message.attachments))

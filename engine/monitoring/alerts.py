@@ -47,7 +47,7 @@ def raise_alerts(
                       status=ALERT_OPEN, created_at=now())
         session.add(alert)
         doctor = session.get(User, doctor_id)
-        if doctor is not None and doctor.notify_email and patient is not None:
+        if doctor is not None and doctor.notify_email and doctor.email and patient is not None:
             outbox.enqueue(
                 session, kind=ALERT_KIND, to=doctor.email, user_id=doctor.id,
                 locale=doctor.locale if doctor.locale in LOCALES else LOCALES[0],

@@ -1,10 +1,12 @@
 """Referral import (route 3, R-CONS-3-01..05): a region's table of referred patients becomes accounts,
 activation messages and one `consultation_referral` pathway per row.
 
-Modules: parse (CSV/XLSX, encodings, header in Russian or English), validate (per-cell reasons),
-patients (matching by SNILS, then OMS policy, then email + date of birth; creating accounts),
-service (preview, queue, the resumable run, counts), report (CSV report and the blank template),
-models (referral_import, referral_row).
+Modules: parse (CSV/XLSX, encodings, headers as people write them in Russian or English),
+mapping (the column choices managers made, remembered per referring institution and header set),
+validate (per-cell reasons; ICD-10 codes against the catalogue in engine.icd10), patients (matching by
+SNILS, then OMS policy, then email + date of birth; creating accounts), service (preview, the column
+step, queue, the resumable run, counts), report (CSV report, the rows with errors to send back, the
+blank template), models (referral_import, referral_row, referral_column_mapping).
 
 Contract with the `consultation_referral` pathway (workflows/bpmn/consultation_referral/, model id
 exactly that). Each imported row starts it with

@@ -1,8 +1,11 @@
 """Reading a referral table as regional offices produce it: CSV (UTF-8 or Windows-1251, comma,
 semicolon or tab) or XLSX, with a header row in Russian or English somewhere in the first lines.
 
-The result is a list of `SourceRow` (line number + field -> text); nothing is validated here beyond
-"is this a table at all". Anything that is not gets a `TableError` with a message for the manager.
+The result is a `Table`: the header row as written, every data line as written, and which column is
+which (`columns`), found from headers as people write them (see RULES) or as a manager chose them for
+this kind of table before (engine.referrals.mapping). `Table.rows` gives `SourceRow`s (line number +
+field -> text); `Table.missing` the required fields no column gives. Nothing is validated here beyond
+"is this a table at all"; anything that is not gets a `TableError` with a message for the manager.
 
 Size: a table may have at most MAX_ROWS data rows. A region's list of referred patients is a few hundred
 to a few thousand rows; 20,000 leaves room (the bench imports 10,000). A bigger file is refused whole,
@@ -18,8 +21,9 @@ import csv
 import io
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from engine.i18n import N_, UserError
@@ -33,30 +37,36 @@ FIELDS = (
 )  # fmt: skip
 REQUIRED_COLUMNS = ("last_name", "first_name", "birth_date", "email", "diagnosis_code", "target")
 
-# Header texts, normalised by `_norm` (lower case, ё -> е, punctuation -> spaces). The first entry per
-# language is the one the downloadable template uses.
-HEADERS: dict[str, tuple[str, ...]] = {
-    "last_name": ("фамилия", "surname", "last name", "family name"),
-    "first_name": ("имя", "name", "first name", "given name"),
-    "patronymic": ("отчество", "patronymic", "middle name"),
-    "birth_date": ("дата рождения", "date of birth", "birth date", "birthdate", "dob", "д р"),
-    "sex": ("пол", "sex", "gender"),
-    "phone": ("телефон", "phone", "мобильный телефон", "телефон мобильный", "моб телефон", "mobile phone",
-              "mobile", "тел", "контактный телефон"),
-    "email": ("электронная почта", "email", "e mail", "эл почта", "почта", "адрес электронной почты", "e mail адрес"),
-    "snils": ("снилс", "snils"),
-    "oms_policy": ("полис омс", "oms policy", "омс", "полис", "номер полиса омс", "номер полиса", "oms", "policy"),
-    "diagnosis_code": ("код мкб 10", "icd 10 code", "мкб 10", "код мкб", "мкб", "код диагноза", "icd 10", "icd code",
-                       "icd", "diagnosis code"),
-    "diagnosis_text": ("диагноз", "diagnosis", "диагноз текст", "текст диагноза", "diagnosis text"),
-    "institution": ("направившее учреждение", "referring institution", "направляющее учреждение",
-                    "медицинская организация", "учреждение", "мо", "institution"),
-    "attending_doctor": ("лечащий врач", "attending doctor", "врач", "doctor"),
-    "target": ("специальность или центр", "target specialty or center", "куда направлен", "профиль",
-               "специальность", "центр", "target", "specialty", "center", "centre"),
-    "comment": ("комментарий", "comment", "примечание", "note", "notes"),
-}  # fmt: skip
-# The downloadable template's header, per language (engine/referrals/template.py writes it).
+# How people name each column. A header matches a way of naming when every word of that way begins one
+# of the header's words (a way's words of three letters or fewer must be whole words: "пол" is not
+# "полис"). Headers are compared as words: lower case, ё as е, punctuation, brackets and units dropped,
+# so «Диагноз (МКБ-10)», «Дата рожд.» and «Тел. (моб.)» all read. The fields are tried in this order, and
+# the order settles the overlaps: «Диагноз (МКБ-10)» is the code, not the text; «ФИО врача» the doctor,
+# not the patient; «Направивший врач» the doctor, not the institution.
+RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("diagnosis_code", ("мкб", "icd", "код диагн", "шифр", "код заболеван", "diagnosis code")),
+    ("snils", ("снилс", "snils", "страхов номер")),
+    ("oms_policy", ("полис", "омс", "енп", "oms", "policy")),
+    ("email", ("email", "e mail", "почта", "почты", "эл адрес", "электрон адрес")),
+    ("phone", ("телеф", "тел", "моб", "мобил", "сотов", "phone", "mobile", "tel", "cell")),
+    ("birth_date", ("дата рожд", "рожд", "д р", "др", "birth", "dob", "born")),
+    ("comment", ("коммент", "примеч", "замечан", "comment", "note", "remark")),  # «Комментарий врача» too
+    ("target", ("куда", "специальн", "центр", "профил", "направлен в", "направлен к", "target", "specialty",
+                "speciality", "center", "centre")),
+    ("attending_doctor", ("врач", "лечащ", "doctor", "physician")),
+    ("full_name", ("фио", "ф и о", "full name")),
+    ("patronymic", ("отчеств", "patronym", "middle name")),
+    ("last_name", ("фамил", "surname", "last name", "family name")),
+    ("first_name", ("имя", "first name", "given name", "name")),
+    ("sex", ("пол", "sex", "gender")),
+    ("institution", ("лпу", "мо", "учрежд", "организац", "направивш", "направляющ", "больниц", "поликлин",
+                     "institution", "hospital", "clinic", "referring")),
+    ("diagnosis_text", ("диагн", "заболеван", "diagnos")),
+)  # fmt: skip
+FULL_NAME = "full_name"  # one column «ФИО» holding surname, first name and patronymic
+
+
+# The downloadable template's header, per language (engine/referrals/report.py writes it).
 TEMPLATE_HEADERS: dict[str, tuple[str, ...]] = {
     "ru": ("Фамилия", "Имя", "Отчество", "Дата рождения", "Пол", "Телефон", "Электронная почта", "СНИЛС",
            "Полис ОМС", "Код МКБ-10", "Диагноз", "Направившее учреждение", "Лечащий врач",
@@ -65,7 +75,7 @@ TEMPLATE_HEADERS: dict[str, tuple[str, ...]] = {
            "OMS policy", "ICD-10 code", "Diagnosis", "Referring institution", "Attending doctor",
            "Target specialty or center", "Comment"),
 }  # fmt: skip
-_LOOKUP = {alias: field for field, aliases in HEADERS.items() for alias in aliases}
+Columns = dict[int, str]  # column index -> field (FIELDS or FULL_NAME)
 
 
 class TableError(UserError):
@@ -75,33 +85,115 @@ class TableError(UserError):
 @dataclass(frozen=True)
 class SourceRow:
     line: int  # 1-based line (CSV) or row (XLSX) number in the file
-    cells: dict[str, str]
+    cells: dict[str, str]  # field -> text, for the columns the table has
+    source: tuple[str, ...] = ()  # the whole line as in the file (for the file of rows sent back)
 
 
 @dataclass(frozen=True)
 class Table:
-    rows: list[SourceRow]
     encoding: str  # "utf-8", "cp1251", "utf-16" or "xlsx"
     delimiter: str  # "" for XLSX
-    columns: dict[str, str]  # field -> header text as found
+    header_line: int
+    headers: tuple[str, ...]  # the header row's cells as written
+    lines: tuple[tuple[int, tuple[str, ...]], ...]  # (line number, cells) of every data row
+    columns: Columns = field(default_factory=dict)
+
+    @cached_property
+    def rows(self) -> list[SourceRow]:
+        return [SourceRow(number, cells_of(cells, self.columns), cells) for number, cells in self.lines]
+
+    @property
+    def missing(self) -> list[str]:
+        """Required fields that no column gives."""
+        given = set(self.columns.values())
+        if FULL_NAME in given:
+            given |= {"last_name", "first_name", "patronymic"}
+        return [f for f in REQUIRED_COLUMNS if f not in given]
+
+    @property
+    def ignored(self) -> list[str]:
+        """Headers of the columns the import does not use, as written."""
+        return [h for i, h in enumerate(self.headers) if h.strip() and i not in self.columns]
+
+    def with_columns(self, columns: Columns) -> Table:
+        return replace(self, columns=dict(columns))
+
+    def require_columns(self) -> None:
+        if self.missing:
+            names = [f"{TEMPLATE_HEADERS['ru'][FIELDS.index(f)]} / {TEMPLATE_HEADERS['en'][FIELDS.index(f)]}"
+                     for f in self.missing]  # fmt: skip
+            raise TableError(N_("The table has no column for: %(columns)s."), columns=", ".join(names))
 
 
-def _norm(text: str) -> str:
-    text = text.replace("\ufeff", "").strip().lower().replace("ё", "е")
-    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+def header_words(text: str) -> tuple[str, ...]:
+    text = text.replace("\ufeff", "").lower().replace("ё", "е").replace("№", " номер ")
+    return tuple(w for w in re.split(r"[\W_]+", text) if w)
 
 
-def read_table(content: bytes, filename: str = "") -> Table:
+def header_key(text: str) -> str:
+    """A header as compared and remembered: «Дата рожд.» and «дата  РОЖД» are the same column."""
+    return " ".join(header_words(text))
+
+
+def _word_matches(way: str, words: tuple[str, ...]) -> bool:
+    return any(word == way or (len(way) > 3 and word.startswith(way)) for word in words)
+
+
+def recognise(header: str) -> str | None:
+    """The field a header names, or None."""
+    words = header_words(header)
+    for name, ways in RULES:
+        if any(all(_word_matches(w, words) for w in way.split()) for way in ways):
+            return name
+    return None
+
+
+def auto_columns(headers: tuple[str, ...] | list[str], remembered: dict[str, str] | None = None) -> Columns:
+    """Columns found by their headers. `remembered` (header key -> field, "" = not used) is what a
+    manager chose for these headers before; it wins over recognition. The first column naming a
+    field takes it; a second one is left out (and listed as not used)."""
+    remembered = remembered or {}
+    columns: Columns = {}
+    for index, header in enumerate(headers):
+        choice = remembered.get(header_key(header))
+        if choice and choice in MAPPABLE and choice not in columns.values():
+            columns[index] = choice
+    for index, header in enumerate(headers):
+        if index in columns or header_key(header) in remembered:
+            continue
+        name = recognise(header)
+        if name and name not in columns.values():
+            columns[index] = name
+    return columns
+
+
+MAPPABLE = (*FIELDS, FULL_NAME)
+
+
+def cells_of(cells: tuple[str, ...], columns: Columns) -> dict[str, str]:
+    out = {name: cells[i].strip() if i < len(cells) else "" for i, name in columns.items()}
+    full = out.pop(FULL_NAME, None)
+    if full is not None:
+        parts = full.split(maxsplit=2)
+        for name, part in zip(("last_name", "first_name", "patronymic"), parts + ["", "", ""], strict=False):
+            out.setdefault(name, part)
+    return out
+
+
+def read_table(content: bytes, filename: str = "", remembered: dict[str, str] | None = None) -> Table:
+    """The table with its columns recognised (or as remembered); `Table.missing` says what is not found."""
     if not content or not content.strip():
         raise TableError(N_("The file is empty."))
     if len(content) > MAX_BYTES:
         raise TableError(N_("The file is larger than %(mb)s MB; split the table into parts."), mb=MAX_BYTES // 2**20)
     if content.startswith(b"PK\x03\x04"):
-        return _read_xlsx(content)
-    if content.startswith(b"\xd0\xcf\x11\xe0"):
+        table = _read_xlsx(content)
+    elif content.startswith(b"\xd0\xcf\x11\xe0"):
         raise TableError(N_("This is an old Excel file (.xls). Save it as .xlsx or CSV and upload it again."))
-    text, encoding = _decode(content)
-    return _read_csv(text, encoding)
+    else:
+        text, encoding = _decode(content)
+        table = _read_csv(text, encoding)
+    return table.with_columns(auto_columns(table.headers, remembered))
 
 
 def _decode(content: bytes) -> tuple[str, str]:
@@ -172,41 +264,38 @@ def _xlsx_text(value: Any) -> str:
     return str(value)
 
 
-def _find_header(row: list[str]) -> dict[int, str] | None:
-    found: dict[int, str] = {}
-    for index, cell in enumerate(row):
-        field = _LOOKUP.get(_norm(cell))
-        if field and field not in found.values():
-            found[index] = field
-    return found if len(found) >= 3 else None
+def _is_header(row: list[str]) -> bool:
+    """Three cells that name fields make a header row (one or two could be a data row's words)."""
+    return len({recognise(cell) for cell in row if cell.strip()} - {None}) >= 3
+
+
+def _is_numbering(row: list[str]) -> bool:
+    """The row «1 | 2 | 3 | …» that official forms put under the header."""
+    cells = [c.strip() for c in row if c.strip()]
+    return len(cells) >= 3 and cells == [str(n) for n in range(1, len(cells) + 1)]
 
 
 def _collect(rows: Any, encoding: str, delimiter: str) -> Table:
-    header: dict[int, str] | None = None
-    header_cells: list[str] = []
-    data: list[SourceRow] = []
+    header: tuple[str, ...] | None = None
+    header_line = 0
+    data: list[tuple[int, tuple[str, ...]]] = []
     for number, row in rows:
         if header is None:
             if number > HEADER_SEARCH_LINES:
                 break
-            header = _find_header(row)
-            header_cells = row
+            if _is_header(row):
+                header, header_line = tuple(cell.strip() for cell in row), number
             continue
-        if not any(cell.strip() for cell in row):
+        if not any(cell.strip() for cell in row) or (not data and _is_numbering(row)):
             continue  # blank lines between blocks are not rows
         if len(data) >= MAX_ROWS:
             raise TableError(
                 N_("The table has more than %(limit)s rows. Split it into files of at most %(limit)s rows."),
                 limit=f"{MAX_ROWS:,}".replace(",", " "),
             )
-        cells = {field: row[i].strip() if i < len(row) else "" for i, field in header.items()}
-        data.append(SourceRow(number, cells))
+        data.append((number, tuple(row)))
     if header is None:
         raise TableError(N_("No header row was recognised. The first row must name the columns, as in the template."))
-    missing = [f for f in REQUIRED_COLUMNS if f not in header.values()]
-    if missing:
-        names = [f"{TEMPLATE_HEADERS['ru'][FIELDS.index(f)]} / {TEMPLATE_HEADERS['en'][FIELDS.index(f)]}" for f in missing]
-        raise TableError(N_("The table has no column for: %(columns)s."), columns=", ".join(names))
     if not data:
         raise TableError(N_("The table has a header but no rows."))
-    return Table(data, encoding, delimiter, {f: header_cells[i] for i, f in header.items()})
+    return Table(encoding, delimiter, header_line, header, tuple(data))

@@ -2,14 +2,18 @@
 
 Matching order (R-CONS-3-04: the manager enters the region's patients; a second import of the same
 table must not create anyone twice): SNILS, then the OMS policy, then email together with the date of
-birth. A match fills only the fields the account lacks (the person may have corrected their own profile
-since); it never overwrites them.
+birth, then the phone with the name and date of birth (a patient imported with only a phone, who may
+have given an email since). A match fills only the fields the account lacks (the person may have
+corrected their own profile since); it never overwrites them.
 
 A new account is created as staff create one (engine.accounts.service.create_account): the importing
 manager is the creator, the account waits for activation, and the activation link goes out as a
 `referral_activation` message ("You have been referred for an online consultation") by email, and by
 SMS too when the platform has an SMS gateway (R-CONS-3-05). The SMS carries the login and a link to set
 the password, never a password itself: a password in an SMS would stay readable on the phone forever.
+A patient the table gives only a mobile phone gets an account without an email and the link by SMS
+alone, gateway or not (without one it lands in the local mailbox, where an admin reads it); the person
+gives an email, their login, on the page that link opens.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from engine.accounts.models import PENDING_ACTIVATION, OneTimeToken, User, UserR
 from engine.clock import now
 from engine.i18n import N_, Forbidden
 from engine.referrals.models import CREATED, MATCHED, UPDATED
+from engine.referrals.validate import is_mobile, phone_identity
 
 FILLABLE = ("patronymic", "phone", "snils", "oms_policy", "birth_date")
 ACTIVATION_KIND = "referral_activation"
@@ -50,6 +55,7 @@ class PatientIndex:
         snils = {v["snils"] for v in rows if v.get("snils")}
         oms = {v["oms_policy"] for v in rows if v.get("oms_policy")}
         emails = {v["email"] for v in rows if v.get("email")}
+        phones = {v["phone"] for v in rows if v.get("phone")}
         found: list[User] = []
         if snils:
             found += session.scalars(select(User).where(User.snils.in_(snils)).order_by(User.id))
@@ -57,9 +63,12 @@ class PatientIndex:
             found += session.scalars(select(User).where(User.oms_policy.in_(oms)).order_by(User.id))
         if emails:
             found += session.scalars(select(User).where(func.lower(User.email).in_(emails)))
+        if phones:
+            found += session.scalars(select(User).where(User.phone.in_(phones)).order_by(User.id))
         self.by_snils: dict[str, User] = {}
         self.by_oms: dict[str, User] = {}
         self.by_email: dict[str, User] = {}
+        self.by_phone: dict[str, User] = {}
         for user in found:
             self.add(user)
 
@@ -68,7 +77,12 @@ class PatientIndex:
             self.by_snils.setdefault(user.snils, user)
         if user.oms_policy:
             self.by_oms.setdefault(user.oms_policy, user)
-        self.by_email[user.email.lower()] = user
+        if user.email:
+            self.by_email[user.email.lower()] = user
+        if user.phone and user.birth_date:
+            self.by_phone.setdefault(phone_identity({"phone": user.phone, "last_name": user.last_name,
+                                                     "first_name": user.first_name,
+                                                     "birth_date": user.birth_date.isoformat()}), user)
 
     def match(self, values: dict[str, Any]) -> User | None:
         user = self.by_snils.get(values.get("snils") or "") or self.by_oms.get(values.get("oms_policy") or "")
@@ -77,10 +91,12 @@ class PatientIndex:
         by_email = self.by_email.get(values.get("email") or "")
         if by_email is not None and values.get("birth_date") and by_email.birth_date == _date(values["birth_date"]):
             return by_email
+        if values.get("phone") and values.get("birth_date"):
+            return self.by_phone.get(phone_identity(values))
         return None
 
-    def email_taken(self, email: str) -> bool:
-        return email in self.by_email
+    def email_taken(self, email: str | None) -> bool:
+        return bool(email) and email in self.by_email
 
 
 def ensure_patients(
@@ -101,7 +117,7 @@ def ensure_patients(
         user = index.match(values)
         if user is not None:
             outcomes.append(_existing(session, manager, user, values, ip))
-        elif index.email_taken(values["email"]):
+        elif index.email_taken(values.get("email")):
             outcomes.append(Outcome(None, "", [N_("The email belongs to another account (its SNILS, policy or date of birth differ)."), {}]))
         else:
             user = _new_user(manager, values, locale)
@@ -136,9 +152,11 @@ def _send_activations(
                            "new_email": None, "created_at": at, "expires_at": at + tokens.LIFETIMES[tokens.ACTIVATE],
                            "used_at": None, "attempts": 0, "detail": ""})  # fmt: skip
         link = tokens.link(base_url, tokens.ACTIVATE, raw)
-        context = {"name": user.first_name, "link": link, "expires_hours": hours, "login": user.email}
-        messages.append(_message(user, outbox.EMAIL, user.email, context, f"referral-activation:{user.id}", at))
-        if sms and user.phone:
+        context = {"name": user.first_name, "link": link, "expires_hours": hours, "login": user.email or ""}
+        if user.email:
+            messages.append(_message(user, outbox.EMAIL, user.email, context, f"referral-activation:{user.id}", at))
+        # A landline would not receive it; without an email the SMS is the only way, gateway or not.
+        if is_mobile(user.phone) and (sms or not user.email):
             messages.append(_message(user, outbox.SMS, user.phone, context, f"referral-activation-sms:{user.id}", at))
         audit.record(session, "account_created", actor_id=manager.id, subject_id=user.id, ip=ip,
                      object_type="user", object_id=user.id, roles=[roles.PATIENT], source="referral import")
@@ -167,11 +185,11 @@ def _existing(session: Session, manager: User, user: User, values: dict[str, Any
 
 def _new_user(manager: User, values: dict[str, Any], locale: str) -> User:
     user = User(
-        email=values["email"], last_name=values["last_name"], first_name=values["first_name"],
+        email=values.get("email") or None, last_name=values["last_name"], first_name=values["first_name"],
         patronymic=values.get("patronymic", ""), birth_date=_date(values.get("birth_date")),
         phone=values.get("phone", ""), snils=values.get("snils", ""), oms_policy=values.get("oms_policy", ""),
         locale=locale, status=PENDING_ACTIVATION, created_at=now(), created_by=manager.id,
-        notify_sms=bool(values.get("phone")), password_hash=None,
+        notify_sms=is_mobile(values.get("phone", "")), password_hash=None,
     )  # fmt: skip
     user.roles = [UserRole(role=roles.PATIENT)]
     return user

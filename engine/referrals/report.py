@@ -1,6 +1,7 @@
-"""The import report as CSV (created, updated, started, skipped with reasons) and the blank template.
+"""The import report as CSV (created, updated, started, skipped with reasons), the rows with errors as a
+file to send back to the region, and the blank template.
 
-Both go through engine.csv_safe, so a name like `=HYPERLINK(...)` copied from the uploaded table comes
+All go through engine.csv_safe, so a name like `=HYPERLINK(...)` copied from the uploaded table comes
 back as text, never as a formula.
 """
 
@@ -13,8 +14,10 @@ from sqlalchemy.orm import Session
 from engine.csv_safe import write_rows
 from engine.i18n import N_
 from engine.referrals import models as m
-from engine.referrals.parse import FIELDS, TEMPLATE_HEADERS
+from engine.referrals.models import ReferralImport
+from engine.referrals.parse import FIELDS, FULL_NAME, TEMPLATE_HEADERS
 from engine.referrals.service import rows_of
+from engine.referrals.validate import ROW
 
 Translate = Callable[[str], str]
 
@@ -38,19 +41,46 @@ def _message(translate: Translate, pair: list[object]) -> str:
     return text % params if params else text
 
 
+def _lower_first(text: str) -> str:
+    # "Enter a valid email" reads on inside a sentence as "enter a valid email"; "C5O.9 is not…" stays.
+    word = text.split(" ", 1)[0]
+    plain_word = word.isalpha() and (len(word) == 1 or not word.isupper())  # not SNILS, OMS, C50.9
+    return text[0].lower() + text[1:] if text and text[0].isupper() and plain_word else text
+
+
+def problems(errors: dict[str, list[object]], translate: Translate = lambda s: s) -> str:
+    """Everything wrong with a row in one sentence: «Дата рождения: такой даты нет: 31.02.1970; …»."""
+    parts = [_message(translate, errors[ROW]).rstrip(".")] if ROW in errors else []
+    parts += [f"{translate(FIELD_LABELS[f])}: {_lower_first(_message(translate, errors[f]).rstrip('.'))}"
+              for f in FIELDS if f in errors]  # fmt: skip
+    return "; ".join(parts) + "." if parts else ""
+
+
 def report_csv(session: Session, import_id: int, translate: Translate = lambda s: s) -> str:
     lines: list[list[object]] = [[translate(c) for c in REPORT_COLUMNS]]
     for row in rows_of(session, import_id):
-        reasons = [f"{translate(FIELD_LABELS[f])}: {_message(translate, row.errors[f])}" for f in FIELDS if f in row.errors]
+        reasons = [problems(row.errors, translate)] if row.errors else []
         if row.message:
             reasons.append(_message(translate, row.message))
         lines.append([
             row.line, row.raw.get("last_name", ""), row.raw.get("first_name", ""), row.raw.get("birth_date", ""),
             translate(RESULT_LABELS[row.status]),
             translate(OUTCOME_LABELS[row.patient_outcome]) if row.patient_outcome in OUTCOME_LABELS else "",
-            row.patient_id or "", row.instance_id or "", "; ".join(reasons),
+            row.patient_id or "", row.instance_id or "", " ".join(reasons),
         ])  # fmt: skip
     return write_rows(lines)
+
+
+def error_rows_csv(session: Session, batch: ReferralImport, translate: Translate = lambda s: s) -> str:
+    """The rows with errors as the region wrote them (every column, in its order), each with what is
+    wrong in a last column: the region corrects them and sends the file again. The extra column is not
+    one the import reads, so the corrected file uploads as it is."""
+    lines: list[list[object]] = [[*batch.headers, translate(WHAT_IS_WRONG)]]
+    width = len(batch.headers)
+    for row in rows_of(session, batch.id, statuses=[m.INVALID]):
+        cells = list(row.cells[:width]) + [""] * (width - len(row.cells))
+        lines.append([*cells, problems(row.errors, translate)])
+    return write_rows(lines, delimiter=batch.delimiter if batch.delimiter in (";", ",", "\t") else ";")
 
 
 def template_csv(locale: str) -> str:
@@ -66,8 +96,11 @@ def template_csv(locale: str) -> str:
     return write_rows([TEMPLATE_HEADERS[locale if locale in TEMPLATE_HEADERS else "en"], example], delimiter=";")
 
 
+WHAT_IS_WRONG = N_("What is wrong")
 FIELD_LABELS = dict(zip(FIELDS, (
     N_("Surname"), N_("First name"), N_("Patronymic"), N_("Date of birth"), N_("Sex"), N_("Phone"), N_("Email"),
     N_("SNILS"), N_("OMS policy"), N_("ICD-10 code"), N_("Diagnosis"), N_("Referring institution"),
     N_("Attending doctor"), N_("Target specialty or center"), N_("Comment"),
 ), strict=True))  # fmt: skip
+# The choices of the column step: every field, and one column holding the whole name.
+COLUMN_LABELS = {**FIELD_LABELS, FULL_NAME: N_("Full name (surname, first name, patronymic)")}

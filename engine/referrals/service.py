@@ -1,7 +1,10 @@
 """Preview, import and report of a referral table (route 3, R-CONS-3-01..05).
 
 1. `create_preview` parses and validates the file and stores every row with its per-cell reasons;
-   nothing else changes. A file that is not a table raises TableError and stores nothing.
+   nothing else changes. A file that is not a table raises TableError and stores nothing. When a
+   required column is not found (and no earlier choice for this institution or header set says which it
+   is), the table is stored unchecked with status COLUMNS and the manager says which column is which
+   (`set_columns`, which also remembers the choice); `set_columns` may also change a preview's columns.
 2. `queue_import` marks the manager's decision to import the good rows.
 3. `run_import` does the work; the Prefect flow (workflows/imports.py), the CLI and the web app's
    fallback thread all call it. It is resumable and safe to run twice:
@@ -24,7 +27,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,10 +35,11 @@ from engine import audit, roles
 from engine.accounts.models import User
 from engine.clock import now
 from engine.db import transaction
-from engine.i18n import N_, Conflict, NotFound
+from engine.i18n import N_, Conflict, NotFound, UserError
+from engine.referrals import mapping
 from engine.referrals import models as m
 from engine.referrals.models import ReferralImport, ReferralRow
-from engine.referrals.parse import read_table
+from engine.referrals.parse import MAPPABLE, Columns, Table, auto_columns, read_table
 from engine.referrals.patients import ensure_patients
 from engine.referrals.validate import fingerprint, validate_rows
 from engine.workflow import Actor, ConnectorRegistry, start_instances
@@ -58,31 +62,85 @@ def known_institutions(session: Session) -> list[str] | None:
 
 
 def create_preview(
-    session: Session, manager: User, filename: str, content: bytes, *, base_url: str, ip: str = ""
+    session: Session, manager: User, filename: str, content: bytes, *, base_url: str, ip: str = "",
+    ask_columns: bool = False,
 ) -> ReferralImport:
+    """The checked table, stored. `ask_columns`: a table lacking a required column is stored for the
+    manager to say which column is which (the web page); without it (the CLI) it is refused."""
     if not manager.has_role(roles.MANAGER, roles.ADMIN):
         raise NotFound(N_("There is no such import."))
     table = read_table(content, filename)
-    checked = validate_rows(table.rows, known_institutions(session))
+    remembered = mapping.remembered_for(session, table)
+    if remembered:
+        table = table.with_columns(auto_columns(table.headers, remembered))
+    if not ask_columns:
+        table.require_columns()
     batch = ReferralImport(
         created_by=manager.id, created_at=now(), filename=filename[:255] or "table",
         file_sha256=hashlib.sha256(content).hexdigest(), encoding=table.encoding, delimiter=table.delimiter,
-        status=m.PREVIEW, total=len(checked), valid=sum(1 for r in checked if r.ok), done=0, counts={},
-        base_url=base_url,
+        status=m.PREVIEW, total=0, valid=0, done=0, counts={}, base_url=base_url,
     )  # fmt: skip
     session.add(batch)
     session.flush()
+    _store_rows(session, batch, table)
+    audit.record(session, "referral_import_previewed", actor_id=manager.id, ip=ip, object_type="referral_import",
+                 object_id=batch.id, filename=batch.filename, rows=batch.total, valid=batch.valid)
+    return batch
+
+
+def _store_rows(session: Session, batch: ReferralImport, table: Table) -> None:
+    """The table's rows, checked when every required column is known (else kept as written, unchecked)."""
+    batch.header_line, batch.headers = table.header_line, list(table.headers)
+    batch.columns = {str(i): f for i, f in sorted(table.columns.items())}
+    session.execute(delete(ReferralRow).where(ReferralRow.import_id == batch.id).execution_options(synchronize_session=False))
+    if table.missing:
+        batch.status, batch.total, batch.valid = m.COLUMNS, len(table.lines), 0
+        session.execute(ReferralRow.__table__.insert(), [
+            {"import_id": batch.id, "line": r.line, "cells": list(r.source), "raw": {}, "values": {}, "errors": {},
+             "status": m.INVALID, "fingerprint": "", "patient_outcome": ""}
+            for r in table.rows
+        ])  # fmt: skip
+        return
+    rows = table.rows
+    checked = validate_rows(rows, known_institutions(session))
+    batch.status, batch.total, batch.valid = m.PREVIEW, len(checked), sum(1 for r in checked if r.ok)
     session.execute(
         ReferralRow.__table__.insert(),
         [
-            {"import_id": batch.id, "line": r.line, "raw": r.raw, "values": r.values, "errors": r.errors,
-             "status": m.PENDING if r.ok else m.INVALID, "fingerprint": fingerprint(r.values) if r.ok else "",
-             "patient_outcome": ""}
-            for r in checked
+            {"import_id": batch.id, "line": r.line, "cells": list(source.source), "raw": r.raw, "values": r.values,
+             "errors": r.errors, "status": m.PENDING if r.ok else m.INVALID,
+             "fingerprint": fingerprint(r.values) if r.ok else "", "patient_outcome": ""}
+            for r, source in zip(checked, rows, strict=True)
         ],
     )  # fmt: skip
-    audit.record(session, "referral_import_previewed", actor_id=manager.id, ip=ip, object_type="referral_import",
-                 object_id=batch.id, filename=batch.filename, rows=batch.total, valid=batch.valid)
+
+
+def table_of(session: Session, batch: ReferralImport) -> Table:
+    """The stored table as read from the file, with its current columns."""
+    lines = session.execute(select(ReferralRow.line, ReferralRow.cells).where(ReferralRow.import_id == batch.id)
+                            .order_by(ReferralRow.line)).all()  # fmt: skip
+    return Table(batch.encoding, batch.delimiter, batch.header_line, tuple(batch.headers),
+                 tuple((line, tuple(cells)) for line, cells in lines),
+                 {int(i): f for i, f in (batch.columns or {}).items()})  # fmt: skip
+
+
+def set_columns(session: Session, user: User, import_id: int, columns: Columns, *, ip: str = "") -> ReferralImport:
+    """The manager's choice of field per column: the rows are checked again with it and the choice is
+    remembered for the table's institution and header set. Only before the import starts."""
+    batch = get_import(session, user, import_id)
+    if batch.status not in (m.COLUMNS, m.PREVIEW):
+        raise Conflict(N_("This import has already been started."))
+    chosen = [f for f in columns.values() if f]
+    if any(f not in MAPPABLE for f in chosen) or any(i < 0 or i >= len(batch.headers) for i in columns):
+        raise UserError(N_("Choose a field from the list for each column."))
+    if len(chosen) != len(set(chosen)):
+        raise UserError(N_("Each field can be given to one column only."))
+    table = table_of(session, batch).with_columns({i: f for i, f in columns.items() if f})
+    table.require_columns()
+    _store_rows(session, batch, table)
+    mapping.remember(session, user.id, table)
+    audit.record(session, "referral_import_columns_set", actor_id=user.id, ip=ip, object_type="referral_import",
+                 object_id=batch.id, columns=batch.columns, valid=batch.valid)
     return batch
 
 
@@ -111,6 +169,8 @@ def earlier_imports_of_file(session: Session, batch: ReferralImport) -> list[Ref
 def queue_import(session: Session, user: User, import_id: int, *, ip: str = "") -> ReferralImport:
     """The manager imports the good rows (or runs a failed import again)."""
     batch = get_import(session, user, import_id)
+    if batch.status == m.COLUMNS:
+        raise Conflict(N_("Say which column is which first."))
     if batch.status not in (m.PREVIEW, m.FAILED):
         raise Conflict(N_("This import has already been started."))
     if batch.valid == 0:

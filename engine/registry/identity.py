@@ -152,7 +152,7 @@ def ensure_light_account(session_factory: sessionmaker[Session], identity: Ident
 
 
 def is_light_account(user: User) -> bool:
-    return user.email.endswith("@" + LIGHT_DOMAIN)
+    return (user.email or "").endswith("@" + LIGHT_DOMAIN)
 
 
 def identity_of_user(user: User) -> Identity:
@@ -164,4 +164,4 @@ def identity_of_user(user: User) -> Identity:
     else:
         doc, number = DOC_NONE, ""
     return Identity(doc, number, user.last_name, user.first_name, user.patronymic, user.birth_date,
-                    user.phone, user.email, True, user.locale)
+                    user.phone, user.email or "", True, user.locale)

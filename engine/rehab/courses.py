@@ -74,12 +74,14 @@ def open_course(session: Session, *, instance_id: int, patient_id: int, doctor_i
                  object_type="rehab_course", object_id=course.id, instructor_id=instructor_id)
     patient, instructor = session.get(User, patient_id), session.get(User, instructor_id)
     assert patient is not None and instructor is not None
-    # R-CAB-06: the patient hears of every new assignment.
-    outbox.enqueue(session, kind="course_assigned", to=patient.email, user_id=patient.id,
-                   locale=patient.locale if patient.locale in ("ru", "en") else "ru",
-                   dedupe_key=f"rehab_course_assigned:{course.id}",
-                   context={"name": patient.first_name, "doctor": doctor.full_name,
-                            "instructor": instructor.full_name, "link": f"{base_url.rstrip('/')}/rehab/"})
+    # R-CAB-06: the patient hears of every new assignment (by email; one imported with only a phone gives
+    # an email when activating, and sees an earlier assignment in the cabinet once logged in).
+    if patient.email:
+        outbox.enqueue(session, kind="course_assigned", to=patient.email, user_id=patient.id,
+                       locale=patient.locale if patient.locale in ("ru", "en") else "ru",
+                       dedupe_key=f"rehab_course_assigned:{course.id}",
+                       context={"name": patient.first_name, "doctor": doctor.full_name,
+                                "instructor": instructor.full_name, "link": f"{base_url.rstrip('/')}/rehab/"})
     return course
 
 
@@ -307,7 +309,7 @@ def send_reminder(session: Session, seat_id: int, *, base_url: str) -> bool:
     seat.reminded_at = now()
     patient = session.get(User, seat.patient_id)
     instructor = session.get(User, item.instructor_id)
-    if patient is None or patient.status != ACTIVE or not patient.notify_email:
+    if patient is None or patient.status != ACTIVE or not patient.notify_email or not patient.email:
         return False
     outbox.enqueue(
         session, kind=REMINDER_KIND, to=patient.email, user_id=patient.id,

@@ -283,3 +283,21 @@ def test_a_bad_application_gets_a_clear_message_and_records_nothing(sessions, de
         assert session.scalars(select(Consultation)).first() is None
         assert session.scalars(select(ProcessInstance)).first() is None
         assert session.get(Document, doc).status == "draft"
+
+
+def test_the_doctors_review_of_a_referral_shows_the_icd10_title_beside_the_code(sessions, deployed, world, tmp_path):
+    from engine.workflow import Actor, instance_data
+    from tests.consultations.helpers import actor
+
+    manager = Actor(world.manager, frozenset({"manager"}))
+    instance = service.start_referral(sessions, manager, {
+        "patient_id": world.patient, "referral_id": "R-8", "diagnosis_code": "G40.1", "diagnosis_text": "Эпилепсия",
+        "target": "неврология", "manager_id": world.manager}, connectors=deployed)
+    upload(sessions, tmp_path, world.patient)
+    do(sessions, deployed, world, "patient", instance, "upload", {"uploaded": True})
+    assert pending(sessions, instance, "review")
+
+    with sessions() as session:
+        summary = instance_data(session, actor(world, "doctor"), instance)["application_summary"]
+    assert summary.endswith(": G40.1 (Локализованная (фокальная) (парциальная) симптоматическая эпилепсия и "
+                            "эпилептические синдромы с простыми парциальными припадками) Эпилепсия")

@@ -3,7 +3,7 @@ nothing; a failure midway loses nothing and a rerun finishes the rest without do
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -127,6 +127,36 @@ def test_an_sms_with_the_login_and_link_is_queued_when_a_gateway_is_configured(s
     assert sms.context["login"] == "anna@example.ru" and "/account/activate/" in sms.context["link"]
 
 
+def test_a_row_with_only_a_mobile_phone_gets_an_account_without_email_and_the_link_by_sms_alone(sessions, stub, connectors, manager):
+    phone_only = ROWS[0][:6] + ("",) + ROWS[0][7:]
+    _, counts = import_file(sessions, connectors, manager, csv_table([phone_only]), sms=False)  # no gateway
+
+    assert (counts["created"], counts["started"]) == (1, 1)
+    with sessions() as session:
+        user = session.scalars(select(User).where(User.phone == "+79123456789")).one()
+        [sms] = session.scalars(select(OutboxMessage)).all()
+    assert user.email is None and user.status == PENDING_ACTIVATION and user.notify_sms
+    assert (sms.channel, sms.recipient, sms.user_id) == ("sms", "+79123456789", user.id)
+    assert sms.context["login"] == "" and "/account/activate/" in sms.context["link"]
+
+
+def test_a_patient_first_imported_by_phone_is_found_again_by_phone_name_and_birth_date(sessions, stub, connectors, manager):
+    from engine.accounts.models import UserRole
+
+    with transaction(sessions) as session:
+        user = User(email="anna.later@example.ru", last_name="Иванова", first_name="Анна", phone="+79123456789",
+                    birth_date=date(1961, 3, 12), status="active", locale="en")  # fmt: skip
+        user.roles = [UserRole(role="patient")]
+        session.add(user)
+    no_ids = ROWS[0][:7] + ("", "") + ROWS[0][9:]  # no SNILS, no policy; an email the account does not have
+
+    _, counts = import_file(sessions, connectors, manager, csv_table([no_ids]))
+
+    assert (counts["created"], counts["started"]) == (0, 1), counts
+    assert count(sessions, User, User.phone == "+79123456789") == 1
+    assert count(sessions, OutboxMessage) == 0
+
+
 def test_a_failure_midway_loses_nothing_and_a_rerun_finishes_the_rest_once(sessions, stub, connectors, manager, monkeypatch):
     import_id = preview(sessions, manager, csv_table(ROWS))
     with transaction(sessions) as session:
@@ -210,4 +240,19 @@ def test_the_report_escapes_formulas_from_the_uploaded_table(sessions, stub, con
 
     assert "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\"" in report
     assert ",=" not in report and "\n=" not in report
-    assert "Surname: This cell holds a formula; enter plain text." in report
+    assert "Surname: a name may contain only letters, spaces, hyphens and apostrophes; " in report
+
+
+def test_a_surname_that_looks_like_a_formula_is_imported_as_typed_and_escaped_in_the_report(sessions, stub, connectors, manager):
+    row = ("=Смирнова", "Ольга", "", "01.01.1980", "Ж", "", "olga@example.ru", "", "", "I10", "",
+           "Областная больница", "", "Кардиология", '=HYPERLINK("http://evil.example","click")')  # fmt: skip
+    import_id, counts = import_file(sessions, connectors, manager, csv_table([row]))
+
+    assert counts["started"] == 1
+    olga = patient(sessions, "olga@example.ru")
+    assert olga.last_name == "=Смирнова"
+    with sessions() as session:
+        report = report_csv(session, import_id)
+        [referral] = service.rows_of(session, import_id)
+        assert service.referral_data(referral, manager.id)["comment"] == '=HYPERLINK("http://evil.example","click")'
+    assert ",'=Смирнова," in report and ",=Смирнова" not in report

@@ -25,8 +25,8 @@ def test_good_rows_come_out_cleaned():
 def test_each_bad_cell_has_its_own_reason():
     bad, missing = checked(BAD_ROWS)
 
-    assert bad.errors["last_name"][0] == "This cell holds a formula; enter plain text."
-    assert bad.errors["birth_date"][0] == "Enter the date as dd.mm.yyyy or yyyy-mm-dd."
+    assert bad.errors["last_name"][0] == "A name may contain only letters, spaces, hyphens and apostrophes."
+    assert bad.errors["birth_date"] == ["There is no such date: %(date)s.", {"date": "31.02.1960"}]
     assert bad.errors["phone"][0] == "Enter the phone number with its code, for example +7 912 345-67-89."
     assert bad.errors["email"][0] == "Enter a valid email address."
     assert bad.errors["diagnosis_code"] == ["%(code)s is not an ICD-10 code (like C50.9 or I10).", {"code": "C5O.9"}]
@@ -47,7 +47,7 @@ def test_the_same_patient_with_the_same_diagnosis_twice_in_a_file_is_a_duplicate
     first, second = checked([ROWS[0], ROWS[0]])
 
     assert first.ok
-    assert second.errors["snils"] == ["The same patient with the same diagnosis is already in row %(line)s.", {"line": 2}]
+    assert second.errors == {"_row": ["The same patient with the same diagnosis is already in row %(line)s.", {"line": 2}]}
 
 
 def test_one_email_for_two_different_people_is_refused_in_the_later_row():

@@ -73,3 +73,36 @@ def test_an_admin_sees_failed_messages_with_their_errors_and_retries_one(app, cl
     with app.extensions["carepath"].sessions() as session:
         row = session.get(outbox.OutboxMessage, message_id)
         assert (row.status, row.attempts) == (outbox.QUEUED, 0)
+
+
+def test_the_column_step_page_lists_the_files_headers_and_its_choice_makes_the_preview(app, client):
+    from .human_tables import RECORDS
+    from .test_columns import CHOICE, UNKNOWN, table_bytes
+
+    make_user(app, "m1@test.org", "manager")
+    make_user(app, "m2@test.org", "manager")
+    login(client, "m1@test.org")
+    bad = [dict(RECORDS[0], birth_date="31.02.1970"), RECORDS[1], RECORDS[2]]
+    response = client.post("/referrals/", data={"table": (io.BytesIO(table_bytes(UNKNOWN, bad)), "region.csv")},
+                           content_type="multipart/form-data")  # fmt: skip
+    assert response.status_code == 302 and response.headers["Location"].endswith("/referrals/1")
+    page = client.get("/referrals/1", follow_redirects=True).get_data(as_text=True)
+    assert "Some columns were not recognised: Date of birth, Target specialty or center." in page
+    assert '<label for="column-2">Родился</label>' in page and "Онкология" in page  # the first rows, to recognise it
+
+    twice = client.post("/referrals/1/columns", data={f"column-{i}": f for i, f in (CHOICE | {9: "first_name"}).items()})
+    assert twice.status_code == 400 and "Each field can be given to one column only." in twice.get_data(as_text=True)
+    response = client.post("/referrals/1/columns", data={f"column-{i}": f for i, f in CHOICE.items()}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Rows: 3; without errors: 2; with errors: 1." in page
+    assert "Date of birth: there is no such date: 31.02.1970." in page
+    assert "Malignant neoplasm: Breast, unspecified" in page  # C50.9, its catalogue title beside it
+    assert "Columns not imported:" in page and "<li>Возраст</li>" in page
+    errors = client.get("/referrals/1/errors.csv")
+    assert errors.status_code == 200 and "31.02.1970" in errors.get_data().decode("utf-8-sig")
+
+    client.post("/account/logout")
+    login(client, "m2@test.org")
+    assert client.get("/referrals/1/columns").status_code == 404
+    assert client.post("/referrals/1/columns", data={"column-0": "last_name"}).status_code == 404
+    assert client.get("/referrals/1/errors.csv").status_code == 404

@@ -211,3 +211,39 @@ def test_an_unknown_email_login_is_journalled_without_an_account(app, client):
         assert entry.subject_id is None and entry.details["email"] == "ghost@test.org"
 
 
+
+
+def test_an_account_made_without_an_email_is_activated_with_one_that_becomes_the_login(app, client, cast):
+    from engine.accounts import tokens
+    from engine.accounts.models import PENDING_ACTIVATION, UserRole
+
+    with transaction(app.extensions["carepath"].sessions) as session:
+        user = User(email=None, last_name="Орлова", first_name="Нина", phone="+79127001122", locale="en",
+                    status=PENDING_ACTIVATION, notify_sms=True)  # fmt: skip
+        user.roles = [UserRole(role="patient")]
+        session.add(user)
+        session.flush()
+        path = tokens.LINK_PATHS[tokens.ACTIVATE] + tokens.issue(session, user, tokens.ACTIVATE)
+    secret = {"password": "nina's own secret", "password_again": "nina's own secret"}
+
+    page = client.get(path).get_data(as_text=True)
+    assert 'id="email"' in page and "it will be your login" in page
+    assert "This field is required" in client.post(path, data=secret).get_data(as_text=True)  # the email is
+    taken = client.post(path, data={**secret, "email": "patient@test.org"})
+    assert taken.status_code == 400 and "already exists" in taken.get_data(as_text=True)
+    assert outbox(app) == []
+    done = client.post(path, data={**secret, "email": "Nina@Example.org"}, follow_redirects=True)
+    assert "We have sent a link to nina@example.org" in done.get_data(as_text=True)
+    assert "got an SMS?" in done.get_data(as_text=True)  # the login page says where the login comes from
+    [mail] = outbox(app, "confirm_email")
+    assert mail.recipient == "nina@example.org"
+    assert "not confirmed yet" in login(client, "nina@example.org", "nina's own secret").get_data(as_text=True)
+    assert "Your email is confirmed" in client.get(link_path(mail), follow_redirects=True).get_data(as_text=True)
+
+
+def test_the_accounts_list_shows_the_phone_of_an_account_without_an_email(app, client, cast):
+    with transaction(app.extensions["carepath"].sessions) as session:
+        session.add(User(email=None, last_name="Орлова", first_name="Нина", phone="+79127001122", status="pending_activation"))
+    login(client, "admin@test.org")
+    page = client.get("/admin/accounts").get_data(as_text=True)
+    assert "+79127001122" in page and "None" not in page

@@ -15,7 +15,14 @@ from engine.accounts.consent import personal_data_consent
 from engine.accounts.models import User
 from engine.i18n import UserError
 from webui.accounts.blueprint import auth_bp as bp
-from webui.accounts.forms import CodeForm, LoginForm, PasswordForm, RegistrationForm, ResetRequestForm
+from webui.accounts.forms import (
+    ActivationEmailForm,
+    CodeForm,
+    LoginForm,
+    PasswordForm,
+    RegistrationForm,
+    ResetRequestForm,
+)
 from webui.db import db
 from webui.extensions import limiter
 from webui.messages import user_message
@@ -170,8 +177,33 @@ def _set_password_page(purpose: str, token: str, apply: Any, title: str, done: s
 
 @bp.route("/activate/<token>", methods=["GET", "POST"])
 def activate(token: str) -> Any:
+    try:
+        owner = db().get(User, tokens.peek(db(), tokens.ACTIVATE, token).user_id)
+    except UserError as error:
+        return render_template("auth/link_problem.html", message=user_message(error)), 400
+    if owner is not None and owner.email is None:
+        return _activate_with_email(token)
     return _set_password_page(tokens.ACTIVATE, token, service.activate, _("Activate your account"),
                               _("Your account is active. Log in with your new password."))
+
+
+def _activate_with_email(token: str) -> Any:
+    """An account made from a referral row with only a mobile phone: the password and the email (the login)."""
+    title = _("Activate your account")
+    form = ActivationEmailForm()
+    if form.validate_on_submit():
+        try:
+            user = service.activate(db(), token, form.password.data, ip=client_ip(), email=form.email.data,
+                                    base_url=_settings().base_url)
+            db().commit()
+        except UserError as error:
+            db().rollback()
+            flash(user_message(error), "error")
+            return render_template("auth/set_password.html", form=form, title=title), 400
+        flash(_("Your password is set. We have sent a link to %(email)s: open it to confirm the address. "
+                "Log in with this email and your new password.", email=user.email), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/set_password.html", form=form, title=title)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])

@@ -47,6 +47,15 @@ class PasswordForm(FlaskForm):
     )
 
 
+class ActivationEmailForm(PasswordForm):
+    """Activation of an account made without an email (a patient reached by SMS): the email becomes the login."""
+
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(REQUIRED), Length(max=254)],
+        description=_l("It will be your login. We send a link to it to confirm the address."),
+    )
+
+
 class ChangePasswordForm(PasswordForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired(REQUIRED)])
 

@@ -1,5 +1,7 @@
-"""The manager's referral import (route 3): upload a table, see every bad cell with its reason, import
-the good rows, watch the progress, download the report; the blank template in both languages.
+"""The manager's referral import (route 3): upload a table, say which column is which when a required
+one was not recognised (the choice is remembered), see every bad row with what is wrong in one sentence,
+download those rows to send back to the region, import the good rows, watch the progress, download the
+report; the blank template in both languages.
 
 Running the import: with a Prefect API configured (PREFECT_API_URL, as under `make run`), the page
 asks for a run of the `import-referrals/imports` deployment and the serve process does the work, visible
@@ -25,18 +27,26 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
-from engine import roles
+from engine import icd10, roles
 from engine.i18n import UserError
 from engine.referrals import models as m
 from engine.referrals import service
-from engine.referrals.parse import FIELDS, MAX_ROWS
-from engine.referrals.report import FIELD_LABELS, report_csv, template_csv
+from engine.referrals.parse import FIELDS, MAPPABLE, MAX_ROWS
+from engine.referrals.report import (
+    COLUMN_LABELS,
+    FIELD_LABELS,
+    error_rows_csv,
+    problems,
+    report_csv,
+    template_csv,
+)
 from webui.db import db
 from webui.messages import user_message
 from webui.security import client_ip, roles_required
@@ -45,6 +55,7 @@ bp = Blueprint("referrals", __name__, url_prefix="/referrals")
 log = logging.getLogger(__name__)
 PREVIEW_BAD_ROWS = 500
 PREVIEW_GOOD_ROWS = 50
+SAMPLE_ROWS = 3  # lines shown under each header in the column step
 
 
 class UploadForm(FlaskForm):
@@ -70,6 +81,17 @@ def referral_reason(pair: list[Any]) -> str:
     return _reason(pair)
 
 
+@bp.app_template_filter("referral_problems")
+def referral_problems(errors: dict[str, Any]) -> str:
+    return problems(errors, _)
+
+
+@bp.app_template_filter("icd10_title")
+def icd10_title(code: Any) -> str:
+    """The catalogue's title of an ICD-10 code in the reader's language ("" for no known code)."""
+    return icd10.title(str(code or ""), str(get_locale() or "ru"))
+
+
 @bp.route("/", methods=["GET", "POST"])
 @roles_required(roles.MANAGER, roles.ADMIN)
 def upload() -> Any:
@@ -79,7 +101,7 @@ def upload() -> Any:
         file = form.table.data
         try:
             batch = service.create_preview(db(), current_user, file.filename or "", file.read(),
-                                           base_url=_settings().base_url, ip=client_ip())  # fmt: skip
+                                           base_url=_settings().base_url, ip=client_ip(), ask_columns=True)  # fmt: skip
             db().commit()
             return redirect(url_for("referrals.detail", import_id=batch.id))
         except UserError as error:
@@ -106,6 +128,8 @@ def template(lang: str) -> Any:
 @roles_required(roles.MANAGER, roles.ADMIN)
 def detail(import_id: int) -> Any:
     batch = service.get_import(db(), current_user, import_id)
+    if batch.status == m.COLUMNS:
+        return redirect(url_for("referrals.columns", import_id=batch.id))
     bad = service.rows_of(db(), import_id, statuses=[m.INVALID], limit=PREVIEW_BAD_ROWS)
     good = service.rows_of(db(), import_id, statuses=[m.PENDING, m.PATIENT_READY, m.STARTED, m.SKIPPED],
                            limit=PREVIEW_GOOD_ROWS)  # fmt: skip
@@ -113,8 +137,55 @@ def detail(import_id: int) -> Any:
     return render_template(
         "referrals/detail.html", batch=batch, bad=bad, good=good, skipped=skipped, fields=FIELDS,
         labels=FIELD_LABELS, form=ConfirmForm(), earlier=service.earlier_imports_of_file(db(), batch),
-        counts=service.counts(db(), import_id), m=m,
+        counts=service.counts(db(), import_id), m=m, ignored=_ignored(batch),
     )  # fmt: skip
+
+
+def _ignored(batch: m.ReferralImport) -> list[str]:
+    used = {int(i) for i in (batch.columns or {})}
+    return [h for i, h in enumerate(batch.headers or []) if h.strip() and i not in used]
+
+
+@bp.route("/<int:import_id>/columns", methods=["GET", "POST"])
+@roles_required(roles.MANAGER, roles.ADMIN)
+def columns(import_id: int) -> Any:
+    """The column step: each header of the file with a choice of field."""
+    batch = service.get_import(db(), current_user, import_id)
+    form, status = ConfirmForm(), 200
+    chosen = {int(i): f for i, f in (batch.columns or {}).items()}
+    if request.method == "POST":
+        chosen = {i: request.form.get(f"column-{i}", "") for i in range(len(batch.headers))}
+        if not form.validate_on_submit():
+            flash(_("The form has expired; try again."), "error")
+            status = 400
+        else:
+            try:
+                service.set_columns(db(), current_user, import_id, chosen, ip=client_ip())
+                db().commit()
+                flash(_("The columns are set; the next table from this institution or with these headers will be read the same way."), "success")
+                return redirect(url_for("referrals.detail", import_id=import_id))
+            except UserError as error:
+                db().rollback()
+                flash(user_message(error), "error")
+                status = error.status
+    if batch.status not in (m.COLUMNS, m.PREVIEW):
+        return redirect(url_for("referrals.detail", import_id=import_id))
+    samples = [row.cells for row in service.rows_of(db(), import_id, limit=SAMPLE_ROWS)]
+    missing = [_(COLUMN_LABELS[f]) for f in service.table_of(db(), batch).missing] if batch.status == m.COLUMNS else []
+    return render_template(
+        "referrals/columns.html", batch=batch, form=form, chosen=chosen, samples=samples, choices=MAPPABLE,
+        labels=COLUMN_LABELS, missing=missing,
+    ), status  # fmt: skip
+
+
+@bp.route("/<int:import_id>/errors.csv")
+@roles_required(roles.MANAGER, roles.ADMIN)
+def error_rows(import_id: int) -> Any:
+    """The rows with errors, as written, with what is wrong: to send back to the region."""
+    batch = service.get_import(db(), current_user, import_id)
+    body = error_rows_csv(db(), batch, translate=_)
+    return Response(body, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="referral-import-{batch.id}-errors.csv"'})
 
 
 @bp.route("/<int:import_id>/import", methods=["POST"])
