@@ -79,6 +79,7 @@ ACTIONS: dict[str, str] = {
     "rehab_course_opened": N_("Instructor attached for a rehabilitation course"),
     "rehab_class_planned": N_("Rehabilitation classes planned"),
     "rehab_class_cancelled": N_("Rehabilitation class cancelled"),
+    "rehab_class_moved": N_("Rehabilitation class moved to another time"),
     "rehab_attendance_marked": N_("Class attendance marked"),
     "rehab_video_recommended": N_("Video recommended"),
     "rehab_course_completed": N_("Rehabilitation course completed"),
