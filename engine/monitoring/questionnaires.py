@@ -203,6 +203,11 @@ def check_answers(items: list[PlanItem], raw: Mapping[str, Any]) -> dict[int, di
                 _in_range(item, value2, measure.valid2, item.unit)
                 if (value is None) != (value2 is None):
                     raise UserError(N_("%(title)s: enter both values, e.g. 120 and 80."), title=item.title)
+                if value is not None and value2 is not None and value <= value2:
+                    # 80/120 is two numbers swapped, never a pressure: the upper (systolic) is the higher.
+                    raise UserError(N_("%(title)s: the upper value (%(upper)s) must be higher than the lower one "
+                                       "(%(lower)s), e.g. 120/80."), title=item.title, upper=_fmt(value),
+                                    lower=_fmt(value2))
             if value is not None:
                 clean[item.id] = {"value": value, "value2": value2}
         elif item.kind == MEDICATION:

@@ -18,7 +18,7 @@ from engine.documents import service as documents
 from engine.monitoring import alerts, export, fhir, history, plans, schedule
 from webui.db import db
 from webui.monitoring.blueprint import bp
-from webui.monitoring.charts import chart_svg
+from webui.monitoring.charts import chart_svg, threshold_ranges, two_values
 from webui.monitoring.shared import file_store
 from webui.security import client_ip, confirmed_required, roles_required
 
@@ -55,7 +55,7 @@ def patient_page(patient_id: int) -> Any:
     today = schedule.local_day(now(), patient.timezone)
     since = today - timedelta(days=CHART_DAYS - 1)
     data = history.load(session, patient_id, since=since, until=today, doctor_id=current_user.id)
-    charts = [(s, chart_svg(s, since, today)) for s in data.series()]
+    charts = [(s, chart_svg(s, since, today), threshold_ranges(s.item), two_values(s)) for s in data.series()]
     return render_template(
         "monitoring/patient.html", patient=patient, data=data, charts=charts, since=since, today=today,
         plans=plans.plans_of_patient(session, patient_id, current_user.id),
