@@ -48,6 +48,7 @@ MISSED = "missed"
 QUESTIONNAIRE_STATUSES = (SENT, ANSWERED, MISSED)
 FROM_SCHEDULE = "schedule"  # opened by the evening dispatch, with an invitation
 FROM_CABINET = "cabinet"  # opened by the patient outside the schedule (R-MON-07)
+CORRECTION = "correction"  # the origin of a day's instance that records corrected answers
 
 ALERT_OPEN = "open"
 ALERT_CLOSED = "closed"
