@@ -71,6 +71,8 @@ ACTIONS: dict[str, str] = {
     "monitoring_plan_created": N_("Monitoring plan created"),
     "monitoring_plan_changed": N_("Monitoring plan changed"),
     "monitoring_data_sent": N_("Monitoring questionnaire sent"),
+    "monitoring_data_corrected": N_("Monitoring data corrected"),
+    "monitoring_day_reviewed": N_("Monitoring day marked as reviewed"),
     "monitoring_exported": N_("Monitoring data exported"),
     "conclusion_requested": N_("Conclusion written"),
     "conclusion_signed": N_("Conclusion signed and filed"),

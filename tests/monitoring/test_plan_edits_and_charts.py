@@ -116,3 +116,45 @@ def test_the_chart_names_the_true_thresholds_with_a_legend_and_morning_and_eveni
     assert "thresholds of the upper value 90–140" in page and "thresholds of the lower value 50–90" in page
     # The systolic-low and diastolic-high lines (both 90) are drawn as two distinct lines.
     assert page.count("cp-threshold cp-threshold-1") == 4 and page.count("cp-threshold cp-threshold-2") == 4
+
+
+def test_the_patient_corrects_a_sent_day_on_its_page_until_the_doctor_marks_it_reviewed(app, client, deployed):  # noqa: F811
+    build_plan(client, deployed)
+    ids = item_ids(app)
+    bp, headache = ids["Blood pressure"], ids["Headache"]
+    login(client, deployed.patient.email)
+    assert client.post(f"/monitoring/days/{TODAY}", data={f"m{bp}": "118", f"m{bp}_2": "76",
+                                                          f"q{headache}": "0", "comment": "fine"}).status_code == 302
+    page = client.get(f"/monitoring/days/{TODAY}").get_data(as_text=True)
+    assert 'value="118"' in page and 'value="76"' in page and "Send the corrected data" in page
+    refused = client.post(f"/monitoring/days/{TODAY}", data={f"m{bp}": "76", f"m{bp}_2": "118", f"q{headache}": "0"})
+    assert refused.status_code == 400 and "must be higher than the lower one" in refused.get_data(as_text=True)
+    corrected = client.post(f"/monitoring/days/{TODAY}", data={f"m{bp}": "128", f"m{bp}_2": "82", f"q{headache}": "0",
+                                                               "comment": "typo fixed"}, follow_redirects=True)
+    assert "Your corrected data for 2026-03-02 has been sent to your doctor." in corrected.get_data(as_text=True)
+    client.post("/account/logout")
+
+    login(client, deployed.doctor.email)
+    doctor_page = client.get(f"/monitoring/patients/{deployed.patient.id}").get_data(as_text=True)
+    assert "corrected 1 time" in doctor_page and "Blood pressure: 118/76 mmHg" in doctor_page and "«fine»" in doctor_page
+    with _sessions(app)() as session:
+        q_id = session.scalar(select(Questionnaire.id))
+    assert client.post(f"/monitoring/patients/{deployed.patient.id}/days/{q_id}/reviewed").status_code == 302
+    assert "reviewed" in client.get(f"/monitoring/patients/{deployed.patient.id}").get_data(as_text=True)
+    client.post("/account/logout")
+
+    login(client, deployed.patient.email)
+    page = client.get(f"/monitoring/days/{TODAY}").get_data(as_text=True)
+    assert "Your doctor has reviewed this day" in page and "Send the corrected data" not in page
+    late = client.post(f"/monitoring/days/{TODAY}", data={f"m{bp}": "120", f"m{bp}_2": "80", f"q{headache}": "0"})
+    assert late.status_code == 409 and "already reviewed" in late.get_data(as_text=True)
+    with _sessions(app)() as session:
+        [answer] = [a for a in session.get(Questionnaire, q_id).answers if a.item_id == bp]
+        assert (answer.value, answer.value2) == (128, 82)
+    # A doctor who does not monitor the patient cannot mark their days.
+    client.post("/account/logout")
+    from tests.webui.conftest import make_user
+
+    make_user(app, "doctor3@test.org", "doctor")
+    login(client, "doctor3@test.org")
+    assert client.post(f"/monitoring/patients/{deployed.patient.id}/days/{q_id}/reviewed").status_code == 403
