@@ -24,6 +24,7 @@ from engine.documents import service as documents
 from engine.i18n import N_, Conflict, UserError
 from engine.monitoring import answering, questionnaires, schedule
 from engine.monitoring.models import ANSWERED, MEASUREMENT, MEDICATION, SENT, SLIDER_MAX, Questionnaire
+from forms.authored import authored
 from webui.db import db
 from webui.messages import user_message
 from webui.monitoring.blueprint import bp
@@ -142,6 +143,9 @@ def day_page(day: str) -> Any:
                            base_url=settings().base_url)
     except UserError as error:
         session.rollback()
+        # An item's title is the doctor's text or a catalog msgid ("Blood pressure"): in the reader's words too.
+        if "title" in error.params:
+            error.params = {**error.params, "title": str(authored(error.params["title"]))}
         flash(user_message(error), "error")
         q = session.get(Questionnaire, q.id)
         return _render_day(q, items, request.form, error.status)
