@@ -185,37 +185,36 @@ def plan(course_id: int) -> Any:
     return redirect(target)
 
 
-@bp.route("/classes/<int:class_id>/cancel", methods=["POST"])
-@roles_required(roles.INSTRUCTOR)
-def cancel(class_id: int) -> Any:
+def _change_class(change: Any, done: str) -> Any:
+    """Cancel or move a class, then wake its courses so that their reminders follow the change."""
     target = request.form.get("back", "") or url_for("rehab.home")
     target = target if target.startswith("/rehab/") else url_for("rehab.home")
     try:
-        item = courses.cancel_class(db(), current_user, class_id, ip=client_ip())
+        item = change()
         touched = courses.course_ids_of_class(item)
         db().commit()
     except UserError as error:
         return _fail(error, target)
     courses.wake_courses(session_factory(), touched, connectors())
-    flash(_("The class is cancelled."), "success")
+    flash(done, "success")
     return redirect(target)
+
+
+@bp.route("/classes/<int:class_id>/cancel", methods=["POST"])
+@roles_required(roles.INSTRUCTOR)
+def cancel(class_id: int) -> Any:
+    return _change_class(lambda: courses.cancel_class(db(), current_user, class_id, ip=client_ip()),
+                         _("The class is cancelled."))
 
 
 @bp.route("/classes/<int:class_id>/move", methods=["POST"])
 @roles_required(roles.INSTRUCTOR)
 def move(class_id: int) -> Any:
-    target = request.form.get("back", "") or url_for("rehab.home")
-    target = target if target.startswith("/rehab/") else url_for("rehab.home")
-    try:
+    def change() -> Any:
         new_start = _local_datetime(request.form.get("date", ""), request.form.get("time", ""))
-        item = courses.move_class(db(), current_user, class_id, new_start, ip=client_ip())
-        touched = courses.course_ids_of_class(item)
-        db().commit()
-    except UserError as error:
-        return _fail(error, target)
-    courses.wake_courses(session_factory(), touched, connectors())
-    flash(_("The class is moved."), "success")
-    return redirect(target)
+        return courses.move_class(db(), current_user, class_id, new_start, ip=client_ip())
+
+    return _change_class(change, _("The class is moved."))
 
 
 @bp.route("/seats/<int:seat_id>/attendance", methods=["POST"])
