@@ -1,6 +1,8 @@
-"""Self-enrolment into an exercise-therapy (ЛФК) group (R-ACC-06): a person without an account applies
-with the consent to personal-data processing; a manager or instructor accepts, which creates the patient
-account and sends "You are registered on the rehabilitation service" with the activation link."""
+"""Self-enrolment into an exercise-therapy (ЛФК) group (R-ACC-06), choosing from the groups one can join
+(engine.rehab.groups). A person without an account applies with the consent to personal-data processing;
+a manager or instructor accepts, which creates the patient account and sends "You are registered on the
+rehabilitation service" with the activation link. A logged-in patient applies from their account: on
+acceptance they get seats in the group's classes (through their course at its instructor), no new account."""
 
 from __future__ import annotations
 
