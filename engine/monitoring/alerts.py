@@ -68,6 +68,10 @@ def close_alerts(session: Session, questionnaire_id: int, doctor_id: int, note: 
     ).all()
     for alert in alerts:
         alert.status, alert.closed_at, alert.closed_by, alert.note = ALERT_CLOSED, now(), doctor_id, note[:2000]
+    questionnaire = session.get(Questionnaire, questionnaire_id)
+    if questionnaire is not None and questionnaire.reviewed_at is None:
+        # Reviewed: from now on the patient can no longer correct the day's answers.
+        questionnaire.reviewed_at, questionnaire.reviewed_by = now(), doctor_id
     return len(alerts)
 
 

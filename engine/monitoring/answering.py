@@ -15,11 +15,12 @@ from engine.clock import now
 from engine.db import transaction
 from engine.i18n import N_, Conflict, NotFound, UserError
 from engine.monitoring import dispatch, questionnaires, schedule
-from engine.monitoring.models import FROM_CABINET, SENT, Questionnaire
-from engine.workflow import Actor, ConnectorRegistry, complete_task
+from engine.monitoring.models import CORRECTION, FROM_CABINET, SENT, Questionnaire
+from engine.workflow import Actor, ConnectorRegistry, complete_task, correlate_message, start_instance
 from engine.workflow.models import PendingTask
 
 ANSWER_TASK = "answer"  # the BPMN element id of the questionnaire user task
+CORRECTED_MESSAGE = "monitoring_day_corrected"  # ends the reviews of the answers a correction replaces
 
 
 def answerable_today(session: Session, patient_id: int, timezone: str | None) -> date | None:
@@ -99,3 +100,31 @@ def send(
     data = {"answers": {str(k): v for k, v in clean.items()}, "comment": comment,
             "document_ids": [int(d) for d in payload.get("document_ids") or []]}
     return complete_task(session_factory, actor, instance_id, task_guid, data, connectors=connectors)
+
+
+def correct(
+    session_factory: sessionmaker[Session], actor: Actor, questionnaire_id: int, payload: Mapping[str, Any], *,
+    connectors: ConnectorRegistry | None, base_url: str = "",
+) -> int:
+    """Correct a sent day's answers until a doctor has reviewed them: the reviews still waiting on the
+    old answers end (message), and a day's instance of origin "correction" records the new answers,
+    keeping the old ones, and runs the alert rules on them. Returns that instance's id."""
+    with session_factory() as session:
+        questionnaire = questionnaires.get_own(session, questionnaire_id, actor.user_id)
+        questionnaires.check_correctable(questionnaire)
+        items = questionnaires.items_of(session, questionnaire)
+        clean = questionnaires.check_answers(items, payload.get("answers") or {})
+        comment = str(payload.get("comment") or "")
+        if len(comment) > questionnaires.COMMENT_LIMIT:
+            raise UserError(N_("The comment is longer than %(max)s characters."), max=questionnaires.COMMENT_LIMIT)
+        day, patient_id = questionnaire.day, questionnaire.patient_id
+    # The BPMN reads the correlation as day_opened["questionnaire_id"], from the waiting task's data and
+    # from the message alike, so the message carries it in that shape too.
+    correlate_message(session_factory, CORRECTED_MESSAGE, {"questionnaire_id": questionnaire_id},
+                      payload={"day_opened": {"questionnaire_id": questionnaire_id}}, connectors=connectors)
+    data = {"day": day.isoformat(), "origin": CORRECTION, "base_url": base_url, "note": "",
+            "answers": {str(k): v for k, v in clean.items()}, "comment": comment,
+            "document_ids": [int(d) for d in payload.get("document_ids") or []]}
+    # Started by the platform, as the evening dispatch starts a day: the patient acts through this function.
+    return start_instance(session_factory, dispatch.MODEL_ID, None, data=data, patient_id=patient_id,
+                          connectors=connectors)

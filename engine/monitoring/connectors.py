@@ -19,7 +19,7 @@ from engine.accounts.models import User
 from engine.clock import as_utc
 from engine.config import LOCALES
 from engine.monitoring import alerts, dispatch, questionnaires, schedule
-from engine.monitoring.models import FROM_SCHEDULE, Questionnaire
+from engine.monitoring.models import CORRECTION, FROM_SCHEDULE, Questionnaire
 from engine.monitoring.plans import DEFAULT_INVITE_TIME
 from engine.workflow.connectors import ConnectorRegistry, InstanceContext
 
@@ -47,6 +47,14 @@ def open_day(session: Session, context: InstanceContext, params: dict[str, Any])
     evening); `opened` False when another instance holds the day or it is over."""
     patient = _patient(session, context)
     day = date.fromisoformat(str(params["day"]))
+    if params.get("origin") == CORRECTION:
+        # A correction of a day already sent: this instance records the new answers and runs the rules.
+        found = questionnaires.get_for_patient(session, patient.id, day)
+        if found is None:
+            raise LookupError(f"monitoring: no questionnaire on {day} to correct")
+        questionnaires.check_correctable(found)
+        return {"opened": False, "correction": True, "questionnaire_id": found.id, "day": day.isoformat(),
+                "deadline": as_utc(found.deadline_at).isoformat()}
     taken = questionnaires.take_over(session, patient.id, day, context.instance_id)
     if taken is not None:
         questionnaire_id, deadline = taken
@@ -87,7 +95,10 @@ def record(session: Session, context: InstanceContext, params: dict[str, Any]) -
         return {"recorded": False}  # completed elsewhere than on the questionnaire page: ask again
     payload = {"answers": params.get("answers") or {}, "comment": params.get("comment") or "",
                "document_ids": params.get("document_ids") or []}
-    questionnaires.record(session, questionnaire, payload, actor_id=questionnaire.patient_id)
+    if params.get("correction"):
+        questionnaires.correct(session, questionnaire, payload, actor_id=questionnaire.patient_id)
+    else:
+        questionnaires.record(session, questionnaire, payload, actor_id=questionnaire.patient_id)
     return {"recorded": True, **questionnaires.assess(session, questionnaire)}
 
 

@@ -48,6 +48,7 @@ MISSED = "missed"
 QUESTIONNAIRE_STATUSES = (SENT, ANSWERED, MISSED)
 FROM_SCHEDULE = "schedule"  # opened by the evening dispatch, with an invitation
 FROM_CABINET = "cabinet"  # opened by the patient outside the schedule (R-MON-07)
+CORRECTION = "correction"  # the origin of a day's instance that records corrected answers
 
 ALERT_OPEN = "open"
 ALERT_CLOSED = "closed"
@@ -144,6 +145,10 @@ class Questionnaire(Base):
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     comment: Mapped[str] = mapped_column(Text, default="")
+    # A doctor looked at the day (closed its alert, or marked it reviewed): from then on the patient can
+    # no longer correct the answers.
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by: Mapped[int | None] = mapped_column(Integer)
 
     answers: Mapped[list[Answer]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     files: Mapped[list[QuestionnaireFile]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -161,6 +166,23 @@ class Answer(Base):
     choice: Mapped[int | None] = mapped_column(Integer)  # option index or slider level
     taken: Mapped[bool | None] = mapped_column(Boolean)
     beyond: Mapped[bool] = mapped_column(Boolean, default=False)  # beyond the doctor's thresholds
+
+
+class AnswerRevision(Base):
+    """The answers of a day as they were before the patient corrected them: kept, never changed, so the
+    doctor sees what was sent first and when it was corrected."""
+
+    __tablename__ = "monitoring_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(
+        ForeignKey("monitoring_questionnaire.id", ondelete="CASCADE"), index=True
+    )
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when these answers were sent
+    revised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)  # when they were replaced
+    revised_by: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    comment: Mapped[str] = mapped_column(Text, default="")
 
 
 class QuestionnaireFile(Base):

@@ -123,6 +123,21 @@ def remove_item(session: Session, plan: MonitoringPlan, item_id: int, *, actor_i
                  object_type="monitoring_plan", object_id=plan.id, removed=item.title)
 
 
+def change_invite_time(session: Session, plan: MonitoringPlan, invite_time: str, *, actor_id: int, ip: str = "") -> None:
+    """The evening invitation moves to another time from the next dispatch on; days already opened keep
+    their deadline (the patient was told it)."""
+    invite_time = (invite_time or "").strip()
+    if not HHMM.match(invite_time):
+        raise UserError(N_("The invitation time must look like 19:00."))
+    if plan.status != PLAN_ACTIVE:
+        raise UserError(N_("This plan has ended and can no longer be changed."))
+    if invite_time == plan.invite_time:
+        return
+    old, plan.invite_time = plan.invite_time, invite_time
+    audit.record(session, "monitoring_plan_changed", actor_id=actor_id, subject_id=plan.patient_id, ip=ip,
+                 object_type="monitoring_plan", object_id=plan.id, invite_time=f"{old} -> {invite_time}")
+
+
 def end_plan(session: Session, plan: MonitoringPlan, *, actor_id: int, ip: str = "") -> None:
     plan.status = PLAN_ENDED
     audit.record(session, "monitoring_plan_changed", actor_id=actor_id, subject_id=plan.patient_id, ip=ip,
@@ -221,7 +236,8 @@ def _question(item: PlanItem, fields: Mapping[str, Any], title: str) -> None:
     item.title, item.answer_type = title, answer_type
     item.options = options if answer_type == OPTIONS else []
     item.alert_from = int(alert_from) if alert_from is not None else None
-    item.time_of_day = WHOLE_DAY  # survey forms always concern the whole day (R-MON-13)
+    # The question stays in the survey section below the time-of-day sections (R-MON-13); the time the
+    # doctor chose ("in the evening, how ...?") is kept and shown with it, never silently replaced.
     if answer_type == SLIDER:
         item.options = []
 

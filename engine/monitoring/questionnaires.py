@@ -21,6 +21,8 @@ from engine.clock import now
 from engine.i18n import N_, Conflict, NotFound, UserError
 from engine.monitoring import catalog, schedule
 from engine.monitoring.models import (
+    ALERT_CLOSED,
+    ALERT_OPEN,
     ANSWERED,
     EVENING,
     MEASUREMENT,
@@ -33,7 +35,9 @@ from engine.monitoring.models import (
     SENT,
     SLIDER_MAX,
     WHOLE_DAY,
+    Alert,
     Answer,
+    AnswerRevision,
     PlanItem,
     Questionnaire,
     QuestionnaireFile,
@@ -47,6 +51,7 @@ SECTION_TITLES = {
 }
 SURVEY_TITLE = N_("How you felt today")
 COMMENT_LIMIT = 4000
+SUPERSEDED_NOTE = "superseded by the patient's correction"
 MAX_FILES = 5
 # An answer from this level (0..10) up counts as "worse than usual" for the rules' combinations.
 MODERATE_LEVEL = 5
@@ -203,6 +208,11 @@ def check_answers(items: list[PlanItem], raw: Mapping[str, Any]) -> dict[int, di
                 _in_range(item, value2, measure.valid2, item.unit)
                 if (value is None) != (value2 is None):
                     raise UserError(N_("%(title)s: enter both values, e.g. 120 and 80."), title=item.title)
+                if value is not None and value2 is not None and value <= value2:
+                    # 80/120 is two numbers swapped, never a pressure: the upper (systolic) is the higher.
+                    raise UserError(N_("%(title)s: the upper value (%(upper)s) must be higher than the lower one "
+                                       "(%(lower)s), e.g. 120/80."), title=item.title, upper=_fmt(value),
+                                    lower=_fmt(value2))
             if value is not None:
                 clean[item.id] = {"value": value, "value2": value2}
         elif item.kind == MEDICATION:
@@ -245,9 +255,52 @@ def level(item: PlanItem, choice: int | None) -> int:
 def record(
     session: Session, questionnaire: Questionnaire, payload: Mapping[str, Any], *, actor_id: int,
 ) -> dict[int, dict[str, Any]]:
-    """Store the answers of a questionnaire still open; a sent questionnaire never changes."""
+    """Store the answers of a questionnaire still open; a sent questionnaire changes only by `correct`."""
     if questionnaire.status != SENT:
         raise Conflict(N_("This questionnaire was already sent and can no longer be changed."))
+    clean = _store(session, questionnaire, payload, actor_id)
+    questionnaire.status = ANSWERED
+    session.flush()
+    return clean
+
+
+def check_correctable(questionnaire: Questionnaire) -> None:
+    """A day's answers may be corrected once sent, until a doctor has reviewed them."""
+    if questionnaire.status != ANSWERED:
+        raise Conflict(N_("Only a questionnaire already sent can be corrected."))
+    if questionnaire.reviewed_at is not None:
+        raise Conflict(N_("Your doctor has already reviewed this day; its answers can no longer be changed."))
+
+
+def correct(
+    session: Session, questionnaire: Questionnaire, payload: Mapping[str, Any], *, actor_id: int,
+) -> dict[int, dict[str, Any]]:
+    """Replace a sent day's answers, keeping the ones they replace (AnswerRevision). The day's alerts
+    still open are closed as superseded: the rules run again on the corrected answers."""
+    check_correctable(questionnaire)
+    session.add(AnswerRevision(
+        questionnaire_id=questionnaire.id, answered_at=questionnaire.answered_at, revised_at=now(),
+        revised_by=actor_id, comment=questionnaire.comment,
+        answers=[{"item_id": a.item_id, "value": a.value, "value2": a.value2, "choice": a.choice, "taken": a.taken}
+                 for a in sorted(questionnaire.answers, key=lambda a: a.item_id)],
+    ))  # fmt: skip
+    for alert in session.scalars(select(Alert).where(Alert.questionnaire_id == questionnaire.id,
+                                                     Alert.status == ALERT_OPEN)):
+        alert.status, alert.closed_at, alert.note = ALERT_CLOSED, now(), SUPERSEDED_NOTE
+    questionnaire.answers.clear()
+    session.flush()  # the old answers go before the new ones arrive (unique per questionnaire and item)
+    clean = _store(session, questionnaire, payload, actor_id, keep_files=True)
+    session.flush()
+    return clean
+
+
+def mark_reviewed(session: Session, questionnaire: Questionnaire, doctor_id: int) -> None:
+    if questionnaire.reviewed_at is None:
+        questionnaire.reviewed_at, questionnaire.reviewed_by = now(), doctor_id
+
+
+def _store(session: Session, questionnaire: Questionnaire, payload: Mapping[str, Any], actor_id: int, *,
+           keep_files: bool = False) -> dict[int, dict[str, Any]]:
     items = items_of(session, questionnaire)
     clean = check_answers(items, payload.get("answers") or {})
     by_id = {i.id: i for i in items}
@@ -257,14 +310,13 @@ def record(
         for item_id, v in clean.items()
     ]  # fmt: skip
     questionnaire.comment = str(payload.get("comment") or "").strip()[:COMMENT_LIMIT]
-    _attach(session, questionnaire, payload.get("document_ids") or [], actor_id)
-    questionnaire.status = ANSWERED
+    _attach(session, questionnaire, payload.get("document_ids") or [], actor_id, keep=keep_files)
     questionnaire.answered_at = now()
-    session.flush()
     return clean
 
 
-def _attach(session: Session, questionnaire: Questionnaire, document_ids: Any, actor_id: int) -> None:
+def _attach(session: Session, questionnaire: Questionnaire, document_ids: Any, actor_id: int, *,
+            keep: bool = False) -> None:
     from engine.documents import service as documents
 
     ids = [int(d) for d in document_ids if str(d).isdigit()][:MAX_FILES]
@@ -275,7 +327,8 @@ def _attach(session: Session, questionnaire: Questionnaire, document_ids: Any, a
     doctors = {p.doctor_id for p in schedule.active_plans(session, questionnaire.patient_id, questionnaire.day)}
     for doctor_id in doctors:
         documents.grant(session, [d.id for d in docs], doctor_id, reason="monitoring")
-    questionnaire.files = [QuestionnaireFile(document_id=d.id) for d in docs]
+    kept = list(questionnaire.files) if keep else []
+    questionnaire.files = kept + [QuestionnaireFile(document_id=d.id) for d in docs]
 
 
 def mark_missed(session: Session, questionnaire_id: int) -> bool:

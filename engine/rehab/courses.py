@@ -169,6 +169,26 @@ def cancel_class(session: Session, instructor: User, class_id: int, *, ip: str =
     return item
 
 
+def move_class(session: Session, instructor: User, class_id: int, new_start: datetime, *, ip: str = "") -> RehabClass:
+    """A planned class to another time. Its seats are reminded again for the new time (a reminder of the
+    old time, if it already went, told the patient the wrong time); the caller wakes the courses."""
+    item = session.get(RehabClass, class_id) if isinstance(class_id, int) else None
+    if item is None or item.instructor_id != instructor.id or item.status != PLANNED:
+        raise NotFound(N_("There is no such class."))
+    if item.starts_at <= now():
+        raise UserError(N_("A class that has started cannot be moved."))
+    if new_start.tzinfo is None or new_start <= now():
+        raise UserError(N_("Choose a time in the future."))
+    if new_start == item.starts_at:
+        return item
+    old_start, item.starts_at = item.starts_at, new_start
+    for seat in item.seats:
+        seat.reminded_at = None
+    audit.record(session, "rehab_class_moved", actor_id=instructor.id, ip=ip, object_type="rehab_class",
+                 object_id=item.id, old_start=old_start.isoformat(), new_start=new_start.isoformat())
+    return item
+
+
 def course_ids_of_class(item: RehabClass) -> list[int]:
     return [seat.course_id for seat in item.seats]
 

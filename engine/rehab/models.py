@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.clock import now
@@ -137,3 +137,9 @@ class EnrolmentApplication(Base):
     decided_by: Mapped[int | None] = mapped_column(Integer)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(Integer)
+    # Set when a logged-in patient applied from their account (no account is created on acceptance).
+    from_account: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The group asked for (engine.rehab.groups: a group class series, or one group class), if any.
+    group_key: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    group_title: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    group_instructor_id: Mapped[int | None] = mapped_column(Integer)

@@ -73,9 +73,9 @@ def test_the_patient_answers_the_plan_the_doctor_built_and_the_doctor_sees_the_a
     with app.extensions["carepath"].sessions() as session:
         assert session.scalar(select(Questionnaire.status)) == ANSWERED
         assert session.scalar(select(Alert.status)) == ALERT_OPEN
-    again = client.post(f"/monitoring/days/{TODAY}", data={f"m{bp}": "120", f"m{bp}_2": "80"})
-    assert again.status_code == 409
-    assert "can no longer be changed" in again.get_data(as_text=True)
+    # Sent, not yet reviewed: the page offers to correct it (tests/monitoring/test_plan_edits_and_charts.py).
+    again = client.get(f"/monitoring/days/{TODAY}").get_data(as_text=True)
+    assert "You can correct the answers until your doctor has reviewed them" in again and 'value="150"' in again
     client.post("/account/logout")
 
     login(client, deployed.doctor.email)

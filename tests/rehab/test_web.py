@@ -142,3 +142,32 @@ def test_a_self_enrolment_accepted_by_an_instructor_creates_the_account_and_send
         assert nina.status == PENDING_ACTIVATION and nina.role_names == {"patient"}
     again = client.post(f"/rehab/enrolments/{application_id}/accept", follow_redirects=True)
     assert b"already been reviewed" in again.data
+
+
+def test_moving_a_class_on_the_course_page_moves_its_reminder_and_bad_times_change_nothing(app, client, cast, clock):  # noqa: F811
+    from engine.workflow.models import DueTimer
+
+    course_id, instructor = _course(app, cast, clock)
+    with transaction(_sessions(app)) as session:
+        session.get(User, instructor.id).timezone = "Europe/Moscow"
+    web = as_user(app, instructor.email)
+    start = (clock.current + timedelta(days=2)).astimezone(courses.ZoneInfo("Europe/Moscow"))
+    response = web.post(f"/rehab/courses/{course_id}/classes", follow_redirects=True, data={
+        "kind": "individual", "date": start.date().isoformat(), "time": "10:00", "duration": "30", "repeat": "none"})
+    assert b"Classes planned: 1." in response.data
+    with transaction(_sessions(app)) as session:
+        item = session.scalars(select(RehabClass)).one()
+        class_id, planned = item.id, item.starts_at
+        assert session.scalars(select(DueTimer.due_at)).all() == [planned - timedelta(minutes=10)]
+    back = f"/rehab/courses/{course_id}"
+    response = web.post(f"/rehab/classes/{class_id}/move", follow_redirects=True,
+                        data={"date": "2020-01-01", "time": "10:00", "back": back})
+    assert b"Choose a time in the future." in response.data
+    response = web.post(f"/rehab/classes/{class_id}/move", follow_redirects=True,
+                        data={"date": start.date().isoformat(), "time": "12:30", "back": back})
+    assert b"The class is moved." in response.data
+    with transaction(_sessions(app)) as session:
+        moved = session.get(RehabClass, class_id).starts_at
+        assert moved - planned == timedelta(hours=2, minutes=30)
+        assert session.scalars(select(DueTimer.due_at)).all() == [moved - timedelta(minutes=10)]
+    assert as_user(app, cast.other_patient.email).post(f"/rehab/classes/{class_id}/move", data={}).status_code == 403

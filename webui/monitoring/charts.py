@@ -8,15 +8,39 @@ from datetime import date
 from markupsafe import Markup, escape
 
 from engine.monitoring.history import Series
+from engine.monitoring.models import PlanItem
 
 WIDTH, HEIGHT = 640, 200
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 12, 28
 COLOURS = ("#0b5cab", "#1a7f37")
 THRESHOLD = "#cf222e"
+# Each value's thresholds are drawn in that value's colour with its own dash, and labelled at opposite
+# ends of the chart, so the upper value's low line and the lower value's high line (90 and 90 for blood
+# pressure) stay two lines one can tell apart; the legend under the chart names both.
+THRESHOLD_DASHES = ("6 4", "2 3")
 
 
 def _fmt(value: float) -> str:
     return f"{value:g}"
+
+
+def _range(low: float | None, high: float | None) -> str:
+    return f"{_fmt(low) if low is not None else '…'}–{_fmt(high) if high is not None else '…'}"
+
+
+def threshold_ranges(item: PlanItem) -> list[str]:
+    """The alert range of each value, "90–140" and "50–90" for blood pressure, as the heading shows them."""
+    ranges = []
+    if item.alert_low is not None or item.alert_high is not None:
+        ranges.append(_range(item.alert_low, item.alert_high))
+    if item.alert_low2 is not None or item.alert_high2 is not None:
+        ranges.append(_range(item.alert_low2, item.alert_high2))
+    return ranges
+
+
+def two_values(series: Series) -> bool:
+    return any(b is not None for _, _, b in series.points) or series.item.alert_low2 is not None \
+        or series.item.alert_high2 is not None
 
 
 def chart_svg(series: Series, since: date, until: date) -> Markup:
@@ -45,11 +69,14 @@ def chart_svg(series: Series, since: date, until: date) -> Markup:
         anchor = "start" if label_day == since else "end"
         parts.append(f'<text x="{x(label_day):.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}" font-size="11" '
                      f'fill="#57606a">{label_day.strftime("%d.%m")}</text>')
-    for threshold in thresholds:
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(threshold):.1f}" y2="{y(threshold):.1f}" '
-                     f'stroke="{THRESHOLD}" stroke-dasharray="6 4" class="cp-threshold"/>'
-                     f'<text x="{WIDTH - RIGHT - 4}" y="{y(threshold) - 4:.1f}" text-anchor="end" font-size="11" '
-                     f'fill="{THRESHOLD}">{_fmt(threshold)}</text>')
+    for index, pair in enumerate(((item.alert_low, item.alert_high), (item.alert_low2, item.alert_high2))):
+        colour, dash = COLOURS[index], THRESHOLD_DASHES[index]
+        label_x, anchor = (WIDTH - RIGHT - 4, "end") if index == 0 else (LEFT + 4, "start")
+        for threshold in (t for t in pair if t is not None):
+            parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(threshold):.1f}" y2="{y(threshold):.1f}" '
+                         f'stroke="{colour}" stroke-dasharray="{dash}" class="cp-threshold cp-threshold-{index + 1}"/>'
+                         f'<text x="{label_x}" y="{y(threshold) - 4:.1f}" text-anchor="{anchor}" font-size="11" '
+                         f'fill="{colour}">{_fmt(threshold)}</text>')
     for index in (0, 1):
         points = [(day, (a, b)[index]) for day, a, b in series.points if (a, b)[index] is not None]
         if not points:

@@ -8,17 +8,20 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from engine import audit, roles
 from engine.accounts.models import User
 from engine.clock import now
 from engine.documents import service as documents
-from engine.monitoring import alerts, export, fhir, history, plans, schedule
+from engine.monitoring import alerts, export, fhir, history, plans, questionnaires, schedule
+from engine.monitoring.models import Answer, AnswerRevision, Questionnaire
 from webui.db import db
 from webui.monitoring.blueprint import bp
-from webui.monitoring.charts import chart_svg
+from webui.monitoring.charts import chart_svg, threshold_ranges, two_values
 from webui.monitoring.shared import file_store
 from webui.security import client_ip, confirmed_required, roles_required
 
@@ -55,12 +58,50 @@ def patient_page(patient_id: int) -> Any:
     today = schedule.local_day(now(), patient.timezone)
     since = today - timedelta(days=CHART_DAYS - 1)
     data = history.load(session, patient_id, since=since, until=today, doctor_id=current_user.id)
-    charts = [(s, chart_svg(s, since, today)) for s in data.series()]
+    charts = [(s, chart_svg(s, since, today), threshold_ranges(s.item), two_values(s)) for s in data.series()]
     return render_template(
         "monitoring/patient.html", patient=patient, data=data, charts=charts, since=since, today=today,
         plans=plans.plans_of_patient(session, patient_id, current_user.id),
         alerts=alerts.alerts_for(session, current_user.id, patient_id),
+        revisions=_revisions(session, data),
     )  # fmt: skip
+
+
+def _revisions(session: Any, data: history.History) -> dict[int, list[tuple[Any, list[str]]]]:
+    """Per day, the answers a correction replaced (oldest first), each as "title: value" lines."""
+    ids = [q.id for q in data.days]
+    if not ids:
+        return {}
+    found: dict[int, list[tuple[Any, list[str]]]] = {}
+    rows = session.scalars(select(AnswerRevision).where(AnswerRevision.questionnaire_id.in_(ids))
+                           .order_by(AnswerRevision.id))
+    for revision in rows:
+        lines = []
+        for old in revision.answers:
+            item = data.items.get(old["item_id"])
+            if item is not None:
+                shown = questionnaires.describe(item, Answer(**{k: old.get(k) for k in ("value", "value2", "choice", "taken")}))
+                lines.append(f"{_(item.title)}: {shown['value']}")
+        found.setdefault(revision.questionnaire_id, []).append((revision, lines))
+    return found
+
+
+@bp.route("/patients/<int:patient_id>/days/<int:questionnaire_id>/reviewed", methods=["POST"])
+@roles_required(roles.DOCTOR)
+@confirmed_required
+def day_reviewed(patient_id: int, questionnaire_id: int) -> Any:
+    """The doctor looked at a day with no alert to review: the patient can no longer correct it."""
+    _patient(patient_id)
+    session = db()
+    questionnaire = session.get(Questionnaire, questionnaire_id)
+    if questionnaire is None or questionnaire.patient_id != patient_id:
+        abort(404)
+    questionnaires.mark_reviewed(session, questionnaire, current_user.id)
+    audit.record(session, "monitoring_day_reviewed", actor_id=current_user.id, subject_id=patient_id, ip=client_ip(),
+                 object_type="monitoring_questionnaire", object_id=questionnaire.id)
+    session.commit()
+    flash(_("The day %(day)s is marked as reviewed.", day=questionnaire.day.isoformat()), "success")
+    return redirect(url_for("monitoring.patient_page", patient_id=patient_id))
 
 
 @bp.route("/files/<int:document_id>")

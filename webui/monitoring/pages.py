@@ -23,7 +23,8 @@ from engine.clock import now
 from engine.documents import service as documents
 from engine.i18n import N_, Conflict, UserError
 from engine.monitoring import answering, questionnaires, schedule
-from engine.monitoring.models import MEASUREMENT, MEDICATION, SENT, SLIDER_MAX, Questionnaire
+from engine.monitoring.models import ANSWERED, MEASUREMENT, MEDICATION, SENT, SLIDER_MAX, Questionnaire
+from forms.authored import authored
 from webui.db import db
 from webui.messages import user_message
 from webui.monitoring.blueprint import bp
@@ -64,12 +65,37 @@ def _payload(form: MultiDict[str, str], items: list[Any]) -> dict[str, Any]:
     return {"answers": answers, "comment": form.get("comment", "")}
 
 
+def _correctable(q: Questionnaire) -> bool:
+    return q.status == ANSWERED and q.reviewed_at is None
+
+
+def _sent_values(q: Questionnaire, items: list[Any]) -> MultiDict[str, str]:
+    """The form filled with the answers sent, for correcting them."""
+    answers = {a.item_id: a for a in q.answers}
+    values: MultiDict[str, str] = MultiDict({"comment": q.comment or ""})
+    for item in items:
+        a = answers.get(item.id)
+        if a is None:
+            continue
+        if item.kind == MEASUREMENT:
+            values[f"m{item.id}"] = f"{a.value:g}" if a.value is not None else ""
+            values[f"m{item.id}_2"] = f"{a.value2:g}" if a.value2 is not None else ""
+        elif item.kind == MEDICATION:
+            values[f"med{item.id}"] = "" if a.taken is None else ("yes" if a.taken else "no")
+        else:
+            values[f"q{item.id}"] = str(a.choice or 0)
+    return values
+
+
 def _render_day(q: Questionnaire, items: list[Any], values: MultiDict[str, str] | None, status: int = 200) -> Any:
     sections, survey = questionnaires.sections(items)
     answers = {a.item_id: a for a in q.answers}
+    correcting = _correctable(q)
+    if values is None and correcting:
+        values = _sent_values(q, items)
     return render_template("monitoring/day.html", q=q, sections=sections, survey=survey, answers=answers,
-                           values=values or MultiDict(), editable=q.status == SENT, slider_max=SLIDER_MAX,
-                           files=q.files and documents_of(q)), status
+                           values=values or MultiDict(), editable=q.status == SENT or correcting,
+                           correcting=correcting, slider_max=SLIDER_MAX, files=q.files and documents_of(q)), status
 
 
 def documents_of(q: Questionnaire) -> list[Any]:
@@ -95,7 +121,8 @@ def day_page(day: str) -> Any:
     items = questionnaires.items_of(session, q)
     if request.method == "GET":
         return _render_day(q, items, None)
-    if q.status != SENT:
+    correcting = q.status == ANSWERED
+    if q.status != SENT and not correcting:
         raise Conflict(N_("This questionnaire was already sent and can no longer be changed."))
     payload = _payload(request.form, items)
     try:
@@ -108,16 +135,27 @@ def day_page(day: str) -> Any:
                   for f in uploads]  # fmt: skip
         payload["document_ids"] = [d.id for d in stored]
         session.commit()
-        answering.send(sessions(), actor_for(current_user), q.id, payload, connectors=connectors(),
-                       base_url=settings().base_url)
+        if correcting:  # until the doctor has reviewed the day (the engine checks it again)
+            answering.correct(sessions(), actor_for(current_user), q.id, payload, connectors=connectors(),
+                              base_url=settings().base_url)
+        else:
+            answering.send(sessions(), actor_for(current_user), q.id, payload, connectors=connectors(),
+                           base_url=settings().base_url)
     except UserError as error:
         session.rollback()
+        # An item's title is the doctor's text or a catalog msgid ("Blood pressure"): in the reader's words too.
+        if "title" in error.params:
+            error.params = {**error.params, "title": str(authored(error.params["title"]))}
         flash(user_message(error), "error")
         q = session.get(Questionnaire, q.id)
         return _render_day(q, items, request.form, error.status)
     session.rollback()
-    audit.record(session, "monitoring_data_sent", actor_id=current_user.id, subject_id=current_user.id,
-                 ip=client_ip(), object_type="monitoring_questionnaire", object_id=q.id, day=wanted.isoformat())
+    audit.record(session, "monitoring_data_corrected" if correcting else "monitoring_data_sent",
+                 actor_id=current_user.id, subject_id=current_user.id, ip=client_ip(),
+                 object_type="monitoring_questionnaire", object_id=q.id, day=wanted.isoformat())
     session.commit()
-    flash(_("Thank you! Your data for %(day)s has been sent to your doctor.", day=wanted.isoformat()), "success")
+    if correcting:
+        flash(_("Your corrected data for %(day)s has been sent to your doctor.", day=wanted.isoformat()), "success")
+    else:
+        flash(_("Thank you! Your data for %(day)s has been sent to your doctor.", day=wanted.isoformat()), "success")
     return redirect(url_for("monitoring.home"))

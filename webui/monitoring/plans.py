@@ -117,6 +117,24 @@ def remove_item(plan_id: int, item_id: int) -> Any:
     return redirect(url_for("monitoring.plan_page", plan_id=plan_id))
 
 
+@bp.route("/plans/<int:plan_id>/invite-time", methods=["POST"])
+@roles_required(roles.DOCTOR)
+@confirmed_required
+def change_invite_time(plan_id: int) -> Any:
+    session = db()
+    plan = plans.get_plan(session, plan_id, current_user.id)
+    try:
+        plans.change_invite_time(session, plan, request.form.get("invite_time", ""), actor_id=current_user.id,
+                                 ip=client_ip())
+        session.commit()
+    except UserError as error:
+        session.rollback()
+        flash(user_message(error), "error")
+        return _render_plan(plans.get_plan(session, plan_id, current_user.id), request.form, error.status)
+    flash(_("The evening invitation now comes at %(time)s.", time=plan.invite_time), "success")
+    return redirect(url_for("monitoring.plan_page", plan_id=plan_id))
+
+
 @bp.route("/plans/<int:plan_id>/end", methods=["POST"])
 @roles_required(roles.DOCTOR)
 @confirmed_required

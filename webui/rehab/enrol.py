@@ -13,12 +13,13 @@ from flask_babel import gettext as _
 from engine import roles
 from engine.accounts.consent import personal_data_consent
 from engine.i18n import N_, UserError
-from engine.rehab import enrolment
-from webui.db import db
+from engine.rehab import courses, enrolment, groups
+from webui.db import db, session_factory
 from webui.extensions import limiter
 from webui.messages import user_message
 from webui.rehab.blueprint import enrol_bp as bp
 from webui.security import client_ip, roles_required
+from webui.tasks.core import connectors
 
 FIELDS = ("last_name", "first_name", "patronymic", "email", "phone", "birth_date", "comment")
 
@@ -32,26 +33,43 @@ def _birth_date(text: str) -> date | None:
         raise UserError(N_("Enter a real date of birth.")) from None
 
 
+def _patient() -> Any:
+    """The logged-in patient applying from their account, or None for a visitor."""
+    from flask_login import current_user
+
+    if current_user.is_authenticated and current_user.has_role(roles.PATIENT):
+        return current_user_obj()
+    return None
+
+
 @bp.route("/enrol", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
 def enrol() -> Any:
-    """Public: "Запись в группу занятий ЛФК" behind the login page."""
+    """"Запись в группу занятий ЛФК": public behind the login page, and for a logged-in patient from
+    their account (prefilled, no second account); both choose from the groups one can join."""
     consent = personal_data_consent(str(get_locale()))
-    form = {name: request.form.get(name, "") for name in FIELDS}
+    patient = _patient()
+    form = {name: request.form.get(name, "") for name in FIELDS + ("group",)}
+    if request.method == "GET":
+        form.update(phone=patient.phone or "" if patient else "", group=request.args.get("group", ""))
+    context = {"consent": consent, "patient": patient, "groups": groups.open_groups(db()),
+               "needs_consent": patient is None or not enrolment.has_consent(db(), patient)}
     if request.method == "POST":
         try:
             enrolment.apply(
                 db(), last_name=form["last_name"], first_name=form["first_name"], patronymic=form["patronymic"],
                 email=form["email"], phone=form["phone"], birth_date=_birth_date(form["birth_date"]),
                 comment=form["comment"], locale=str(get_locale()),
-                consent=consent if request.form.get("consent") == "y" else None, ip=client_ip())
+                consent=consent if request.form.get("consent") == "y" else None, ip=client_ip(),
+                user=patient, group_key=form["group"])
             db().commit()
         except UserError as error:
             db().rollback()
             flash(user_message(error), "error")
-            return render_template("rehab/enrol.html", form=form, consent=consent), 400
-        return render_template("rehab/enrol_done.html", email=form["email"])
-    return render_template("rehab/enrol.html", form=form, consent=consent)
+            return render_template("rehab/enrol.html", form=form, **context), 400
+        return render_template("rehab/enrol_done.html", email=patient.email if patient else form["email"],
+                               patient=patient)
+    return render_template("rehab/enrol.html", form=form, **context)
 
 
 @bp.route("/enrolments")
@@ -64,14 +82,24 @@ def applications() -> Any:
 @roles_required(roles.MANAGER, roles.INSTRUCTOR, roles.ADMIN)
 def decide(application_id: int, decision: str) -> Any:
     try:
+        woken: list[int] = []
         if decision == "accept":
-            user = enrolment.accept(db(), current_user_obj(), application_id,
-                                    base_url=current_app.extensions["carepath"].settings.base_url, ip=client_ip())
-            message = _("%(name)s is registered; the activation email is on its way.", name=user.full_name)
+            accepted = enrolment.accept(db(), current_user_obj(), application_id,
+                                        base_url=current_app.extensions["carepath"].settings.base_url, ip=client_ip())
+            if accepted.created:
+                message = _("%(name)s is registered; the activation email is on its way.", name=accepted.user.full_name)
+            elif accepted.course_ids:
+                message = _("%(name)s is enrolled in the group's classes.", name=accepted.user.full_name)
+            else:
+                message = _("%(name)s is accepted; they have no course with the group's instructor yet, so add "
+                            "them to the classes once their doctor attaches an instructor.", name=accepted.user.full_name)
+            woken = accepted.course_ids
         else:
             enrolment.decline(db(), current_user_obj(), application_id, ip=client_ip())
             message = _("The application is declined.")
         db().commit()
+        if woken:  # the new seats' reminders: the courses look for their next class again
+            courses.wake_courses(session_factory(), woken, connectors())
     except UserError as error:
         db().rollback()
         flash(user_message(error), "error")

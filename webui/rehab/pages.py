@@ -128,7 +128,21 @@ def course_page(course_id: int) -> Any:
         upcoming=courses.seats(session, course_ids=[course.id], upcoming=True),
         past=courses.seats(session, course_ids=[course.id], upcoming=False),
         lists=courses.videos(session, [course.id]), video_kinds=VIDEO_LISTS, repeats=list(courses.REPEATS),
+        local_parts=_local_parts,
     )
+
+
+def _zone() -> ZoneInfo:
+    try:
+        return ZoneInfo(current_user.timezone or "Europe/Moscow")
+    except (KeyError, ValueError):
+        return ZoneInfo("Europe/Moscow")
+
+
+def _local_parts(moment: datetime) -> tuple[str, str]:
+    """A class's start as the date and time fields of the move form show it, in the instructor's zone."""
+    local = moment.astimezone(_zone())
+    return local.date().isoformat(), local.strftime("%H:%M")
 
 
 def _local_datetime(date_text: str, time_text: str) -> datetime:
@@ -136,11 +150,7 @@ def _local_datetime(date_text: str, time_text: str) -> datetime:
         naive = datetime.fromisoformat(f"{date_text}T{time_text}")
     except ValueError:
         raise UserError(N_("Enter the date and the time of the class.")) from None
-    try:
-        zone = ZoneInfo(current_user.timezone or "Europe/Moscow")
-    except (KeyError, ValueError):
-        zone = ZoneInfo("Europe/Moscow")
-    return naive.replace(tzinfo=zone)
+    return naive.replace(tzinfo=_zone())
 
 
 def _int(name: str, default: int = 0) -> int:
@@ -175,20 +185,36 @@ def plan(course_id: int) -> Any:
     return redirect(target)
 
 
-@bp.route("/classes/<int:class_id>/cancel", methods=["POST"])
-@roles_required(roles.INSTRUCTOR)
-def cancel(class_id: int) -> Any:
+def _change_class(change: Any, done: str) -> Any:
+    """Cancel or move a class, then wake its courses so that their reminders follow the change."""
     target = request.form.get("back", "") or url_for("rehab.home")
     target = target if target.startswith("/rehab/") else url_for("rehab.home")
     try:
-        item = courses.cancel_class(db(), current_user, class_id, ip=client_ip())
+        item = change()
         touched = courses.course_ids_of_class(item)
         db().commit()
     except UserError as error:
         return _fail(error, target)
     courses.wake_courses(session_factory(), touched, connectors())
-    flash(_("The class is cancelled."), "success")
+    flash(done, "success")
     return redirect(target)
+
+
+@bp.route("/classes/<int:class_id>/cancel", methods=["POST"])
+@roles_required(roles.INSTRUCTOR)
+def cancel(class_id: int) -> Any:
+    return _change_class(lambda: courses.cancel_class(db(), current_user, class_id, ip=client_ip()),
+                         _("The class is cancelled."))
+
+
+@bp.route("/classes/<int:class_id>/move", methods=["POST"])
+@roles_required(roles.INSTRUCTOR)
+def move(class_id: int) -> Any:
+    def change() -> Any:
+        new_start = _local_datetime(request.form.get("date", ""), request.form.get("time", ""))
+        return courses.move_class(db(), current_user, class_id, new_start, ip=client_ip())
+
+    return _change_class(change, _("The class is moved."))
 
 
 @bp.route("/seats/<int:seat_id>/attendance", methods=["POST"])
