@@ -62,11 +62,11 @@ def test_a_patient_cannot_read_or_complete_another_patients_task_by_api(app, cli
     guid = task_of(app, cast.patient, iid)
     before = instance_row(app, iid)
     stranger = _token(app, cast.other_patient)
-    assert client.get(f"/api/v1/tasks/{iid}/{guid}", headers=_auth(stranger)).json["error"]["code"] == "forbidden"
+    assert client.get(f"/api/v1/tasks/{iid}/{guid}", headers=_auth(stranger)).json["error"]["code"] == "not_found"
     response = client.post(f"/api/v1/tasks/{iid}/{guid}/complete", headers=_auth(stranger),
                            json={"data": {"feeling": "better", "temperature": 36.6}})
-    assert response.status_code == 403 and response.json["error"]["message"] == "This task is not yours."
-    assert client.get(f"/api/v1/instances/{iid}", headers=_auth(stranger)).status_code == 403
+    assert response.status_code == 404 and response.json["error"]["message"] == "There is no such task."
+    assert client.get(f"/api/v1/instances/{iid}", headers=_auth(stranger)).status_code == 404
     assert instance_row(app, iid).revision == before.revision
 
 

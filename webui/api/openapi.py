@@ -81,7 +81,9 @@ SCHEMAS: dict[str, Any] = {
     },
     "Pathway": {
         "type": "object",
-        "properties": {"id": STRING, "title": STRING, "description": STRING, "self_service": BOOLEAN},
+        "properties": {"id": STRING, "title": STRING, "description": STRING, "self_service": BOOLEAN,
+                       "start_form": {"type": ["object", "null"],
+                                      "description": "JSON Schema a patient fills to start it (send as data)"}},
     },
     "StartRequest": {
         "type": "object", "required": ["pathway"],
@@ -89,6 +91,7 @@ SCHEMAS: dict[str, Any] = {
             "pathway": STRING,
             "patient_id": {"type": "integer", "description": "staff: the patient (or patient_email)"},
             "patient_email": {"type": "string", "format": "email"},
+            "data": {"type": "object", "description": "answers of the pathway's start_form (patients)"},
         },
     },
     "Instance": {

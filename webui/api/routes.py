@@ -254,7 +254,16 @@ def start() -> Any:
         patient = accounts.find_by_email(session, str(body["patient_email"]))
         if patient is None:
             raise ApiError(404, _("There is no such patient."))
-    instance_id = tasks_pathways.start(session, _user(), str(body.get("pathway", "")), patient, client_ip())
+    chosen = tasks_pathways.offered(session, _user(), str(body.get("pathway", "")))
+    start_data = None
+    if chosen.start_form is not None:
+        submitted = body.get("data")
+        start_data, errors = validate_json(chosen.start_form, None, submitted if isinstance(submitted, dict) else {},
+                                           choices_providers=slot_providers(), task_data={})
+        if errors:
+            session.rollback()
+            raise ApiError(400, _("Some answers need correcting."), fields=errors)
+    instance_id = tasks_pathways.start(session, _user(), chosen.id, patient, client_ip(), start_data=start_data)
     response = jsonify(views.instance(session, actor_for(_user()), instance_id))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_instance", instance_id=instance_id)
