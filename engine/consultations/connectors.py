@@ -62,15 +62,16 @@ class Operators:
             self._application(session, consultation, details)
         elif route == REFERRAL:
             self._referral(session, consultation, details)
-        session.add(consultation)
-        session.flush()
-        if route == "duty":
+        elif route == "duty":
+            # Booked before the consultation joins the session: the loser of a race for the time keeps
+            # nothing (no empty consultation without a time or a doctor).
             reason = booking.book(session, consultation, int(details["slot_id"]), doctor_user_id=None)
             if reason is not None:
-                session.expunge(consultation)  # nothing of a failed booking is kept
                 return {"booked": False, "reason": reason, "consultation_id": None, "doctor_id": None}
             consultation.status = SCHEDULED
             consultation.scheduled_at = now()
+        session.add(consultation)
+        session.flush()
         if route == "application":
             ids = [int(i) for i in details.get("document_ids") or []]
             documents.submit(session, ids, user_id=patient_id, reference=consultation.reference)

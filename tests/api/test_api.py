@@ -178,3 +178,22 @@ def test_the_tokens_page_shows_a_new_token_once_and_revokes_it(app, client, cast
     assert other.post(f"/cabinet/tokens/{token_id}/revoke").status_code == 404  # not theirs
     client.post(f"/cabinet/tokens/{token_id}/revoke")
     assert client.get("/api/v1/tasks", headers=_auth(plain)).status_code == 401
+
+
+def test_bad_requests_get_documented_json_4xx_never_a_server_error(app, client, cast, deploy):
+    deploy(SYMPTOM_CHECK)
+    token = _token(app, cast.patient)
+    beyond = 2**63  # once OverflowError (500) from SQLite
+    for path in (f"/api/v1/instances/{beyond}", f"/api/v1/tasks/{beyond}/00000000-0000-0000-0000-000000000000",
+                 "/api/v1/no-such-thing"):
+        response = client.get(path, headers=_auth(token))
+        assert response.status_code == 404 and response.json["error"]["code"] == "not_found", path
+    for query in (f"patient_id={beyond}", "patient_id=abc", "patient_id=null&patient_id=null", "limit=0", "limit=501"):
+        response = client.get(f"/api/v1/tasks?{query}", headers=_auth(token))
+        assert response.status_code == 400 and response.json["error"]["code"] == "invalid", query
+    traced = client.open("/api/v1/instances", method="TRACE", headers=_auth(token))
+    assert traced.status_code == 405 and traced.json["error"]["code"] == "method_not_allowed"
+    assert "POST" in traced.headers["Allow"] and "GET" not in traced.headers["Allow"]
+    started = client.post("/api/v1/instances", headers=_auth(token), json={"pathway": 5, "patient_id": beyond})
+    assert started.status_code == 400 and set(started.json["error"]["fields"]) == {"pathway", "patient_id"}
+    assert client.post("/api/v1/instances", headers=_auth(token), json={"data": []}).status_code == 400

@@ -283,3 +283,48 @@ def test_a_bad_application_gets_a_clear_message_and_records_nothing(sessions, de
         assert session.scalars(select(Consultation)).first() is None
         assert session.scalars(select(ProcessInstance)).first() is None
         assert session.get(Document, doc).status == "draft"
+
+
+def test_route_2_the_loser_of_a_race_for_a_duty_time_is_told_and_keeps_nothing(sessions, deployed, world, clock):
+    """Two patients submit the same duty time at once: both pass the page's check, one books it, the other
+    gets "no longer available" and no consultation, no ticket, no pending task."""
+    import threading
+
+    from engine.consultations.models import Consultation
+    from engine.registry.tickets import SLOT_TAKEN
+
+    slot_id = world.slots["duty_doctor"][0]
+    gate = threading.Barrier(2)
+    outcomes: dict[int, object] = {}
+
+    def book(patient: int) -> None:
+        gate.wait()
+        try:
+            outcomes[patient] = service.book_duty(sessions, patient, slot_id, connectors=deployed)
+        except Exception as error:  # the loser's answer, checked below
+            outcomes[patient] = error
+
+    threads = [threading.Thread(target=book, args=(p,)) for p in (world.patient, world.other_patient)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    won = [p for p, o in outcomes.items() if not isinstance(o, Exception)]
+    lost = [p for p, o in outcomes.items() if isinstance(o, Exception)]
+    assert len(won) == 1 and len(lost) == 1, outcomes
+    error = outcomes[lost[0]]
+    assert isinstance(error, Conflict) and error.message == SLOT_TAKEN
+    with sessions() as session:
+        kept = list(session.scalars(select(Consultation).where(Consultation.patient_id == lost[0])))
+        tickets = list(session.scalars(select(Ticket).where(Ticket.user_id == lost[0])))
+        assert kept == [] and tickets == []
+        assert session.get(Slot, slot_id).status != FREE
+    # The race's inside, made certain: the pathway itself finds the time taken (after the page's check).
+    from engine.workflow import Actor, start_instance
+
+    late = start_instance(sessions, service.PATHWAYS[service.DUTY], Actor(lost[0], frozenset({"patient"})),
+                          {"booking": {"route": "duty", "slot_id": slot_id, "ip": ""}}, patient_id=lost[0],
+                          connectors=deployed)
+    assert _instance_status(sessions, late) == "completed" and not pending(sessions, late)
+    with sessions() as session:
+        assert list(session.scalars(select(Consultation).where(Consultation.patient_id == lost[0]))) == []
