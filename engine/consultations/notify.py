@@ -20,6 +20,9 @@ KINDS = (
     "consultation_cancelled", "consultation_missed", "review_overdue",
 )
 
+# The mail that tells a time carries it as a calendar entry too (the link alone was not enough).
+CALENDAR_KINDS = frozenset({"consultation_scheduled"})
+
 
 def _zone(user: User) -> ZoneInfo:
     try:
@@ -52,6 +55,11 @@ def send(session: Session, consultation: Consultation, kind: str, recipient: Use
     if kind not in KINDS:
         raise ValueError(f"unknown consultation message {kind!r}")
     ctx = context(session, consultation, recipient, base_url)
+    if kind in CALENDAR_KINDS and consultation.starts_at and consultation.ends_at:
+        ctx["attachments"] = [outbox.calendar_attachment(
+            uid=f"consultation-{consultation.id}@carepath", starts_at=consultation.starts_at,
+            ends_at=consultation.ends_at, location=ctx["link"], filename=f"consultation-{consultation.id}.ics",
+            remind_minutes=10)]
     ctx.update(extra or {})
     key = f"consultation:{consultation.id}:{kind}:{recipient.id}:{stage}"[:255]
     message = outbox.enqueue(session, kind=kind, to=recipient.email, context=ctx,

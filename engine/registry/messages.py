@@ -16,6 +16,7 @@ from engine import outbox
 from engine.registry.models import Doctor, DoctorPost, Institution, Ticket
 
 KINDS = ("ticket_code", "ticket_confirmed", "ticket_annulled", "ticket_cancelled", "schedule_changed")
+CALENDAR_KINDS = frozenset({"ticket_confirmed"})  # the ticket mail carries the visit as an .ics
 
 
 def local_time(ticket: Ticket, institution: Institution) -> str:
@@ -50,6 +51,10 @@ def notify(session: Session, ticket: Ticket, kind: str, *, base_url: str = "", l
     context = ticket_context(session, ticket)
     context["link"] = link or (f"{base_url.rstrip('/')}/registry/my" if ticket.from_cabinet and base_url else "")
     context["site"] = f"{base_url.rstrip('/')}/registry/" if base_url else ""
+    if kind in CALENDAR_KINDS and channel == outbox.EMAIL:
+        context["attachments"] = [outbox.calendar_attachment(
+            uid=f"ticket-{ticket.number}@carepath", starts_at=ticket.starts_at, ends_at=ticket.ends_at,
+            location=f"{context['institution']}, {context['address']}", filename=f"ticket-{ticket.number}.ics")]
     context.update(extra or {})
     # The code message may be sent again only with a new code; every other kind once per ticket.
     key = f"registry:{ticket.id}:{kind}" + (f":{ticket.code_attempts}:{ticket.code_hash}" if kind == "ticket_code" else "")

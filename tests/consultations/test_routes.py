@@ -328,3 +328,21 @@ def test_route_2_the_loser_of_a_race_for_a_duty_time_is_told_and_keeps_nothing(s
     assert _instance_status(sessions, late) == "completed" and not pending(sessions, late)
     with sessions() as session:
         assert list(session.scalars(select(Consultation).where(Consultation.patient_id == lost[0]))) == []
+
+
+def test_the_consultation_scheduled_mail_carries_an_ics(sessions, deployed, world, clock, smtp_server):
+    from icalendar import Calendar
+
+    from engine import outbox
+    from tests.mail.test_outbox import smtp_courier
+
+    booked = service.book_duty(sessions, world.patient, world.slots["duty_doctor"][2], connectors=deployed)
+    assert "consultation_scheduled" in kinds(sessions, "patient@example.test")
+    outbox.deliver_due(sessions, lambda: smtp_courier(smtp_server.url))
+    [mail] = [r for r in smtp_server.received if r.recipients == ["patient@example.test"]
+              and f"consultation-{booked.id}.ics" in r.message.as_string()]
+    [ics] = [p for p in mail.message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    [event] = Calendar.from_ical(ics.get_content()).walk("VEVENT")
+    assert event.decoded("dtstart") == booked.starts_at and event.decoded("dtend") == booked.ends_at
+    assert str(event["summary"]) == mail.message["Subject"]
+    assert str(event["location"]).endswith(f"/consultations/{booked.id}")

@@ -218,3 +218,21 @@ def test_a_time_in_the_past_cannot_be_booked(sessions, clinic, connectors, clock
     clock.current = slot.starts_at + timedelta(minutes=5)
     with pytest.raises(UserError, match="already passed"):
         book_anonymously(sessions, connectors, slot.id)
+
+
+def test_the_ticket_mail_carries_the_visit_as_an_ics_attachment(sessions, clinic, connectors, smtp_server):
+    from icalendar import Calendar
+
+    from engine import outbox
+    from tests.mail.test_outbox import smtp_courier
+
+    slot = slots_of(sessions, clinic.therapist_post)[2]
+    booked = book_anonymously(sessions, connectors, slot.id)
+    confirmed = submit_code(sessions, booked.ticket_id, code_of(sent(sessions, "ticket_code")[0]), connectors)
+    outbox.deliver_due(sessions, lambda: smtp_courier(smtp_server.url))
+    [mail] = [r for r in smtp_server.received if f"ticket-{confirmed.number}.ics" in r.message.as_string()]
+    [ics] = [p for p in mail.message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    assert ics.get_filename() == f"ticket-{confirmed.number}.ics"
+    [event] = Calendar.from_ical(ics.get_content()).walk("VEVENT")
+    assert event.decoded("dtstart") == confirmed.starts_at and event.decoded("dtend") == confirmed.ends_at
+    assert str(event["summary"]) == mail.message["Subject"] and "Григорьева" in str(event["description"])
