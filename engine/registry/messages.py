@@ -51,6 +51,9 @@ def notify(session: Session, ticket: Ticket, kind: str, *, base_url: str = "", l
     context = ticket_context(session, ticket)
     context["link"] = link or (f"{base_url.rstrip('/')}/registry/my" if ticket.from_cabinet and base_url else "")
     context["site"] = f"{base_url.rstrip('/')}/registry/" if base_url else ""
+    if kind == "ticket_confirmed" and not ticket.from_cabinet and base_url:
+        # Booked without an account: cancelled with the number and the identity used (webui registry).
+        context["cancel_link"] = f"{base_url.rstrip('/')}/registry/cancel?number={ticket.number}"
     if kind in CALENDAR_KINDS and channel == outbox.EMAIL:
         context["attachments"] = [outbox.calendar_attachment(
             uid=f"ticket-{ticket.number}@carepath", starts_at=ticket.starts_at, ends_at=ticket.ends_at,
