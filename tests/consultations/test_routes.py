@@ -346,3 +346,60 @@ def test_the_consultation_scheduled_mail_carries_an_ics(sessions, deployed, worl
     assert event.decoded("dtstart") == booked.starts_at and event.decoded("dtend") == booked.ends_at
     assert str(event["summary"]) == mail.message["Subject"]
     assert str(event["location"]).endswith(f"/consultations/{booked.id}")
+
+
+def _referral(sessions, deployed, world, target):
+    from engine.workflow import Actor
+
+    manager = Actor(world.manager, frozenset({"manager"}))
+    return service.start_referral(sessions, manager, {
+        "patient_id": world.patient, "referral_id": "R-9", "diagnosis_code": "H40", "diagnosis_text": "Глаукома",
+        "target": target, "manager_id": world.manager}, connectors=deployed)
+
+
+def _instructions(sessions, world, instance, name):
+    from engine.workflow import Actor, get_task
+    from forms import render_instructions
+
+    [row] = pending(sessions, instance, name)
+    with sessions() as session:
+        view = get_task(session, Actor(world.manager, frozenset({"manager"})), instance, row.task_guid)
+    return row, str(render_instructions(view.instructions, view.data))
+
+
+@pytest.mark.parametrize(("target", "reason"), [
+    ("Планета Марс", "matches no consultation center"),
+    ("офтальмология", "no consultation center has a doctor of “офтальмология”"),
+])
+def test_route_3_without_a_reviewer_asks_the_manager_to_assign_one_with_the_true_reason(
+        sessions, deployed, world, clock, tmp_path, target, reason):
+    instance = _referral(sessions, deployed, world, target)
+    upload(sessions, tmp_path, world.patient)
+    do(sessions, deployed, world, "patient", instance, "upload", {"uploaded": True})
+    assert not pending(sessions, instance, "review")
+    row, text = _instructions(sessions, world, instance, "handle_overdue")
+    assert row.title == "Assign a reviewer" and row.assignee_user_id == world.manager
+    assert reason in text and "overdue" not in text
+    assert "review_overdue" not in kinds(sessions)  # nothing is overdue: nobody was ever asked
+    with sessions() as session:
+        from engine.consultations.models import Consultation
+
+        assert session.scalars(select(Consultation).where(
+            Consultation.process_instance_id == instance)).one().escalated_at is None
+    do(sessions, deployed, world, "manager", instance, "handle_overdue", {"doctor_email": "doctor@example.test"})
+    assert pending(sessions, instance, "review")[0].assignee_user_id == world.doctor
+
+
+def test_route_3_a_review_escalates_as_overdue_only_once_its_time_has_passed(sessions, deployed, world, clock, tmp_path):
+    instance = _referral(sessions, deployed, world, "неврология")
+    upload(sessions, tmp_path, world.patient)
+    do(sessions, deployed, world, "patient", instance, "upload", {"uploaded": True})
+    assert pending(sessions, instance, "review")[0].assignee_user_id == world.doctor
+    clock.advance(days=3, hours=23, minutes=59)
+    tick(sessions, deployed)
+    assert pending(sessions, instance, "review") and not pending(sessions, instance, "handle_overdue")
+    assert "review_overdue" not in kinds(sessions)
+    clock.advance(minutes=2)
+    tick(sessions, deployed)
+    _row, text = _instructions(sessions, world, instance, "handle_overdue")
+    assert "is overdue: 4 days have passed" in text and "review_overdue" in kinds(sessions)
