@@ -123,6 +123,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
         rehab,
         studio,
         tasks,
+        timedisplay,
         verify,
     )
 
@@ -144,6 +145,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
     app.teardown_appcontext(request_db.close_session)
     app.after_request(security_headers)
     _register_pages(app)
+    timedisplay.register(app)  # the `apptime` filter: appointment times by the one display rule
     return app
 
 

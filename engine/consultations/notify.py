@@ -4,7 +4,6 @@ recipient and stage: a retried engine step never sends twice)."""
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,8 +11,9 @@ from sqlalchemy.orm import Session
 from engine import outbox, roles
 from engine.accounts.models import User, UserRole
 from engine.config import LOCALES
-from engine.consultations.centers import local_label
+from engine.consultations.centers import institution_zone
 from engine.consultations.models import Consultation
+from engine.timezones import appointment_label
 
 KINDS = (
     "consultation_scheduled", "consultation_declined", "more_documents_requested", "consultation_reminder",
@@ -24,13 +24,6 @@ KINDS = (
 CALENDAR_KINDS = frozenset({"consultation_scheduled"})
 
 
-def _zone(user: User) -> ZoneInfo:
-    try:
-        return ZoneInfo(user.timezone or "Europe/Moscow")
-    except (KeyError, ValueError):
-        return ZoneInfo("Europe/Moscow")
-
-
 def context(session: Session, consultation: Consultation, recipient: User, base_url: str) -> dict[str, Any]:
     doctor = session.get(User, consultation.doctor_user_id) if consultation.doctor_user_id else None
     patient = session.get(User, consultation.patient_id)
@@ -38,7 +31,8 @@ def context(session: Session, consultation: Consultation, recipient: User, base_
     return {
         "name": recipient.first_name,
         "number": consultation.id,
-        "when": local_label(consultation.starts_at, _zone(recipient)) if consultation.starts_at else "",
+        "when": appointment_label(consultation.starts_at, institution_zone(session, consultation.institution_id),
+                                  recipient.timezone, recipient.locale) if consultation.starts_at else "",
         "doctor": doctor.full_name if doctor else "",
         "patient": patient.full_name if patient else "",
         "diagnosis": f"{consultation.diagnosis_code} {consultation.diagnosis_text}".strip(),
