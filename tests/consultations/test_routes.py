@@ -403,3 +403,24 @@ def test_route_3_a_review_escalates_as_overdue_only_once_its_time_has_passed(ses
     tick(sessions, deployed)
     _row, text = _instructions(sessions, world, instance, "handle_overdue")
     assert "is overdue: 4 days have passed" in text and "review_overdue" in kinds(sessions)
+
+
+def test_an_online_consultation_is_reminded_as_one_not_as_a_clinic_visit(sessions, deployed, world, clock):
+    """Its time is held by a registry ticket, but no ticket reminder (number, street address) goes out for
+    it: the session pathway reminds a day and 10 minutes before, linking the consultation's page."""
+    from engine import reminders
+    from engine.outbox import OutboxMessage
+
+    booked = service.book_duty(sessions, world.patient, world.slots["duty_doctor"][2], connectors=deployed)
+    do(sessions, deployed, world, "patient", booked.process_instance_id, "consent", {"consent_accepted": True})
+    for before in (timedelta(hours=23), timedelta(minutes=9)):
+        clock.current = booked.starts_at - before
+        tick(sessions, deployed)
+        reminders.enqueue_due(sessions, only=["registry_tickets"])
+    assert "ticket_reminder" not in kinds(sessions, "patient@example.test")
+    with sessions() as session:
+        sent = list(session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "consultation_reminder",
+                                                                OutboxMessage.recipient == "patient@example.test")))
+    assert sent and all(m.context["link"].endswith(f"/consultations/{booked.id}") for m in sent)
+    assert all("address" not in m.context and "number" not in m.context or m.context["number"] == booked.id
+               for m in sent)

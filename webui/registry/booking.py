@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from engine import audit, roles
 from engine.accounts.consent import personal_data_consent
+from engine.consultations.models import Consultation
 from engine.consultations.service import of_ticket as consultation_of_ticket
 from engine.i18n import N_, Conflict, UserError
 from engine.registry import booking, identity, messages, tickets
@@ -308,14 +309,22 @@ def _own_ticket(ticket_id: int) -> Ticket:
 @bp.route("/my")
 @login_required
 def my_tickets() -> Any:
-    mine = list(db().scalars(select(Ticket).where(Ticket.user_id == current_user.id).order_by(Ticket.starts_at)))
+    every = list(db().scalars(select(Ticket).where(Ticket.user_id == current_user.id).order_by(Ticket.starts_at)))
+    # A ticket that holds an online consultation's time is not a visit to the clinic: it is listed apart,
+    # with the consultation's page, never with an address to come to or a ticket to print.
+    online = dict(db().execute(select(Consultation.ticket_id, Consultation.id).where(
+        Consultation.patient_id == current_user.id, Consultation.ticket_id.is_not(None))).all())
+    mine = [t for t in every if t.id not in online]
     now = booking.now()
+    upcoming_online = [(t, online[t.id]) for t in every
+                       if t.id in online and t.status in ACTIVE_TICKET and t.starts_at > now]
     active = [t for t in mine if t.status in ACTIVE_TICKET and t.starts_at > now]
     past = sorted((t for t in mine if t not in active), key=lambda t: t.starts_at, reverse=True)
     journal = audit.journal(db(), subject_id=current_user.id, per_page=200)
     entries = [e for e in journal.entries if e.action in REGISTRY_ACTIONS][:30]
-    facts = {t.id: _ticket_facts(t) for t in mine}
+    facts = {t.id: _ticket_facts(t) for t in every}
     return render_template("registry/my.html", active=active, past=past, facts=facts, entries=entries,
+                           online=upcoming_online,
                            rate_form=RateForm(), show_past=request.args.get("past") != "0", T_HELD=T_HELD)
 
 
