@@ -74,9 +74,9 @@ def require_staff(actor: Actor) -> None:
 
 
 def refusal(actor: Actor, role: str) -> UserError:
-    """What a person who may not act on a task is told. Someone outside the task's queue (another patient,
-    a person without the lane's role) learns nothing, not even that it exists: 404. A colleague of the
-    queue (the task was claimed, or belongs to another group of the same role) is told it is not theirs."""
-    if role not in actor.roles or role in PERSONAL_ROLES:
+    """What a person who may not act on a task is told. A patient (no staff role) learns nothing of a task
+    that is not theirs, not even that it exists: 404. Staff, who see pathways from their pages, are told
+    it is not theirs: 403."""
+    if not actor.roles & roles.STAFF_ROLES:
         return NotFound(N_("There is no such task."))
     return Forbidden(N_("This task is not yours."))

@@ -241,7 +241,7 @@ def instance_data(session: Session, actor: Actor, instance_id: int) -> dict[str,
         session.scalars(select(PendingTask).where(PendingTask.instance_id == instance_id).order_by(PendingTask.id))
     )
     if not may_read_instance(session, actor, instance, pending):
-        if not actor.roles & roles.STAFF_ROLES:
+        if not actor.roles & roles.STAFF_ROLES and instance.patient_id != actor.user_id:
             raise NotFound(N_("There is no such pathway."))  # a patient learns nothing of others' pathways
         raise Forbidden(N_("You do not have access to this pathway."))
     version = session.get(ProcessModelVersion, instance.version_id)
