@@ -10,6 +10,10 @@ from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, ev
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+# The largest id an Integer column holds on PostgreSQL (SQLite's limit is 2**63 - 1; a bigger number there
+# raised OverflowError). Ids arriving from outside (URLs, API bodies) are checked against it.
+ID_MAX = 2**31 - 1
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

@@ -31,7 +31,7 @@ class Window:
         state = self.state(at)
         if state == "early":
             raise UserError(N_("The session opens 10 minutes before its start. Come back at %(time)s."),
-                            time=self.opens.strftime("%H:%M UTC"))
+                            time=self.opens)  # shown in the reader's zone (webui.messages)
         if state == "over":
             raise UserError(N_("This session has ended."))
 

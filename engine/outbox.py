@@ -90,6 +90,15 @@ class DeliveryAttempt(Base):
     message: Mapped[OutboxMessage] = relationship(back_populates="attempt_log")
 
 
+def calendar_attachment(*, uid: str, starts_at: datetime, ends_at: datetime, location: str, filename: str,
+                        remind_minutes: int = 60) -> dict[str, Any]:
+    """An `attachments` entry of a row's context that the courier turns into an .ics at delivery (titled
+    with the mail's subject, in the reader's language)."""
+    return {"filename": filename, "content_type": "text/calendar", "calendar": {
+        "uid": uid, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(), "location": location,
+        "remind_minutes": remind_minutes}}
+
+
 def enqueue(
     session: Session,
     *,

@@ -8,7 +8,8 @@ sends each reminder once. The Prefect flow workflows/reminders.py runs it.
 Registering a source: `register_source("name", fn)` at import time of a module listed in
 SOURCE_MODULES (one line per package, like engine.composition.REGISTRARS; a listed module that is not
 installed yet is skipped). Built in here:
-- `registry_tickets`: appointment tickets (engine.registry), 24 hours and 10 minutes before;
+- `registry_tickets`: appointment tickets (engine.registry), 24 hours and 10 minutes before (not those
+  holding an online consultation's time: the session pathway reminds of those, linking its page);
 - `doctor_digest`: once a day, from 08:00 in the doctor's time zone, the doctor's overdue tasks.
 The consultations package registers its sessions the same way (e.g. "engine.consultations.reminders").
 """
@@ -117,13 +118,16 @@ TICKET_WINDOWS = (
 
 
 def ticket_reminders(session: Session, now: datetime) -> Iterable[Reminder]:
+    from engine.consultations.models import Consultation
     from engine.registry.messages import ticket_context
     from engine.registry.models import T_CONFIRMED, Ticket
 
-    # Tickets starting within the next 24 hours: both windows open inside it.
+    # Tickets starting within the next 24 hours: both windows open inside it. A ticket holding an online
+    # consultation's time is skipped: its pathway reminds with the session's page, not a clinic address.
+    online = select(Consultation.id).where(Consultation.ticket_id == Ticket.id).exists()
     tickets = session.scalars(
         select(Ticket).where(Ticket.status == T_CONFIRMED, Ticket.starts_at > now,
-                             Ticket.starts_at <= now + TICKET_WINDOWS[0][1])
+                             Ticket.starts_at <= now + TICKET_WINDOWS[0][1], ~online)
     )  # fmt: skip
     for ticket in tickets:
         # The reminder goes the way the booking did: SMS when the code went by SMS, else email.

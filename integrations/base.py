@@ -96,7 +96,8 @@ def to_mime(message: RenderedMessage, mail_from: str) -> Message:
         mime.attach(body)
         for attachment in message.attachments:
             maintype, _, subtype = attachment.content_type.partition("/")
-            part = MIMEBase(maintype, subtype or "octet-stream")
+            # A text attachment (an .ics) is UTF-8: say so, or readers decode its Cyrillic as ASCII.
+            part = MIMEBase(maintype, subtype or "octet-stream", **({"charset": "utf-8"} if maintype == "text" else {}))
             part.set_payload(attachment.data)
             encoders.encode_base64(part)
             part.add_header("Content-Disposition", "attachment", filename=attachment.filename)

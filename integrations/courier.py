@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import replace
+from datetime import datetime
 from email.utils import formataddr, parseaddr
 
 from jinja2 import TemplateError
@@ -18,6 +19,7 @@ from engine.config import Settings
 from engine.documents.storage import FileStore
 from engine.outbox import EMAIL, SMS, QueuedMessage
 from integrations.base import Attachment, RenderedMessage, Transport, TransportError
+from integrations.calendar import appointment_ics
 from integrations.mail import SmtpTransport
 from integrations.mailbox import MailboxTransport
 from integrations.render import render_message
@@ -72,29 +74,40 @@ class Courier:
         # Stable per row, so a message sent again after a crash is recognisably the same one.
         stamp = message.created_at.strftime("%Y%m%d%H%M%S")
         rendered = replace(rendered, message_id=f"<outbox.{message.id}.{stamp}@{self.domain}>",
-                           attachments=self._attachments(message))
+                           attachments=self._attachments(message, rendered))
         relay = message.context.get("relay_from")
         if relay:  # engine.messaging: a conversation message is sent as its relay address, see base.py
             sender = formataddr((str(message.context.get("relay_name") or ""), str(relay)), charset="utf-8")
             rendered = replace(rendered, mail_from=sender, reply_to=str(relay))
         return rendered
 
-    def _attachments(self, message: QueuedMessage) -> tuple[Attachment, ...]:
+    def _attachments(self, message: QueuedMessage, rendered: RenderedMessage) -> tuple[Attachment, ...]:
         """Files named in the row's context as {storage_key, filename, content_type}, read now: the outbox
-        row stays small, and the stored file is immutable, so what is sent is what was filed."""
+        row stays small, and the stored file is immutable, so what is sent is what was filed. An entry with
+        `calendar` ({uid, starts_at, ends_at, location[, remind_minutes]}) is an .ics made now, its title
+        the mail's subject and its text the mail's text, so it speaks the reader's language."""
         wanted = message.context.get("attachments") or []
         if not wanted or message.channel != EMAIL:
             return ()
-        if self.files is None:
-            raise TransportError("this courier has no file store for attachments", permanent=True)
         try:
-            return tuple(
-                Attachment(str(a["filename"]), str(a.get("content_type") or "application/octet-stream"),
-                           self.files.read(str(a["storage_key"])))
-                for a in wanted
-            )
+            return tuple(self._attachment(a, rendered) for a in wanted)
         except (KeyError, TypeError, ValueError, FileNotFoundError) as exc:
             raise TransportError(f"attachment of {message.kind!r} unavailable: {exc}", permanent=True) from exc
+
+    def _attachment(self, wanted: Mapping[str, object], rendered: RenderedMessage) -> Attachment:
+        calendar = wanted.get("calendar")
+        if isinstance(calendar, Mapping):
+            body = appointment_ics(
+                uid=str(calendar["uid"]), starts_at=datetime.fromisoformat(str(calendar["starts_at"])),
+                ends_at=datetime.fromisoformat(str(calendar["ends_at"])), summary=rendered.subject,
+                location=str(calendar.get("location") or ""), description=rendered.text,
+                remind_minutes=int(str(calendar.get("remind_minutes") or 60)),
+            )  # fmt: skip
+            return Attachment(str(wanted["filename"]), "text/calendar", body)
+        if self.files is None:
+            raise TransportError("this courier has no file store for attachments", permanent=True)
+        return Attachment(str(wanted["filename"]), str(wanted.get("content_type") or "application/octet-stream"),
+                          self.files.read(str(wanted["storage_key"])))
 
 
 def courier_for(settings: Settings) -> Courier:

@@ -16,9 +16,11 @@ from markupsafe import Markup, escape
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter
 
 from engine.config import LOCALES, Settings, load_settings
-from engine.db import make_engine, make_session_factory
+from engine.db import ID_MAX, make_engine, make_session_factory
 from engine.i18n import UserError
 from engine.workflow import limits as script_limits
 from engine.workflow.cache import WORKFLOWS
@@ -45,6 +47,7 @@ class Runtime:
 # connection committed, fails at once with "database is locked" (busy_timeout does not apply). The request
 # is then run again from the start on a fresh session. PostgreSQL never takes this path.
 SQLITE_ATTEMPTS = 3
+API_PREFIX = "/api/v1/"
 
 
 def _stale_sqlite_snapshot(error: OperationalError) -> bool:
@@ -71,6 +74,7 @@ class CarePathFlask(Flask):
 def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = CarePathFlask(__name__, instance_path=str(settings.instance_path))
+    app.url_map.converters["int"] = IdConverter
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
@@ -121,6 +125,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
         rehab,
         studio,
         tasks,
+        timedisplay,
         verify,
     )
 
@@ -142,6 +147,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
     app.teardown_appcontext(request_db.close_session)
     app.after_request(security_headers)
     _register_pages(app)
+    timedisplay.register(app)  # the `apptime` filter: appointment times by the one display rule
     return app
 
 
@@ -243,8 +249,22 @@ def _register_pages(app: Flask) -> None:
         return {"current_locale": str(get_locale()), "locales": LOCALES}
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: a number beyond what an id column holds matches no route (404) instead of
+    reaching the database (where SQLite raised OverflowError)."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", ID_MAX)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def _error_page(code: int) -> Any:
     def handler(error: Exception) -> Any:
+        if request.path.startswith(API_PREFIX):
+            # No route matched (unknown path, undeclared method): an API client gets JSON, not a page.
+            from webui.api.routes import http_error
+
+            return http_error(error if isinstance(error, HTTPException) else InternalServerError())
         return render_template("errors/error.html", code=code, message=None), code
 
     return handler

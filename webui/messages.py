@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext
+from datetime import datetime
+
+from flask_babel import format_datetime, gettext
 
 from engine.i18n import UserError, decode_message
 
@@ -10,7 +12,11 @@ from engine.i18n import UserError, decode_message
 def user_message(error: UserError) -> str:
     # The msgid is a variable here; every such string is extracted where the engine marks it with N_.
     text = gettext(error.message)
-    return text % error.params if error.params else text
+    if not error.params:
+        return text
+    # A moment travels as a datetime and is shown in the reader's own zone (never as "UTC").
+    params = {k: format_datetime(v, "short") if isinstance(v, datetime) else v for k, v in error.params.items()}
+    return text % params
 
 
 def stored_message(text: str | None) -> str:

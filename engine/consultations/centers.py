@@ -4,8 +4,7 @@ the reviewing doctor of an application, and a doctor's free slots (read from the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,6 +13,7 @@ from engine.clock import now
 from engine.consultations.models import OPEN, Consultation, ConsultationCenter, DutyDoctor
 from engine.registry import search
 from engine.registry.models import FREE, Doctor, DoctorPost, Institution, Slot, Specialty
+from engine.timezones import DEFAULT_ZONE, appointment_label
 
 # How far ahead a reviewing doctor or a patient is offered times; a slot closer than LEAD to its start
 # is not offered, so that the patient has time to read the invitation and accept the consent.
@@ -105,21 +105,24 @@ def free_slots(session: Session, doctor_ids: list[int], *, days: int = SLOT_DAYS
     ))
 
 
-def doctor_slot_choices(session: Session, user_id: int) -> list[tuple[int, str]]:
-    """(slot id, "Mon 12.05.2025 09:00") of the free slots of the doctor who has this account."""
+def doctor_slot_choices(session: Session, user_id: int, reader_zone: str | None = None,
+                        locale: str = "ru") -> list[tuple[int, str]]:
+    """(slot id, "12.05.2025 09:00") of the free slots of the doctor who has this account."""
     ids = list(session.scalars(select(Doctor.id).where(Doctor.user_id == user_id, Doctor.active.is_(True))))
-    return [(slot.id, slot_label(session, slot)) for slot in free_slots(session, ids, limit=PICKER_LIMIT)]
+    return [(slot.id, slot_label(session, slot, reader_zone, locale))
+            for slot in free_slots(session, ids, limit=PICKER_LIMIT)]
 
 
-def slot_label(session: Session, slot: Slot) -> str:
-    institution = session.get(Institution, slot.institution_id)
-    zone = ZoneInfo(institution.timezone if institution else "UTC")
-    return local_label(slot.starts_at, zone)
+def slot_label(session: Session, slot: Slot, reader_zone: str | None = None, locale: str = "ru") -> str:
+    """The slot's time in its institution's zone, that zone named when it differs from the reader's."""
+    return appointment_label(slot.starts_at, institution_zone(session, slot.institution_id), reader_zone, locale)
 
 
-def local_label(moment: datetime, zone: ZoneInfo) -> str:
-    local = moment.astimezone(zone)
-    return f"{local:%d.%m.%Y %H:%M} ({zone.key})"
+def institution_zone(session: Session, institution_id: int | None) -> str:
+    institution = session.get(Institution, institution_id) if institution_id else None
+    return institution.timezone if institution else DEFAULT_ZONE
+
+
 
 
 @dataclass

@@ -58,19 +58,21 @@ class Operators:
         consultation = Consultation(route=route, patient_id=patient_id, process_instance_id=context.instance_id,
                                     created_at=now())
         details = dict(params.get("details") or {})
+        no_reviewer = ""
         if route == "application":
             self._application(session, consultation, details)
         elif route == REFERRAL:
-            self._referral(session, consultation, details)
-        session.add(consultation)
-        session.flush()
-        if route == "duty":
+            no_reviewer = self._referral(session, consultation, details)
+        elif route == "duty":
+            # Booked before the consultation joins the session: the loser of a race for the time keeps
+            # nothing (no empty consultation without a time or a doctor).
             reason = booking.book(session, consultation, int(details["slot_id"]), doctor_user_id=None)
             if reason is not None:
-                session.expunge(consultation)  # nothing of a failed booking is kept
                 return {"booked": False, "reason": reason, "consultation_id": None, "doctor_id": None}
             consultation.status = SCHEDULED
             consultation.scheduled_at = now()
+        session.add(consultation)
+        session.flush()
         if route == "application":
             ids = [int(i) for i in details.get("document_ids") or []]
             documents.submit(session, ids, user_id=patient_id, reference=consultation.reference)
@@ -82,7 +84,8 @@ class Operators:
         return {"booked": True, "consultation_id": consultation.id, "doctor_id": consultation.doctor_user_id,
                 "full_name": consultation.full_name, "documents": _document_list(session, consultation),
                 # the catalogue's title beside the code in the doctor's review (МКБ-10 is kept in Russian)
-                "diagnosis_title": icd10.title(consultation.diagnosis_code or "", "ru")}
+                "diagnosis_title": icd10.title(consultation.diagnosis_code or "", "ru"),
+                "no_reviewer": no_reviewer}
 
     def _application(self, session: Session, consultation: Consultation, details: dict[str, Any]) -> None:
         consultation.center_id = int(details["center_id"])
@@ -96,19 +99,26 @@ class Operators:
         consultation.complaints = str(details["complaints"])
         consultation.status = UNDER_REVIEW
 
-    def _referral(self, session: Session, consultation: Consultation, details: dict[str, Any]) -> None:
+    def _referral(self, session: Session, consultation: Consultation, details: dict[str, Any]) -> str:
         patient = session.get(User, consultation.patient_id)
         consultation.full_name = patient.full_name if patient else ""
         consultation.referral_id = str(details.get("referral_id") or "")[:80]
         consultation.diagnosis_code = str(details.get("diagnosis_code") or "")[:10]
         consultation.diagnosis_text = str(details.get("diagnosis_text") or "")[:500]
         consultation.status = AWAITING_DOCUMENTS
-        center, specialty = resolve_target(session, str(details.get("target") or ""))
+        target = str(details.get("target") or "")
+        center, specialty = resolve_target(session, target)
         if center is not None:
             consultation.center_id, consultation.institution_id = center.id, center.institution_id
             consultation.specialty_id = specialty.id if specialty else None
             doctor = centers.reviewer(session, center.institution_id, consultation.specialty_id)
             consultation.doctor_user_id = doctor.user_id if doctor else None
+        # Why nobody can review, for the manager's "assign a reviewer" task (not an overdue review).
+        if consultation.doctor_user_id:
+            return ""
+        if center is not None:
+            return "no_doctor"
+        return "no_specialist" if _names_a_specialty(session, target) else "no_center"
 
     # --- documents and review ----------------------------------------------------------------------
     def submit_documents(self, session: Session, _c: InstanceContext, params: dict[str, Any]) -> Mapping[str, Any]:
@@ -304,6 +314,13 @@ def resolve_target(session: Session, target: str) -> tuple[ConsultationCenter | 
                 if has is not None:
                     return center, specialty
     return None, None
+
+
+def _names_a_specialty(session: Session, target: str) -> bool:
+    wanted = fold(target)
+    return bool(wanted) and any(
+        wanted in fold(s.name) or fold(s.name) in wanted or _stem(wanted) in fold(s.name)
+        for s in session.scalars(select(Specialty)))
 
 
 def _stem(text: str) -> str:

@@ -4,7 +4,6 @@ recipient and stage: a retried engine step never sends twice)."""
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,20 +11,17 @@ from sqlalchemy.orm import Session
 from engine import outbox, roles
 from engine.accounts.models import User, UserRole
 from engine.config import LOCALES
-from engine.consultations.centers import local_label
+from engine.consultations.centers import institution_zone
 from engine.consultations.models import Consultation
+from engine.timezones import appointment_label
 
 KINDS = (
     "consultation_scheduled", "consultation_declined", "more_documents_requested", "consultation_reminder",
     "consultation_cancelled", "consultation_missed", "review_overdue",
 )
 
-
-def _zone(user: User) -> ZoneInfo:
-    try:
-        return ZoneInfo(user.timezone or "Europe/Moscow")
-    except (KeyError, ValueError):
-        return ZoneInfo("Europe/Moscow")
+# The mail that tells a time carries it as a calendar entry too (the link alone was not enough).
+CALENDAR_KINDS = frozenset({"consultation_scheduled"})
 
 
 def context(session: Session, consultation: Consultation, recipient: User, base_url: str) -> dict[str, Any]:
@@ -35,7 +31,8 @@ def context(session: Session, consultation: Consultation, recipient: User, base_
     return {
         "name": recipient.first_name,
         "number": consultation.id,
-        "when": local_label(consultation.starts_at, _zone(recipient)) if consultation.starts_at else "",
+        "when": appointment_label(consultation.starts_at, institution_zone(session, consultation.institution_id),
+                                  recipient.timezone, recipient.locale) if consultation.starts_at else "",
         "doctor": doctor.full_name if doctor else "",
         "patient": patient.full_name if patient else "",
         "diagnosis": f"{consultation.diagnosis_code} {consultation.diagnosis_text}".strip(),
@@ -56,6 +53,11 @@ def send(session: Session, consultation: Consultation, kind: str, recipient: Use
         # reaches them; once they give an email (at activation) these messages go to it.
         return False
     ctx = context(session, consultation, recipient, base_url)
+    if kind in CALENDAR_KINDS and consultation.starts_at and consultation.ends_at:
+        ctx["attachments"] = [outbox.calendar_attachment(
+            uid=f"consultation-{consultation.id}@carepath", starts_at=consultation.starts_at,
+            ends_at=consultation.ends_at, location=ctx["link"], filename=f"consultation-{consultation.id}.ics",
+            remind_minutes=10)]
     ctx.update(extra or {})
     key = f"consultation:{consultation.id}:{kind}:{recipient.id}:{stage}"[:255]
     message = outbox.enqueue(session, kind=kind, to=recipient.email, context=ctx,

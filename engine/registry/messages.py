@@ -8,18 +8,29 @@ gets an SMS (R-BOOK-41).
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from engine import outbox
+from engine.accounts.models import User
 from engine.registry.models import Doctor, DoctorPost, Institution, Ticket
+from engine.timezones import appointment_label
 
 KINDS = ("ticket_code", "ticket_confirmed", "ticket_annulled", "ticket_cancelled", "schedule_changed")
+CALENDAR_KINDS = frozenset({"ticket_confirmed"})  # the ticket mail carries the visit as an .ics
 
 
-def local_time(ticket: Ticket, institution: Institution) -> str:
-    return ticket.starts_at.astimezone(ZoneInfo(institution.timezone)).strftime("%d.%m.%Y %H:%M")
+def local_time(ticket: Ticket, institution: Institution, reader_zone: str | None = None) -> str:
+    """The visit in the institution's time, its zone named unless the reader's zone is known to match
+    (a person without an account has no zone on file: it is always named)."""
+    return appointment_label(ticket.starts_at, institution.timezone, reader_zone, ticket.locale)
+
+
+def _reader_zone(session: Session, ticket: Ticket) -> str | None:
+    if not ticket.from_cabinet:
+        return None
+    user = session.get(User, ticket.user_id)
+    return user.timezone if user is not None else None
 
 
 def ticket_context(session: Session, ticket: Ticket) -> dict[str, Any]:
@@ -34,7 +45,7 @@ def ticket_context(session: Session, ticket: Ticket) -> dict[str, Any]:
         "specialty": post.specialty.name,
         "institution": institution.name,
         "address": institution.address,
-        "when": local_time(ticket, institution),
+        "when": local_time(ticket, institution, _reader_zone(session, ticket)),
     }
 
 
@@ -50,6 +61,13 @@ def notify(session: Session, ticket: Ticket, kind: str, *, base_url: str = "", l
     context = ticket_context(session, ticket)
     context["link"] = link or (f"{base_url.rstrip('/')}/registry/my" if ticket.from_cabinet and base_url else "")
     context["site"] = f"{base_url.rstrip('/')}/registry/" if base_url else ""
+    if kind == "ticket_confirmed" and not ticket.from_cabinet and base_url:
+        # Booked without an account: cancelled with the number and the identity used (webui registry).
+        context["cancel_link"] = f"{base_url.rstrip('/')}/registry/cancel?number={ticket.number}"
+    if kind in CALENDAR_KINDS and channel == outbox.EMAIL:
+        context["attachments"] = [outbox.calendar_attachment(
+            uid=f"ticket-{ticket.number}@carepath", starts_at=ticket.starts_at, ends_at=ticket.ends_at,
+            location=f"{context['institution']}, {context['address']}", filename=f"ticket-{ticket.number}.ics")]
     context.update(extra or {})
     # The code message may be sent again only with a new code; every other kind once per ticket.
     key = f"registry:{ticket.id}:{kind}" + (f":{ticket.code_attempts}:{ticket.code_hash}" if kind == "ticket_code" else "")

@@ -156,6 +156,33 @@ def cancel(session: Session, ticket: Ticket, *, user_id: int, ip: str = "") -> N
     """The patient cancels a confirmed ticket before its time (R-BOOK-36/37); the slot is free again."""
     if ticket.user_id != user_id:
         raise Forbidden(N_("This ticket is not yours."))
+    _cancel(session, ticket, actor_id=user_id, ip=ip)
+
+
+def ticket_for_identity(session: Session, number: str, identity: str) -> Ticket:
+    """A ticket booked without an account, found by its number and the identity used to book it: the
+    document's number, or the last name when no document was given. Anything else -- no such number, a
+    cabinet ticket, another identity -- gets the same answer, so the form tells nothing about tickets."""
+    given = _folded(identity)
+    ticket = session.scalars(select(Ticket).where(Ticket.number == (number or "").strip())).first()
+    if ticket is None or ticket.from_cabinet or not given or given not in {
+            _folded(ticket.doc_number or ""), _folded(ticket.last_name or "")}:
+        raise NotFound(N_("There is no ticket with this number for this person."))
+    return ticket
+
+
+def cancel_by_identity(session: Session, ticket: Ticket, *, ip: str = "") -> None:
+    """The anonymous booker cancels (the caller found the ticket by number and identity); journalled with
+    no account, as the booking itself was."""
+    _cancel(session, ticket, actor_id=None, ip=ip, via="identity")
+
+
+def _folded(text: str) -> str:
+    # "1234 567890", "1234-567890" and "Иванова"/"иванова"/"ИВАНОВА" are the same person's answer.
+    return "".join(ch for ch in text.casefold().replace("ё", "е") if ch.isalnum())
+
+
+def _cancel(session: Session, ticket: Ticket, *, actor_id: int | None, ip: str, via: str = "cabinet") -> None:
     if ticket.status != T_CONFIRMED:
         raise UserError(N_("Only a confirmed ticket can be cancelled."))
     if ticket.starts_at <= now():
@@ -164,8 +191,8 @@ def cancel(session: Session, ticket: Ticket, *, user_id: int, ip: str = "") -> N
     ticket.ended_at = now()
     ticket.end_reason = "patient"
     session.execute(update(Slot).where(Slot.id == ticket.slot_id, Slot.status == BOOKED).values(status=FREE))
-    audit.record(session, "cancellation", actor_id=user_id, ip=ip, object_type="ticket", object_id=ticket.id,
-                 number=ticket.number, when=ticket.starts_at.isoformat())
+    audit.record(session, "cancellation", actor_id=actor_id, subject_id=ticket.user_id, ip=ip, object_type="ticket",
+                 object_id=ticket.id, number=ticket.number, when=ticket.starts_at.isoformat(), via=via)
 
 
 RATING_RANGE = range(1, 6)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine import roles
-from engine.i18n import N_, Forbidden
+from engine.i18n import N_, Forbidden, NotFound, UserError
 
 # Lanes that may hold user tasks. Admin is not a lane: admins configure, they do not take part.
 LANE_ROLES = tuple(role for role in roles.ROLES if role != roles.ADMIN)
@@ -71,3 +71,12 @@ def may_act(actor: Actor, role: str, assignee: int | None, group: str | None, cl
 def require_staff(actor: Actor) -> None:
     if not actor.is_staff:
         raise Forbidden(N_("Only staff may do this."))
+
+
+def refusal(actor: Actor, role: str) -> UserError:
+    """What a person who may not act on a task is told. A patient (no staff role) learns nothing of a task
+    that is not theirs, not even that it exists: 404. Staff, who see pathways from their pages, are told
+    it is not theirs: 403."""
+    if not actor.roles & roles.STAFF_ROLES:
+        return NotFound(N_("There is no such task."))
+    return Forbidden(N_("This task is not yours."))

@@ -4,7 +4,8 @@ Model-folder convention: `workflows/bpmn/<model_id>/` is one model. Its id is th
 lower-case letters, digits and underscores). It holds `*.bpmn`, `*.dmn` and `forms/*.json` (JSON
 schemas named by user tasks' `formJsonSchemaFilename`, and UI schemas by `formUiSchemaFilename`, as a
 bare file name like in SpiffArena), plus an optional `model.json` with `{"title", "description",
-"process"}`. The model starts the process whose id equals the model id, else `process` from model.json,
+"process", "patient_start"}` (`patient_start`: `true`, or `{"form": "forms/start.json"}` for a start form
+the patient fills first; absent, patients cannot start the model themselves). The model starts the process whose id equals the model id, else `process` from model.json,
 else its only process that no call activity of the model calls. A call activity may call a process of
 another deployed model (a shared tail such as `consultation_session`); the caller's version then holds a
 snapshot of the callee's latest version at deploy time.
@@ -33,6 +34,7 @@ MODEL_ID = re.compile(r"^[a-z][a-z0-9_]{1,99}$")
 MODEL_SUFFIXES = (".bpmn", ".dmn", ".json")
 MANIFEST = "model.json"
 SPIFF_MANIFEST = "process_model.json"  # SpiffArena's
+PATIENT_START = "patient_start"
 _SPIFF_KEYS = {"display_name": "title", "description": "description", "primary_process_id": "process"}
 
 
@@ -64,8 +66,8 @@ def deploy_model(
     """Validate and store a new version; the latest one if nothing changed. Raises DeployError."""
     if not MODEL_ID.match(model_id):
         raise DeployError([Problem("", None, N_("%(id)s is not a valid model id."), {"id": model_id})])
-    texts, manifest = _texts(files)
-    sha = files_sha256(texts)
+    texts, manifest, patient_start = _texts(files)
+    sha = files_sha256(texts) if patient_start is None else files_sha256({**texts, MANIFEST: json.dumps(patient_start)})
     latest = latest_version(session, model_id)
     if latest is not None and latest.sha256 == sha:
         return latest
@@ -91,13 +93,14 @@ def deploy_model(
         process_sources=sources,
         serialized_spec=spiff.dump_specs(*compiled.specs),
         deployed_by=deployed_by,
+        patient_start=patient_start,
     )
     session.add(version)
     session.flush()
     return version
 
 
-def _texts(files: Mapping[str, bytes | str]) -> tuple[dict[str, str], dict[str, str]]:
+def _texts(files: Mapping[str, bytes | str]) -> tuple[dict[str, str], dict[str, str], dict[str, str] | None]:
     texts: dict[str, str] = {}
     problems: list[Problem] = []
     for path, content in files.items():
@@ -115,10 +118,25 @@ def _texts(files: Mapping[str, bytes | str]) -> tuple[dict[str, str], dict[str, 
     if SPIFF_MANIFEST in texts:
         loaded = _manifest_json(SPIFF_MANIFEST, texts.pop(SPIFF_MANIFEST))
         manifest = {ours: str(loaded[theirs]) for theirs, ours in _SPIFF_KEYS.items() if loaded.get(theirs)}
+    patient_start = None
     if MANIFEST in texts:
         loaded = _manifest_json(MANIFEST, texts.pop(MANIFEST))
+        patient_start = _patient_start(loaded.pop(PATIENT_START, None), texts)
         manifest.update({k: str(v) for k, v in loaded.items()})
-    return texts, manifest
+    return texts, manifest, patient_start
+
+
+def _patient_start(value: object, texts: Mapping[str, str]) -> dict[str, str] | None:
+    """model.json's `patient_start`: false/absent, true, or {"form": path of a form file of the model}."""
+    if value in (None, False):
+        return None
+    if value is True:
+        return {}
+    form = value.get("form") if isinstance(value, dict) else None
+    if isinstance(form, str) and form in texts and form.endswith(".json"):
+        return {"form": form}
+    raise DeployError([Problem(MANIFEST, None, N_(
+        '"patient_start" must be true, false or {"form": "<a form file of the model>"}.'))])
 
 
 def _manifest_json(path: str, text: str) -> dict[str, object]:

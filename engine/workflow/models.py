@@ -51,6 +51,9 @@ class ProcessModelVersion(Base):
     serialized_spec: Mapped[str] = mapped_column(Text, deferred=True)
     deployed_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # From model.json's "patient_start": None = started only by staff, its own pages or connectors;
+    # {} = a patient may start it as it is; {"form": "forms/x.json"} = with that start form first.
+    patient_start: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
 
 
 class ProcessInstance(Base):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from engine.clock import now
 from engine.i18n import N_, Conflict, Forbidden, NotFound, UserError
 from engine.workflow import rawsql
-from engine.workflow.access import LANE_ROLES, Actor, may_act, require_staff
+from engine.workflow.access import LANE_ROLES, Actor, may_act, refusal, require_staff
 from engine.workflow.connectors import ConnectorRegistry
 from engine.workflow.models import CANCELLED, ERROR, FINISHED_STATUSES, PendingTask
 from engine.workflow.start import start_instance, start_instances
@@ -94,7 +94,7 @@ def complete_task(
                 raise Conflict(ALREADY_DONE)  # it was pending once; another step has moved past it
             raise NotFound(N_("There is no such task."))
         if not may_act(actor, pending.role, pending.assignee_user_id, pending.candidate_group, pending.claimed_by):
-            raise Forbidden(N_("This task is not yours."))
+            raise refusal(actor, pending.role)
         _check_submitted_keys(pending.role, data)
         task = _ready_task(step, task_guid)
         step.tx.end_read()  # the task's scripts run next: no transaction open
@@ -140,7 +140,7 @@ def claim_task(session: Session, actor: Actor, instance_id: int, task_guid: str)
     if pending is None:
         raise NotFound(N_("There is no such task."))
     if not may_act(actor, pending.role, pending.assignee_user_id, pending.candidate_group, None):
-        raise Forbidden(N_("This task is not yours."))
+        raise refusal(actor, pending.role)
     if pending.assignee_user_id is not None:
         return  # a personal task needs no claim
     result = session.execute(

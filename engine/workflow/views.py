@@ -21,7 +21,7 @@ from engine.clock import as_utc, now
 from engine.db import UTCDateTime
 from engine.i18n import N_, Forbidden, NotFound
 from engine.workflow import limits, persistence, spiff
-from engine.workflow.access import PERSONAL_ROLES, Actor, may_act
+from engine.workflow.access import PERSONAL_ROLES, Actor, may_act, refusal
 from engine.workflow.indexes import task_properties
 from engine.workflow.models import PendingTask, ProcessInstance, ProcessModelVersion, TaskHistory
 from engine.workflow.validation import resolve_form_path
@@ -180,7 +180,7 @@ def get_task(session: Session, actor: Actor, instance_id: int, task_guid: str) -
     if pending is None:
         raise NotFound(N_("There is no such task."))
     if not may_act(actor, pending.role, pending.assignee_user_id, pending.candidate_group, pending.claimed_by):
-        raise Forbidden(N_("This task is not yours."))
+        raise refusal(actor, pending.role)
     instance = session.get(ProcessInstance, instance_id)
     version = session.get(ProcessModelVersion, instance.version_id) if instance else None
     if instance is None or version is None:
@@ -232,7 +232,8 @@ CARE_ROLES = frozenset({roles.DOCTOR, roles.INSTRUCTOR})
 def instance_data(session: Session, actor: Actor, instance_id: int) -> dict[str, Any]:
     """The task data of an instance as it stands, for staff views: that of its pending tasks, else the
     data the process ended with. Staff see every instance; a doctor or instructor one they started, have
-    a task in, or completed a task in. NotFound for an unknown id, Forbidden for anyone else."""
+    a task in, or completed a task in. NotFound for an unknown id or a patient's foreign one, Forbidden
+    for other staff."""
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
         raise NotFound(N_("There is no such pathway."))
@@ -240,6 +241,8 @@ def instance_data(session: Session, actor: Actor, instance_id: int) -> dict[str,
         session.scalars(select(PendingTask).where(PendingTask.instance_id == instance_id).order_by(PendingTask.id))
     )
     if not may_read_instance(session, actor, instance, pending):
+        if not actor.roles & roles.STAFF_ROLES and instance.patient_id != actor.user_id:
+            raise NotFound(N_("There is no such pathway."))  # a patient learns nothing of others' pathways
         raise Forbidden(N_("You do not have access to this pathway."))
     version = session.get(ProcessModelVersion, instance.version_id)
     if version is None or not instance.state:

@@ -62,11 +62,11 @@ def test_a_patient_cannot_read_or_complete_another_patients_task_by_api(app, cli
     guid = task_of(app, cast.patient, iid)
     before = instance_row(app, iid)
     stranger = _token(app, cast.other_patient)
-    assert client.get(f"/api/v1/tasks/{iid}/{guid}", headers=_auth(stranger)).json["error"]["code"] == "forbidden"
+    assert client.get(f"/api/v1/tasks/{iid}/{guid}", headers=_auth(stranger)).json["error"]["code"] == "not_found"
     response = client.post(f"/api/v1/tasks/{iid}/{guid}/complete", headers=_auth(stranger),
                            json={"data": {"feeling": "better", "temperature": 36.6}})
-    assert response.status_code == 403 and response.json["error"]["message"] == "This task is not yours."
-    assert client.get(f"/api/v1/instances/{iid}", headers=_auth(stranger)).status_code == 403
+    assert response.status_code == 404 and response.json["error"]["message"] == "There is no such task."
+    assert client.get(f"/api/v1/instances/{iid}", headers=_auth(stranger)).status_code == 404
     assert instance_row(app, iid).revision == before.revision
 
 
@@ -178,3 +178,22 @@ def test_the_tokens_page_shows_a_new_token_once_and_revokes_it(app, client, cast
     assert other.post(f"/cabinet/tokens/{token_id}/revoke").status_code == 404  # not theirs
     client.post(f"/cabinet/tokens/{token_id}/revoke")
     assert client.get("/api/v1/tasks", headers=_auth(plain)).status_code == 401
+
+
+def test_bad_requests_get_documented_json_4xx_never_a_server_error(app, client, cast, deploy):
+    deploy(SYMPTOM_CHECK)
+    token = _token(app, cast.patient)
+    beyond = 2**63  # once OverflowError (500) from SQLite
+    for path in (f"/api/v1/instances/{beyond}", f"/api/v1/tasks/{beyond}/00000000-0000-0000-0000-000000000000",
+                 "/api/v1/no-such-thing"):
+        response = client.get(path, headers=_auth(token))
+        assert response.status_code == 404 and response.json["error"]["code"] == "not_found", path
+    for query in (f"patient_id={beyond}", "patient_id=abc", "patient_id=null&patient_id=null", "limit=0", "limit=501"):
+        response = client.get(f"/api/v1/tasks?{query}", headers=_auth(token))
+        assert response.status_code == 400 and response.json["error"]["code"] == "invalid", query
+    traced = client.open("/api/v1/instances", method="TRACE", headers=_auth(token))
+    assert traced.status_code == 405 and traced.json["error"]["code"] == "method_not_allowed"
+    assert "POST" in traced.headers["Allow"] and "GET" not in traced.headers["Allow"]
+    started = client.post("/api/v1/instances", headers=_auth(token), json={"pathway": 5, "patient_id": beyond})
+    assert started.status_code == 400 and set(started.json["error"]["fields"]) == {"pathway", "patient_id"}
+    assert client.post("/api/v1/instances", headers=_auth(token), json={"data": []}).status_code == 400

@@ -21,6 +21,7 @@ from engine.db import transaction
 from engine.registry.models import Department, Doctor, DoctorPost, Institution, Locality, Slot, Specialty
 from engine.workflow import ConnectorRegistry, sync_folder
 from engine.workflow.models import PendingTask
+from tests.mail.conftest import smtp_server  # noqa: F401  (a real SMTP server for mails with attachments)
 
 BPMN = Path(__file__).resolve().parents[2] / "workflows" / "bpmn"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the TestClock's default start

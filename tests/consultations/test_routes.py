@@ -301,3 +301,144 @@ def test_the_doctors_review_of_a_referral_shows_the_icd10_title_beside_the_code(
         summary = instance_data(session, actor(world, "doctor"), instance)["application_summary"]
     assert summary.endswith(": G40.1 (Локализованная (фокальная) (парциальная) симптоматическая эпилепсия и "
                             "эпилептические синдромы с простыми парциальными припадками) Эпилепсия")
+
+
+def test_route_2_the_loser_of_a_race_for_a_duty_time_is_told_and_keeps_nothing(sessions, deployed, world, clock):
+    """Two patients submit the same duty time at once: both pass the page's check, one books it, the other
+    gets "no longer available" and no consultation, no ticket, no pending task."""
+    import threading
+
+    from engine.consultations.models import Consultation
+    from engine.registry.tickets import SLOT_TAKEN
+
+    slot_id = world.slots["duty_doctor"][0]
+    gate = threading.Barrier(2)
+    outcomes: dict[int, object] = {}
+
+    def book(patient: int) -> None:
+        gate.wait()
+        try:
+            outcomes[patient] = service.book_duty(sessions, patient, slot_id, connectors=deployed)
+        except Exception as error:  # the loser's answer, checked below
+            outcomes[patient] = error
+
+    threads = [threading.Thread(target=book, args=(p,)) for p in (world.patient, world.other_patient)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    won = [p for p, o in outcomes.items() if not isinstance(o, Exception)]
+    lost = [p for p, o in outcomes.items() if isinstance(o, Exception)]
+    assert len(won) == 1 and len(lost) == 1, outcomes
+    error = outcomes[lost[0]]
+    assert isinstance(error, Conflict) and error.message == SLOT_TAKEN
+    with sessions() as session:
+        kept = list(session.scalars(select(Consultation).where(Consultation.patient_id == lost[0])))
+        tickets = list(session.scalars(select(Ticket).where(Ticket.user_id == lost[0])))
+        assert kept == [] and tickets == []
+        assert session.get(Slot, slot_id).status != FREE
+    # The race's inside, made certain: the pathway itself finds the time taken (after the page's check).
+    from engine.workflow import Actor, start_instance
+
+    late = start_instance(sessions, service.PATHWAYS[service.DUTY], Actor(lost[0], frozenset({"patient"})),
+                          {"booking": {"route": "duty", "slot_id": slot_id, "ip": ""}}, patient_id=lost[0],
+                          connectors=deployed)
+    assert _instance_status(sessions, late) == "completed" and not pending(sessions, late)
+    with sessions() as session:
+        assert list(session.scalars(select(Consultation).where(Consultation.patient_id == lost[0]))) == []
+
+
+def test_the_consultation_scheduled_mail_carries_an_ics(sessions, deployed, world, clock, smtp_server):
+    from icalendar import Calendar
+
+    from engine import outbox
+    from tests.mail.test_outbox import smtp_courier
+
+    booked = service.book_duty(sessions, world.patient, world.slots["duty_doctor"][2], connectors=deployed)
+    assert "consultation_scheduled" in kinds(sessions, "patient@example.test")
+    outbox.deliver_due(sessions, lambda: smtp_courier(smtp_server.url))
+    [mail] = [r for r in smtp_server.received if r.recipients == ["patient@example.test"]
+              and f"consultation-{booked.id}.ics" in r.message.as_string()]
+    [ics] = [p for p in mail.message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    [event] = Calendar.from_ical(ics.get_content()).walk("VEVENT")
+    assert event.decoded("dtstart") == booked.starts_at and event.decoded("dtend") == booked.ends_at
+    assert str(event["summary"]) == mail.message["Subject"]
+    assert str(event["location"]).endswith(f"/consultations/{booked.id}")
+
+
+def _referral(sessions, deployed, world, target):
+    from engine.workflow import Actor
+
+    manager = Actor(world.manager, frozenset({"manager"}))
+    return service.start_referral(sessions, manager, {
+        "patient_id": world.patient, "referral_id": "R-9", "diagnosis_code": "H40", "diagnosis_text": "Глаукома",
+        "target": target, "manager_id": world.manager}, connectors=deployed)
+
+
+def _instructions(sessions, world, instance, name):
+    from engine.workflow import Actor, get_task
+    from forms import render_instructions
+
+    [row] = pending(sessions, instance, name)
+    with sessions() as session:
+        view = get_task(session, Actor(world.manager, frozenset({"manager"})), instance, row.task_guid)
+    return row, str(render_instructions(view.instructions, view.data))
+
+
+@pytest.mark.parametrize(("target", "reason"), [
+    ("Планета Марс", "matches no consultation center"),
+    ("офтальмология", "no consultation center has a doctor of “офтальмология”"),
+])
+def test_route_3_without_a_reviewer_asks_the_manager_to_assign_one_with_the_true_reason(
+        sessions, deployed, world, clock, tmp_path, target, reason):
+    instance = _referral(sessions, deployed, world, target)
+    upload(sessions, tmp_path, world.patient)
+    do(sessions, deployed, world, "patient", instance, "upload", {"uploaded": True})
+    assert not pending(sessions, instance, "review")
+    row, text = _instructions(sessions, world, instance, "handle_overdue")
+    assert row.title == "Assign a reviewer" and row.assignee_user_id == world.manager
+    assert reason in text and "overdue" not in text
+    assert "review_overdue" not in kinds(sessions)  # nothing is overdue: nobody was ever asked
+    with sessions() as session:
+        from engine.consultations.models import Consultation
+
+        assert session.scalars(select(Consultation).where(
+            Consultation.process_instance_id == instance)).one().escalated_at is None
+    do(sessions, deployed, world, "manager", instance, "handle_overdue", {"doctor_email": "doctor@example.test"})
+    assert pending(sessions, instance, "review")[0].assignee_user_id == world.doctor
+
+
+def test_route_3_a_review_escalates_as_overdue_only_once_its_time_has_passed(sessions, deployed, world, clock, tmp_path):
+    instance = _referral(sessions, deployed, world, "неврология")
+    upload(sessions, tmp_path, world.patient)
+    do(sessions, deployed, world, "patient", instance, "upload", {"uploaded": True})
+    assert pending(sessions, instance, "review")[0].assignee_user_id == world.doctor
+    clock.advance(days=3, hours=23, minutes=59)
+    tick(sessions, deployed)
+    assert pending(sessions, instance, "review") and not pending(sessions, instance, "handle_overdue")
+    assert "review_overdue" not in kinds(sessions)
+    clock.advance(minutes=2)
+    tick(sessions, deployed)
+    _row, text = _instructions(sessions, world, instance, "handle_overdue")
+    assert "is overdue: 4 days have passed" in text and "review_overdue" in kinds(sessions)
+
+
+def test_an_online_consultation_is_reminded_as_one_not_as_a_clinic_visit(sessions, deployed, world, clock):
+    """Its time is held by a registry ticket, but no ticket reminder (number, street address) goes out for
+    it: the session pathway reminds a day and 10 minutes before, linking the consultation's page."""
+    from engine import reminders
+    from engine.outbox import OutboxMessage
+
+    booked = service.book_duty(sessions, world.patient, world.slots["duty_doctor"][2], connectors=deployed)
+    do(sessions, deployed, world, "patient", booked.process_instance_id, "consent", {"consent_accepted": True})
+    for before in (timedelta(hours=23), timedelta(minutes=9)):
+        clock.current = booked.starts_at - before
+        tick(sessions, deployed)
+        reminders.enqueue_due(sessions, only=["registry_tickets"])
+    assert "ticket_reminder" not in kinds(sessions, "patient@example.test")
+    with sessions() as session:
+        sent = list(session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "consultation_reminder",
+                                                                OutboxMessage.recipient == "patient@example.test")))
+    assert sent and all(m.context["link"].endswith(f"/consultations/{booked.id}") for m in sent)
+    assert all("address" not in m.context and "number" not in m.context or m.context["number"] == booked.id
+               for m in sent)

@@ -116,3 +116,106 @@ def test_a_cancelled_consultations_join_link_explains_itself(consult_server, new
     test_clock.current = starts
     patient.goto(f"{url}/consultations/{consultation_id}/join")
     assert "was cancelled; its link no longer works" in patient.content()
+
+
+def test_two_patients_submit_the_same_duty_time_at_once_and_the_loser_keeps_nothing(consult_server, new_context):
+    from datetime import date
+
+    from engine.accounts.models import ACTIVE, User, UserRole
+    from engine.accounts.service import hash_password
+    from engine.clock import now
+    from tests.e2e.conftest import DEMO_PASSWORD, in_transaction
+
+    server, _clock = consult_server
+    url, sessions = server.url, server.app.extensions["carepath"].sessions
+
+    def second_patient(session):
+        user = User(email="second.patient@example.org", last_name="Второва", first_name="Вера", patronymic="",
+                    birth_date=date(1980, 5, 5), status=ACTIVE, email_confirmed_at=now(), created_at=now(),
+                    locale="ru", password_hash=hash_password(DEMO_PASSWORD))
+        user.roles = [UserRole(role="patient")]
+        session.add(user)
+
+    in_transaction(sessions, second_patient)
+    pages = [_login(new_context(), url, email) for email in ("patient@example.org", "second.patient@example.org")]
+    for page in pages:
+        page.goto(f"{url}/consultations/duty")
+    slot_id = pages[0].locator("input[name=slot_id]").last.get_attribute("value")
+    for page in pages:
+        page.locator(f"input[name=slot_id][value='{slot_id}']").check()
+    before = {c.id for c in _consultations(server)}
+    # Both forms go off together (no waiting for the first answer), as two people pressing "Book" in one second.
+    for page in pages:
+        page.evaluate("(id) => document.querySelector(`input[name=slot_id][value='${id}']`).form.requestSubmit()", slot_id)
+    for page in pages:
+        page.wait_for_load_state("load")
+        page.wait_for_function("() => document.querySelector('.flash') !== null"
+                               " || location.pathname !== '/consultations/duty'")
+    winners = [p for p in pages if "/consultations/duty" not in p.url]
+    losers = [p for p in pages if "/consultations/duty" in p.url]
+    assert len(winners) == 1 and len(losers) == 1, [p.url for p in pages]
+    server.screenshot(losers[0], "consultation_duty_lost_race")
+    assert "The selected time is no longer available." in losers[0].content()
+    assert "You are booked" not in losers[0].content()
+    assert "You are booked with the duty doctor." in winners[0].content()
+    new = [c for c in _consultations(server) if c.id not in before]
+    assert len(new) == 1 and new[0].slot_id == int(slot_id)  # the loser has no consultation at all
+    if losers[0] is pages[1]:  # the second patient had nothing before: their list stays empty
+        losers[0].goto(f"{url}/consultations/")
+        assert losers[0].locator("a[href^='/consultations/'][href$='/join']").count() == 0
+
+
+def _consultations(server):
+    with server.app.extensions["carepath"].sessions() as session:
+        return list(session.scalars(select(Consultation)))
+
+
+def test_times_follow_one_rule_the_institutions_zone_named_when_it_differs_and_never_utc(consult_server, new_context):
+    """The demo duty doctors work in Khanty-Mansiysk (Asia/Yekaterinburg, UTC+5); the patient's profile says
+    Moscow (UTC+3). An appointment shows the clinic's time with its zone named; once the patient lives in
+    the same zone, the zone is not repeated; "UTC" and zone ids never reach the patient."""
+    from zoneinfo import ZoneInfo
+
+    server, test_clock = consult_server
+    url = server.url
+    patient = _login(new_context(), url, "patient@example.org")
+    patient.goto(f"{url}/cabinet/profile")
+    options = patient.locator("select[name='profile-timezone'] option").all_inner_texts()
+    assert "Moscow (UTC+3)" in options and "Yekaterinburg (UTC+5)" in options
+    assert not [o for o in options if "/" in o or o == "UTC"], options  # no "Europe/Moscow", no bare UTC
+    assert patient.locator("select[name='profile-timezone'] option:checked").inner_text() == "Moscow (UTC+3)"
+
+    patient.goto(f"{url}/consultations/duty")
+    choice = patient.locator("label.choice").nth(1)
+    assert "(Yekaterinburg, UTC+5)" in choice.inner_text()
+    choice.locator("input").check()
+    choice.locator("xpath=ancestor::form").get_by_role("button", name="Book").click()
+    patient.wait_for_url("**/consultations/*")
+    consultation_id = int(patient.url.rstrip("/").rsplit("/", 1)[-1])
+    with server.app.extensions["carepath"].sessions() as session:
+        starts = session.get(Consultation, consultation_id).starts_at
+    clinic = starts.astimezone(ZoneInfo("Asia/Yekaterinburg"))
+    shown = patient.locator("main time").first.inner_text()
+    assert _clock(clinic) in shown and "Yekaterinburg, UTC+5" in shown, shown
+    server.screenshot(patient, "time_display_patient_in_moscow")
+
+    patient.goto(f"{url}/consultations/{consultation_id}/join")  # before the window
+    early = patient.content()
+    assert "Come back at" in early and "UTC" not in patient.locator(".flash, main").first.inner_text()
+    moscow = (starts - timedelta(minutes=10)).astimezone(ZoneInfo("Europe/Moscow"))
+    assert _clock(moscow) in early  # the reader's own clock
+
+    patient.goto(f"{url}/cabinet/profile")
+    patient.select_option("select[name='profile-timezone']", "Asia/Yekaterinburg")
+    patient.locator("[name='profile-submit']").click()
+    expect_saved = patient.locator(".flash.success")
+    assert expect_saved.count() >= 1, patient.content()[:2000]
+    patient.goto(f"{url}/consultations/{consultation_id}")
+    shown = patient.locator("main time").first.inner_text()
+    assert _clock(clinic) in shown and "UTC" not in shown and "Yekaterinburg" not in shown, shown
+    server.screenshot(patient, "time_display_patient_in_the_clinics_zone")
+
+
+def _clock(moment) -> str:
+    """How the English pages write a time of day: 3:00 PM."""
+    return f"{moment.hour % 12 or 12}:{moment:%M}\u202f{'PM' if moment.hour >= 12 else 'AM'}"

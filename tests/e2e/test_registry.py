@@ -98,6 +98,51 @@ def test_a_person_without_an_account_books_confirms_by_the_mailed_code_and_print
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
     ics = page.request.get(base + page.get_by_role("link", name="Add to calendar (.ics)").get_attribute("href"))
     assert b"BEGIN:VEVENT" in ics.body()
+    number = re.search(r"\d{9}", page.locator(".ticket-number").inner_text()).group(0)
+    expect(page.locator("#cancel-ticket")).to_be_visible()  # the ticket page offers the cancellation too
+    _cancels_from_the_mailed_link(registry, page, admin, number)
+
+
+def _cancels_from_the_mailed_link(registry, page, admin, number: str) -> None:
+    """The booker without an account cancels from the confirmation mail's link: ticket number plus the
+    identity used, «Cancel the visit?» No changes nothing, Yes cancels; the journal has it."""
+    base = registry.url
+    link = None
+    for _ in range(60):
+        admin.goto(f"{base}/admin/mailbox")
+        row = admin.locator("tr.mail-row", has_text="anna.petrova@example.net").filter(has_text=f"Ticket No. {number}")
+        if row.count():
+            row.first.get_by_role("link").first.click()
+            link = re.search(r"https?://\S+/registry/cancel\?number=\d+", admin.locator(".mail-body").inner_text())
+            break
+        admin.wait_for_timeout(250)
+    assert link is not None, "the confirmation mail has no cancel link"
+    page.goto(link.group(0))
+    expect(page.get_by_label("Ticket number")).to_have_value(number)
+    page.get_by_label("Document number, or last name").fill("1111 2222 3333 4444")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("alert")).to_contain_text("There is no ticket with this number for this person.")
+    page.get_by_label("Document number, or last name").fill("1234 5678 9012 3456")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator(".question")).to_have_text("Cancel the visit?")
+    registry.screenshot(page, "registry-08b-cancel-by-identity")
+    page.get_by_role("link", name="No").click()
+    sessions = registry.app.extensions["carepath"].sessions
+    with sessions() as session:
+        assert session.scalars(select(Ticket).where(Ticket.number == number)).one().status == T_CONFIRMED
+    page.goto(link.group(0))
+    page.get_by_label("Document number, or last name").fill("1234567890123456")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Yes").click()
+    expect(page.get_by_role("status").first).to_contain_text("The visit is cancelled")
+    with sessions() as session:
+        from engine.audit import AuditEntry
+
+        ticket = session.scalars(select(Ticket).where(Ticket.number == number)).one()
+        assert ticket.status == "cancelled"
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "cancellation",
+                                                         AuditEntry.object_id == str(ticket.id))).one()
+        assert entry.actor_id is None and entry.details["via"] == "identity"
 
 
 def test_a_patient_books_from_the_cabinet_and_cancels(registry, new_context):

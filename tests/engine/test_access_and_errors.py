@@ -51,9 +51,9 @@ def test_another_patient_can_neither_see_nor_complete_the_task(sessions, deploy)
     before = instance(sessions, iid)
     with sessions() as session:
         assert inbox(session, OTHER_PATIENT) == []
-        with pytest.raises(Forbidden):
+        with pytest.raises(NotFound):  # another person's task: not even its existence is told
             get_task(session, OTHER_PATIENT, iid, guid)
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         complete_task(sessions, OTHER_PATIENT, iid, guid, {"complaint": "not mine"})
     after = instance(sessions, iid)
     assert (after.revision, after.state) == (before.revision, before.state)

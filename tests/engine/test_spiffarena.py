@@ -99,9 +99,11 @@ def test_staff_and_the_care_team_read_the_current_data_and_nobody_else(sessions,
         for reader in (MANAGER, DOCTOR):  # staff; the doctor the review is assigned to
             data = instance_data(session, reader, iid)
             assert data["complaint"] == "cough" and data["doctor_id"] == DOCTOR.user_id
-        for stranger in (PATIENT, OTHER_PATIENT, COLLEAGUE, OUTSIDE_DOCTOR):
+        for stranger in (PATIENT, COLLEAGUE, OUTSIDE_DOCTOR):
             with pytest.raises(Forbidden):
                 instance_data(session, stranger, iid)
+        with pytest.raises(NotFound):  # another patient learns nothing of this pathway, not even that it exists
+            instance_data(session, OTHER_PATIENT, iid)
         with pytest.raises(NotFound):
             instance_data(session, MANAGER, iid + 1000)
 

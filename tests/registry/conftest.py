@@ -29,6 +29,7 @@ from engine.registry.models import (
     Specialty,
 )
 from engine.workflow import ConnectorRegistry, sync_folder
+from tests.mail.conftest import smtp_server  # noqa: F401  (a real SMTP server for mails with attachments)
 
 BPMN = Path(__file__).resolve().parents[2] / "workflows" / "bpmn"
 

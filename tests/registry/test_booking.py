@@ -218,3 +218,42 @@ def test_a_time_in_the_past_cannot_be_booked(sessions, clinic, connectors, clock
     clock.current = slot.starts_at + timedelta(minutes=5)
     with pytest.raises(UserError, match="already passed"):
         book_anonymously(sessions, connectors, slot.id)
+
+
+def test_the_ticket_mail_carries_the_visit_as_an_ics_attachment(sessions, clinic, connectors, smtp_server):
+    from icalendar import Calendar
+
+    from engine import outbox
+    from tests.mail.test_outbox import smtp_courier
+
+    slot = slots_of(sessions, clinic.therapist_post)[2]
+    booked = book_anonymously(sessions, connectors, slot.id)
+    confirmed = submit_code(sessions, booked.ticket_id, code_of(sent(sessions, "ticket_code")[0]), connectors)
+    outbox.deliver_due(sessions, lambda: smtp_courier(smtp_server.url))
+    [mail] = [r for r in smtp_server.received if f"ticket-{confirmed.number}.ics" in r.message.as_string()]
+    [ics] = [p for p in mail.message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    assert ics.get_filename() == f"ticket-{confirmed.number}.ics"
+    [event] = Calendar.from_ical(ics.get_content()).walk("VEVENT")
+    assert event.decoded("dtstart") == confirmed.starts_at and event.decoded("dtend") == confirmed.ends_at
+    assert str(event["summary"]) == mail.message["Subject"] and "Григорьева" in str(event["description"])
+
+
+def test_a_ticket_without_an_account_is_found_for_cancelling_only_by_its_number_and_identity(sessions, clinic, connectors):
+    slot = slots_of(sessions, clinic.therapist_post)[4]
+    booked = book_anonymously(sessions, connectors, slot.id)
+    confirmed = submit_code(sessions, booked.ticket_id, code_of(sent(sessions, "ticket_code")[0]), connectors)
+    [mail] = sent(sessions, "ticket_confirmed")
+    assert mail.context["cancel_link"] == f"http://portal.test/registry/cancel?number={confirmed.number}"
+    with sessions() as session:
+        for number, who in ((confirmed.number, "0000000000000000"), ("100200999", confirmed.doc_number), ("", "")):
+            with pytest.raises(UserError) as refused:
+                tickets.ticket_for_identity(session, number, who)
+            assert refused.value.message == "There is no ticket with this number for this person."
+        spaced = " ".join(confirmed.doc_number[i:i + 4] for i in range(0, len(confirmed.doc_number), 4))
+        found = tickets.ticket_for_identity(session, confirmed.number, spaced)
+        tickets.cancel_by_identity(session, found, ip="10.0.0.9")
+        session.commit()
+    assert ticket(sessions, confirmed.id).status == T_CANCELLED and slot_status(sessions, slot.id) == FREE
+    with sessions() as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "cancellation")).one()
+        assert entry.actor_id is None and entry.ip == "10.0.0.9" and entry.details["via"] == "identity"

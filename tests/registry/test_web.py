@@ -261,3 +261,25 @@ def test_a_schedule_change_under_a_consultation_cancels_the_consultation_once(cl
         assert session.get(Ticket, booked.ticket_id).end_reason == "schedule_changed"
     assert [m.recipient for m in outbox(app, "consultation_cancelled")] == [cast.doctor.email, cast.patient.email]
     assert outbox(app, "schedule_changed") == []
+
+
+def test_an_online_consultation_is_listed_as_one_not_among_the_clinic_tickets(client, demo, app, cast):  # noqa: F811
+    from engine.consultations import service
+    from engine.consultations.models import DutyDoctor
+
+    doctor_id = _link_doctor(demo, cast.doctor.id)
+    with transaction(demo) as session:
+        session.add(DutyDoctor(doctor_id=doctor_id, topics="Общие вопросы"))
+    slot = free_slots(demo)[4]
+    with app.app_context():
+        from webui.tasks.core import connectors
+
+        registry = connectors()
+    booked = service.book_duty(demo, cast.patient.id, slot.id, connectors=registry)
+    login(client, cast.patient.email)
+    page = client.get("/registry/my").get_data(as_text=True)
+    active = page.split('id="active-title"')[1].split("</section>")[0]
+    online = page.split('id="online-title"')[1].split("</section>")[0]
+    assert "No active tickets" in active and "Ticket No." not in active
+    assert f"Online consultation No. {booked.id}" in online and f'href="/consultations/{booked.id}"' in online
+    assert "Print" not in online

@@ -31,6 +31,30 @@ def test_a_patient_starts_a_self_service_pathway_and_lands_on_its_first_task(app
     assert len(_instances(app)) == 1
 
 
+def test_a_patient_is_offered_only_what_the_manifest_lets_a_patient_start(app, client, cast, deploy):
+    deploy("review")  # its start event lies in the patient lane, but its manifest does not offer it
+    deploy("start_form")  # model.json: "patient_start": {"form": "forms/start.json"}
+    login(client, cast.patient.email)
+    page = client.get("/tasks/start").get_data(as_text=True)
+    assert "Application with a start form" in page and "Application review" not in page
+    refused = client.post("/tasks/start", data={"pathway": "review"})
+    assert refused.status_code == 403 and _instances(app) == []
+    chosen = client.post("/tasks/start", data={"pathway": "start_form"})
+    assert chosen.headers["Location"].endswith("/tasks/start/start_form") and _instances(app) == []
+    form = client.get("/tasks/start/start_form").get_data(as_text=True)
+    assert "Your name" in form and 'name="name"' in form
+    assert client.post("/tasks/start/start_form", data={"name": "A"}).status_code == 400
+    assert _instances(app) == []  # a bad start form starts nothing
+    started = client.post("/tasks/start/start_form", data={"name": "Anna"})
+    [row] = _instances(app)
+    assert started.headers["Location"].endswith(f"/tasks/{row.id}/{task_of(app, cast.patient, row.id)}")
+    assert "Hello Anna, describe your complaint." in client.get(started.headers["Location"]).get_data(as_text=True)
+    # The clinic's staff still start any model, without the patient's start form.
+    client.post("/account/logout")
+    login(client, cast.doctor.email)
+    assert "Application review" in client.get("/tasks/start").get_data(as_text=True)
+
+
 def test_a_doctor_starts_a_pathway_for_a_patient_by_email(app, client, cast, deploy):
     deploy("escalation")
     login(client, cast.doctor.email)

@@ -69,17 +69,32 @@ def test_invalid_data_is_refused_with_field_errors_and_changes_nothing(app, clie
     assert _journal(app, "task_completed") == []
 
 
-def test_another_patients_task_is_forbidden_and_unchanged(app, client, cast, deploy):
+def test_another_patients_task_is_not_found_and_unchanged(app, client, cast, deploy):
     deploy(SYMPTOM_CHECK)
     iid = start(app, "symptom_check", cast.patient, cast.patient)
     guid = task_of(app, cast.patient, iid)
     before = instance_row(app, iid)
     login(client, cast.other_patient.email)
-    assert client.get(f"/tasks/{iid}/{guid}").status_code == 403
+    assert client.get(f"/tasks/{iid}/{guid}").status_code == 404
     response = client.post(f"/tasks/{iid}/{guid}", data={"feeling": "better", "temperature": "36.6"})
-    assert response.status_code == 403
-    assert "This task is not yours." in response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "There is no such task." in response.get_data(as_text=True)
     assert instance_row(app, iid).revision == before.revision
+
+
+def test_another_patients_completed_task_is_not_found_rather_than_a_conflict(app, client, cast, deploy):
+    deploy(SYMPTOM_CHECK)
+    iid = start(app, "symptom_check", cast.patient, cast.patient)
+    guid = task_of(app, cast.patient, iid)
+    login(client, cast.patient.email)
+    client.post(f"/tasks/{iid}/{guid}", data={"feeling": "same", "temperature": "36.9"})
+    assert client.get(f"/tasks/{iid}/{guid}").status_code == 409  # the owner is told they did it
+    stranger = app.test_client()
+    login(stranger, cast.other_patient.email)
+    for response in (stranger.get(f"/tasks/{iid}/{guid}"),
+                     stranger.post(f"/tasks/{iid}/{guid}", data={"feeling": "same", "temperature": "36.9"})):
+        assert response.status_code == 404
+        assert "already completed" not in response.get_data(as_text=True)
 
 
 def test_an_unknown_or_malformed_task_id_is_not_found(app, client, cast, deploy):

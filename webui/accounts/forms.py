@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 from engine.accounts.validation import MIN_PASSWORD_LENGTH, TIMEZONES
+from engine.timezones import ZONE_NAMES, zone_label
 
 REQUIRED = _l("This field is required.")
 
@@ -77,10 +81,19 @@ class ProfileForm(FlaskForm):
                              description=_l("16 digits"))
     snils = StringField(_l("SNILS"), validators=[Optional(), Length(max=20)], description=_l("Like 112-233-445 95"))
     locale = SelectField(_l("Language"), choices=[("ru", "Русский"), ("en", "English")])
-    timezone = SelectField(_l("Time zone"), choices=[(z, z.replace("_", " ")) for z in TIMEZONES])
+    # Named in the reader's words with the offset («Москва (UTC+3)»), set per request in __init__.
+    timezone = SelectField(_l("Time zone"), choices=[(z, z) for z in TIMEZONES])
     notify_email = BooleanField(_l("Notifications by email"))
     notify_sms = BooleanField(_l("SMS reminders (appointments and medication)"))
     two_factor = BooleanField(_l("Ask for a one-time code at every login (second factor)"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        locale = str(get_locale() or "ru")
+        offered = [z for z in TIMEZONES if z in ZONE_NAMES]
+        if self.timezone.data and self.timezone.data not in offered:  # an older account's zone stays choosable
+            offered.append(self.timezone.data)
+        self.timezone.choices = [(z, zone_label(z, locale)) for z in offered]
 
 
 class StaffAccountForm(FlaskForm):

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
+from engine.db import ID_MAX  # a path id beyond it is no route (404), a query or body value is refused (400)
+
 STRING, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+ID = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
 DATETIME = {"type": ["string", "null"], "format": "date-time"}
 NULLABLE_INT = {"type": ["integer", "null"]}
 
@@ -19,12 +25,12 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 def _errors(*codes: int) -> dict[str, Any]:
     texts = {400: "Invalid input (field errors in error.fields)", 401: "No or bad token", 403: "Not yours",
-             404: "Unknown id", 409: "Completed meanwhile by someone else"}
+             404: "Unknown id, or not yours to know of", 409: "Completed meanwhile by someone else"}
     return {str(code): {"$ref": f"#/components/responses/E{code}"} for code in codes if code in texts}
 
 
 TASK_PATH = [
-    {"name": "instance_id", "in": "path", "required": True, "schema": INTEGER},
+    {"name": "instance_id", "in": "path", "required": True, "schema": ID},
     {"name": "task_guid", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}},
 ]
 
@@ -81,14 +87,17 @@ SCHEMAS: dict[str, Any] = {
     },
     "Pathway": {
         "type": "object",
-        "properties": {"id": STRING, "title": STRING, "description": STRING, "self_service": BOOLEAN},
+        "properties": {"id": STRING, "title": STRING, "description": STRING, "self_service": BOOLEAN,
+                       "start_form": {"type": ["object", "null"],
+                                      "description": "JSON Schema a patient fills to start it (send as data)"}},
     },
     "StartRequest": {
         "type": "object", "required": ["pathway"],
         "properties": {
             "pathway": STRING,
-            "patient_id": {"type": "integer", "description": "staff: the patient (or patient_email)"},
+            "patient_id": {**ID, "description": "staff: the patient (or patient_email)"},
             "patient_email": {"type": "string", "format": "email"},
+            "data": {"type": "object", "description": "answers of the pathway's start_form (patients)"},
         },
     },
     "Instance": {
@@ -125,15 +134,15 @@ def document(server_url: str) -> dict[str, Any]:
                 "operationId": "listTasks", "summary": "My pending tasks, overdue first",
                 "parameters": [
                     {"name": "pathway", "in": "query", "schema": STRING},
-                    {"name": "patient_id", "in": "query", "schema": INTEGER},
+                    {"name": "patient_id", "in": "query", "schema": ID},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
                 ],
-                "responses": {"200": _json(_ref("Inbox"), "The inbox"), **_errors(401, 403)},
+                "responses": {"200": _json(_ref("Inbox"), "The inbox"), **_errors(400, 401, 403)},
             }},
             "/tasks/{instance_id}/{task_guid}": {**task_ops, "get": {
                 "operationId": "getTask", "summary": "One task: form schema, UI schema, instructions, data",
                 "responses": {"200": _json({"type": "object", "properties": {"task": _ref("Task")}}, "The task"),
-                              **_errors(401, 403, 404, 409)},
+                              **_errors(400, 401, 403, 404, 409)},
             }},
             "/tasks/{instance_id}/{task_guid}/complete": {**task_ops, "post": {
                 "operationId": "completeTask", "summary": "Submit the answers and complete the task",
@@ -142,16 +151,16 @@ def document(server_url: str) -> dict[str, Any]:
             }},
             "/tasks/{instance_id}/{task_guid}/claim": {**task_ops, "post": {
                 "operationId": "claimTask", "summary": "Take a queue task",
-                "responses": {"200": _json({"type": "object"}, "Taken"), **_errors(401, 403, 404, 409)},
+                "responses": {"200": _json({"type": "object"}, "Taken"), **_errors(400, 401, 403, 404, 409)},
             }},
             "/tasks/{instance_id}/{task_guid}/release": {**task_ops, "post": {
                 "operationId": "releaseTask", "summary": "Give a taken task back to its queue",
-                "responses": {"200": _json({"type": "object"}, "Released"), **_errors(401, 403, 404)},
+                "responses": {"200": _json({"type": "object"}, "Released"), **_errors(400, 401, 403, 404)},
             }},
             "/pathways": {"get": {
                 "operationId": "listPathways", "summary": "Pathways I may start",
                 "responses": {"200": _json({"type": "object", "properties": {
-                    "pathways": {"type": "array", "items": _ref("Pathway")}}}, "Pathways"), **_errors(401, 403)},
+                    "pathways": {"type": "array", "items": _ref("Pathway")}}}, "Pathways"), **_errors(400, 401, 403)},
             }},
             "/instances": {"post": {
                 "operationId": "startPathway", "summary": "Start a pathway (staff for a patient; patients: self-service)",
@@ -161,7 +170,7 @@ def document(server_url: str) -> dict[str, Any]:
             "/instances/{instance_id}": {"get": {
                 "operationId": "getInstance", "summary": "A pathway instance (full for staff, summary for the patient)",
                 "parameters": [TASK_PATH[0]],
-                "responses": {"200": _json(_ref("Instance"), "The instance"), **_errors(401, 403, 404)},
+                "responses": {"200": _json(_ref("Instance"), "The instance"), **_errors(400, 401, 403, 404)},
             }},
         },
         "components": {
@@ -172,3 +181,13 @@ def document(server_url: str) -> dict[str, Any]:
                 (409, "Conflict"))},
         },
     }  # fmt: skip
+
+
+@cache
+def _validator(schema_name: str) -> Draft202012Validator:
+    return Draft202012Validator(SCHEMAS[schema_name], format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def body_errors(schema_name: str, body: Any) -> list[str]:
+    """The fields of a request body that break its schema in this document ("_body" for the whole)."""
+    return sorted({str(error.path[0]) if error.path else "_body" for error in _validator(schema_name).iter_errors(body)})

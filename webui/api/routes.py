@@ -24,9 +24,11 @@ from werkzeug.exceptions import HTTPException
 from engine.accounts.models import User
 from engine.apitokens import service as tokens
 from engine.config import LOCALES
+from engine.db import ID_MAX
 from engine.i18n import UserError
 from engine.workflow import claim_task, inbox, inbox_counts, overdue_count, release_task
 from forms import FormSchemaError, render_instructions, validate_json
+from webui.api import openapi as description
 from webui.api import views
 from webui.api.blueprint import bp
 from webui.db import db
@@ -46,6 +48,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
          409: "conflict", 413: "too_large", 500: "server_error"}
 INBOX_LIMIT_MAX = 500
+
 
 
 class ApiError(Exception):
@@ -93,9 +96,16 @@ def csrf_error(exc: CSRFError) -> Any:
 
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException) -> Any:
+    """Any HTTP error under /api/v1 as JSON, with the headers it needs (Allow on a 405). The app's error
+    pages hand over here for /api/v1 paths that matched no route (unknown path, undeclared method)."""
     with force_locale(_locale()):
-        return _error(exc.code or 500, _("The request could not be processed.") if exc.code != 404
-                      else _("There is no such resource."))
+        code = exc.code or 500
+        text = {404: _("There is no such resource."), 405: _("This method is not allowed here.")}
+        response = _error(code, text.get(code, _("The request could not be processed.")))
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 @bp.before_request
@@ -139,18 +149,34 @@ def _user() -> User:
     return g.api_user
 
 
-def _json_body() -> dict[str, Any]:
+def _json_body(schema_name: str) -> dict[str, Any]:
+    """The request's JSON object, checked against its schema in the OpenAPI document (one source of truth):
+    a request the document calls invalid is refused with 400 and the fields named, never half-accepted."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError(400, _("Send a JSON object with Content-Type: application/json."))
+    errors = description.body_errors(schema_name, body)
+    if errors:
+        raise ApiError(400, _("The request does not match the API's description."),
+                       fields={field: [_("Invalid value.")] for field in errors})
     return body
+
+
+def _int_arg(name: str, minimum: int, maximum: int) -> int | None:
+    """A whole-number query parameter within its documented range, else 400 (never a silent default, and
+    never a number the database cannot hold)."""
+    values = request.args.getlist(name)
+    if not values:
+        return None
+    if len(values) > 1 or not values[0].lstrip("-").isdigit() or not minimum <= int(values[0]) <= maximum:
+        raise ApiError(400, _("%(name)s must be a whole number from %(min)s to %(max)s.", name=name,
+                              min=minimum, max=maximum), fields={name: [_("Enter a whole number.")]})
+    return int(values[0])
 
 
 @bp.route("/openapi.json")
 def openapi() -> Any:
-    from webui.api.openapi import document
-
-    return jsonify(document(request.host_url.rstrip("/") + "/api/v1"))
+    return jsonify(description.document(request.host_url.rstrip("/") + "/api/v1"))
 
 
 @bp.route("/tasks")
@@ -158,8 +184,8 @@ def openapi() -> Any:
 def list_tasks() -> Any:
     actor = actor_for(_user())
     session = db()
-    limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), INBOX_LIMIT_MAX)
-    patient = request.args.get("patient_id", type=int)
+    limit = _int_arg("limit", 1, INBOX_LIMIT_MAX) or 100
+    patient = _int_arg("patient_id", 1, ID_MAX)
     items = inbox(session, actor, pathway=request.args.get("pathway") or None, patient_id=patient, limit=limit)
     counts = inbox_counts(session, actor)
     titles = pathway_titles(session, [*counts, *(i.process_model_id for i in items)])
@@ -182,7 +208,7 @@ def get_one_task(instance_id: int, task_guid: str) -> Any:
 @bp.route("/tasks/<int:instance_id>/<task_guid>/complete", methods=["POST"])
 @api_view
 def complete(instance_id: int, task_guid: str) -> Any:
-    body = _json_body()
+    body = _json_body("Completion")
     submitted = body.get("data", {})
     session = db()
     view = load_task(session, actor_for(_user()), instance_id, task_guid)
@@ -240,11 +266,13 @@ def start() -> Any:
     from engine.accounts import service as accounts
     from webui.tasks import pathways as tasks_pathways
 
-    body = _json_body()
+    body = _json_body("StartRequest")
     session = db()
     patient = None
     if body.get("patient_id") is not None:
         patient_id = body["patient_id"]
+        if isinstance(patient_id, float) and patient_id.is_integer():
+            patient_id = int(patient_id)  # JSON has one number type: 7.0 is the whole number 7
         if not isinstance(patient_id, int) or isinstance(patient_id, bool):
             raise ApiError(400, _("patient_id must be a number."), fields={"patient_id": [_("Enter a whole number.")]})
         patient = session.get(User, patient_id)
@@ -254,7 +282,16 @@ def start() -> Any:
         patient = accounts.find_by_email(session, str(body["patient_email"]))
         if patient is None:
             raise ApiError(404, _("There is no such patient."))
-    instance_id = tasks_pathways.start(session, _user(), str(body.get("pathway", "")), patient, client_ip())
+    chosen = tasks_pathways.offered(session, _user(), str(body.get("pathway", "")))
+    start_data = None
+    if chosen.start_form is not None:
+        submitted = body.get("data")
+        start_data, errors = validate_json(chosen.start_form, None, submitted if isinstance(submitted, dict) else {},
+                                           choices_providers=slot_providers(), task_data={})
+        if errors:
+            session.rollback()
+            raise ApiError(400, _("Some answers need correcting."), fields=errors)
+    instance_id = tasks_pathways.start(session, _user(), chosen.id, patient, client_ip(), start_data=start_data)
     response = jsonify(views.instance(session, actor_for(_user()), instance_id))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_instance", instance_id=instance_id)
@@ -266,8 +303,3 @@ def start() -> Any:
 def get_instance(instance_id: int) -> Any:
     return jsonify(views.instance(db(), actor_for(_user()), instance_id))
 
-
-@bp.route("/<path:_anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-@api_view
-def unknown(_anything: str) -> Any:
-    raise ApiError(404, _("There is no such resource."))

@@ -64,7 +64,7 @@ def task(view: TaskView, titles: dict[str, str], instructions_html: str, values:
 
 def pathway(p: Pathway) -> dict[str, Any]:
     return {"id": p.id, "title": translated(p.title), "description": translated(p.description),
-            "self_service": p.self_service}
+            "self_service": p.self_service, "start_form": p.start_form}
 
 
 def instance(session: Session, actor: Actor, instance_id: int) -> dict[str, Any]:

@@ -32,11 +32,12 @@ from webui.db import db
 from webui.messages import user_message
 from webui.security import client_ip, confirmed_required
 from webui.tasks.core import connectors, sessions
+from webui.timedisplay import reader
 
 
 def doctor_slots(task_data: Any) -> list[tuple[Any, Any]]:
     doctor_id = task_data.get("doctor_id")
-    return centers.doctor_slot_choices(db(), int(doctor_id)) if doctor_id else []
+    return centers.doctor_slot_choices(db(), int(doctor_id), *reader()) if doctor_id else []
 
 
 def window_state(consultation: Consultation) -> str:

@@ -21,6 +21,7 @@ from webui.db import db
 from webui.messages import user_message
 from webui.security import client_ip, confirmed_required, roles_required
 from webui.tasks.core import connectors, sessions
+from webui.timedisplay import reader
 
 
 def _int(value: str | None) -> int | None:
@@ -76,7 +77,7 @@ def duty() -> Any:
             flash(_("You are booked with the duty doctor. Accept the informed consent in your tasks before the start."), "success")
             return redirect(url_for("consultations.detail", consultation_id=booked.id))
     duties = centers.duty_doctors(db())
-    return render_template("consultations/duty.html", duties=duties, label=lambda s: centers.slot_label(db(), s)), status
+    return render_template("consultations/duty.html", duties=duties, label=lambda s: centers.slot_label(db(), s, *reader())), status
 
 
 @bp.route("/documents", methods=["GET", "POST"])

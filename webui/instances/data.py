@@ -53,6 +53,8 @@ def load(session: Session, actor: Actor, instance_id: int, need: str = SUMMARY) 
         session.scalars(select(PendingTask).where(PendingTask.instance_id == instance_id).order_by(PendingTask.id))
     )
     level = _access(session, actor, instance, pending)
+    if level is None and not actor.roles & roles.STAFF_ROLES and instance.patient_id != actor.user_id:
+        raise NotFound(N_("There is no such pathway."))  # another patient's pathway: not even its existence
     if level is None or (need == FULL and level != FULL):
         raise Forbidden(N_("You do not have access to this pathway."))
     model = session.get(ProcessModel, instance.process_model_id)

@@ -27,8 +27,9 @@ from sqlalchemy import select
 
 from engine import audit, roles
 from engine.accounts.consent import personal_data_consent
+from engine.consultations.models import Consultation
 from engine.consultations.service import of_ticket as consultation_of_ticket
-from engine.i18n import Conflict, UserError
+from engine.i18n import N_, Conflict, UserError
 from engine.registry import booking, identity, messages, tickets
 from engine.registry.models import (
     ACTIVE_TICKET,
@@ -43,9 +44,10 @@ from engine.registry.models import (
 from integrations.calendar import appointment_ics
 from reports.ticket import TicketData, render_ticket
 from webui.db import db, session_factory
+from webui.extensions import limiter
 from webui.messages import user_message
 from webui.registry.blueprint import booking_bp as bp
-from webui.registry.forms import BookingForm, CodeForm, ConfirmForm, RateForm
+from webui.registry.forms import BookingForm, CancelByIdentityForm, CodeForm, ConfirmForm, RateForm
 from webui.security import client_ip
 
 TOKENS_KEY = "registry_tokens"
@@ -250,6 +252,39 @@ def _ics(ticket: Ticket) -> Response:
     return response
 
 
+# Number + identity is a guessable pair for someone who knows a person: attempts are few per address.
+CANCEL_LIMIT = "20 per hour"
+
+
+@bp.route("/cancel", methods=["GET", "POST"])
+@limiter.limit(CANCEL_LIMIT, methods=["POST"])
+def cancel_by_identity() -> Any:
+    """A ticket booked without an account is cancelled with its number and the identity used to book it
+    (the link is in the confirmation mail and on the ticket page): first the check, then «Cancel the
+    visit?» Yes / No, then the cancellation, journalled."""
+    form = CancelByIdentityForm(number=request.args.get("number", ""))
+    if request.method != "POST" or not form.validate():
+        status = 400 if request.method == "POST" else 200
+        return render_template("registry/cancel_identity.html", form=form), status
+    session = db()
+    try:
+        ticket = tickets.ticket_for_identity(session, form.number.data or "", form.identity.data or "")
+        if ticket.status != T_CONFIRMED:
+            raise UserError(N_("Only a confirmed ticket can be cancelled."))
+        if request.form.get("answer") != "yes":  # the check passed: ask «Cancel the visit?»
+            return render_template("registry/cancel.html", ticket=ticket, form=form, by_identity=True,
+                                   **_ticket_facts(ticket))
+        tickets.cancel_by_identity(session, ticket, ip=client_ip())
+        messages.notify(session, ticket, "ticket_cancelled", base_url=_base_url())
+        session.commit()
+    except UserError as error:
+        session.rollback()
+        flash(user_message(error), "error")
+        return render_template("registry/cancel_identity.html", form=form), error.status
+    flash(_("The visit is cancelled; the time is free for others."), "success")
+    return redirect(url_for("registry.index"))
+
+
 @bp.route("/ticket/<token>/ticket.pdf")
 def ticket_pdf(token: str) -> Any:
     return _pdf(_ticket_by_token(token))
@@ -274,14 +309,22 @@ def _own_ticket(ticket_id: int) -> Ticket:
 @bp.route("/my")
 @login_required
 def my_tickets() -> Any:
-    mine = list(db().scalars(select(Ticket).where(Ticket.user_id == current_user.id).order_by(Ticket.starts_at)))
+    every = list(db().scalars(select(Ticket).where(Ticket.user_id == current_user.id).order_by(Ticket.starts_at)))
+    # A ticket that holds an online consultation's time is not a visit to the clinic: it is listed apart,
+    # with the consultation's page, never with an address to come to or a ticket to print.
+    online = dict(db().execute(select(Consultation.ticket_id, Consultation.id).where(
+        Consultation.patient_id == current_user.id, Consultation.ticket_id.is_not(None))).all())
+    mine = [t for t in every if t.id not in online]
     now = booking.now()
+    upcoming_online = [(t, online[t.id]) for t in every
+                       if t.id in online and t.status in ACTIVE_TICKET and t.starts_at > now]
     active = [t for t in mine if t.status in ACTIVE_TICKET and t.starts_at > now]
     past = sorted((t for t in mine if t not in active), key=lambda t: t.starts_at, reverse=True)
     journal = audit.journal(db(), subject_id=current_user.id, per_page=200)
     entries = [e for e in journal.entries if e.action in REGISTRY_ACTIONS][:30]
-    facts = {t.id: _ticket_facts(t) for t in mine}
+    facts = {t.id: _ticket_facts(t) for t in every}
     return render_template("registry/my.html", active=active, past=past, facts=facts, entries=entries,
+                           online=upcoming_online,
                            rate_form=RateForm(), show_past=request.args.get("past") != "0", T_HELD=T_HELD)
 
 

@@ -56,6 +56,14 @@ class ConfirmForm(FlaskForm):
     """Only the CSRF token: a «Yes» button."""
 
 
+class CancelByIdentityForm(FlaskForm):
+    """Cancelling a ticket booked without an account: its number and the identity used to book it."""
+
+    number = StringField(_l("Ticket number"), validators=[DataRequired(REQUIRED), Length(max=20)])
+    identity = StringField(_l("Document number, or last name if you booked without a document"),
+                           validators=[DataRequired(REQUIRED), Length(max=100)])
+
+
 class CodeForm(FlaskForm):
     code = StringField(_l("Confirmation code"), validators=[DataRequired(REQUIRED), Length(max=12)])
 

@@ -17,7 +17,7 @@ from engine.accounts import service as accounts
 from engine.accounts.models import User
 from engine.i18n import N_, UserError
 from engine.workflow import claim_task, inbox, inbox_counts, release_task
-from forms import form_data, form_files, render_instructions, translated
+from forms import build_form_class, form_data, form_files, render_instructions, translated
 from forms.domain import DocumentUploadField
 from webui.db import db
 from webui.messages import user_message
@@ -30,6 +30,7 @@ from webui.tasks.core import (
     form_values,
     load_task,
     pathway_titles,
+    slot_providers,
     store_uploads,
 )
 
@@ -169,18 +170,49 @@ def start_page() -> Any:
                 patient = accounts.find_by_email(session, email)
                 if patient is None:
                     raise UserError(N_("There is no account with the address %(email)s."), email=email)
-            instance_id = pathways.start(session, current_user, request.form.get("pathway", ""), patient, client_ip())
+            chosen = pathways.offered(session, current_user, request.form.get("pathway", ""))
+            if chosen.start_form is not None:
+                return redirect(url_for("tasks.start_form_page", pathway_id=chosen.id))
+            instance_id = pathways.start(session, current_user, chosen.id, patient, client_ip())
         except UserError as error:
             session.rollback()
             flash(user_message(error), "error")
             status = error.status
         else:
-            flash(_("The pathway has started."), "success")
-            mine = [i for i in inbox(db(), actor_for(current_user), limit=INBOX_LIMIT) if i.instance_id == instance_id]
-            if mine:
-                return redirect(url_for("tasks.task_page", instance_id=instance_id, task_guid=mine[0].task_guid))
-            if starter:
-                return redirect(url_for("instances.instance_page", instance_id=instance_id))
-            return redirect(url_for("tasks.inbox_page"))
+            return _started(instance_id, starter)
     return render_template("tasks/start.html", pathways=offered, starter=starter, form=ConfirmForm(),
                            email=request.form.get("patient_email", "")), status
+
+
+def _started(instance_id: int, starter: bool) -> Any:
+    flash(_("The pathway has started."), "success")
+    mine = [i for i in inbox(db(), actor_for(current_user), limit=INBOX_LIMIT) if i.instance_id == instance_id]
+    if mine:
+        return redirect(url_for("tasks.task_page", instance_id=instance_id, task_guid=mine[0].task_guid))
+    if starter:
+        return redirect(url_for("instances.instance_page", instance_id=instance_id))
+    return redirect(url_for("tasks.inbox_page"))
+
+
+@bp.route("/start/<pathway_id>", methods=["GET", "POST"])
+@confirmed_required
+def start_form_page(pathway_id: str) -> Any:
+    """The start form a model's manifest asks a patient to fill before the pathway starts."""
+    session = db()
+    try:
+        chosen = pathways.offered(session, current_user, pathway_id)
+    except UserError as error:
+        abort(error.status)
+    if chosen.start_form is None:
+        return redirect(url_for("tasks.start_page"))
+    form = build_form_class(chosen.start_form, None, choices_providers=slot_providers())(task_data={})
+    if request.method == "POST" and form.validate():
+        try:
+            instance_id = pathways.start(session, current_user, chosen.id, None, client_ip(), start_data=form_data(form))
+        except UserError as error:
+            session.rollback()
+            flash(user_message(error), "error")
+        else:
+            return _started(instance_id, pathways.is_starter(current_user))
+    status = 400 if request.method == "POST" else 200
+    return render_template("tasks/start_form.html", pathway=chosen, form=form), status

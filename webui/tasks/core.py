@@ -16,7 +16,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import audit
+from engine import audit, roles
+from engine.accounts.models import UserRole
 from engine.composition import build_connectors
 from engine.i18n import N_, Conflict, NotFound, UserError
 from engine.workflow import Actor, ConnectorRegistry, TaskView, complete_task, get_task
@@ -59,7 +60,8 @@ def slot_providers() -> dict[str, Any]:
 
 
 def load_task(session: Session, actor: Actor, instance_id: int, task_guid: str) -> TaskView:
-    """The actor's pending task; 403 if someone else's, 409 if it was completed meanwhile, 404 otherwise."""
+    """The actor's pending task; 403 if someone else's, 409 if it was completed meanwhile by the actor or by a
+    colleague of the same queue, 404 otherwise (a foreign task is 404 whatever its state)."""
     try:
         return get_task(session, actor, instance_id, task_guid)
     except NotFound:
@@ -72,7 +74,22 @@ def load_task(session: Session, actor: Actor, instance_id: int, task_guid: str) 
             raise
         if done.completed_by == actor.user_id:
             raise Conflict(N_("You have already completed this task.")) from None
+        if not _shared_queue(session, actor, done.completed_by):
+            # Someone else's task, whatever its state: saying it was completed would tell that it exists.
+            raise
         raise Conflict(N_("This task was already completed by someone else.")) from None
+
+
+def _shared_queue(session: Session, actor: Actor, completer_id: int | None) -> bool:
+    """Whether the completer held a staff role the actor holds too, i.e. the task may have been in a queue
+    the actor shares. A patient's tasks are personal, so a patient never shares one."""
+    staff_roles = actor.roles & roles.STAFF_ROLES
+    if completer_id is None or not staff_roles:
+        return False
+    shared = session.scalar(
+        select(UserRole.id).where(UserRole.user_id == completer_id, UserRole.role.in_(sorted(staff_roles))).limit(1)
+    )
+    return shared is not None
 
 
 def pending_row(session: Session, instance_id: int, task_guid: str) -> PendingTask | None:

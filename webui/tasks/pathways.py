@@ -1,19 +1,20 @@
 """Which pathways a person may start, and starting one.
 
 Rule (one place): staff who run care (`doctor`, `manager`, `analyst`, `admin`) may start any deployed
-pathway for a patient. A patient may start a pathway for themself when it is *self-service*: its start
-event lies in the `patient` lane of the BPMN. So an analyst makes a pathway self-service by drawing the
-start event in the patient lane -- no flag, no code. A doctor who starts a pathway becomes its
-`doctor_id` (its doctor tasks are theirs); a patient's own start leaves doctor tasks to the doctors' queue.
+pathway for a patient. A patient may start a pathway for themself only when its manifest says so:
+`"patient_start": true` in model.json, or `{"form": "forms/start.json"}` for a start form the patient fills
+first (its answers become the instance's first data). Every other model (an analyst's test model, the
+duty-doctor route that needs its booking page, imports) starts only from its own pages, connectors or
+staff. A doctor who starts a pathway becomes its `doctor_id` (its doctor tasks are theirs); a patient's
+own start leaves doctor tasks to the doctors' queue.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from defusedxml import ElementTree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,6 @@ from engine.workflow.models import ProcessModel, ProcessModelVersion
 from webui.tasks.core import actor_for, connectors, sessions
 
 STARTERS = frozenset({roles.DOCTOR, roles.MANAGER, roles.ANALYST, roles.ADMIN})
-BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 
 
 @dataclass(frozen=True)
@@ -34,29 +34,11 @@ class Pathway:
     title: str
     description: str
     self_service: bool
+    start_form: dict[str, Any] | None = None  # the JSON schema a patient fills before starting
 
 
 def is_starter(user: Any) -> bool:
     return bool(frozenset(user.role_names) & STARTERS)
-
-
-@lru_cache(maxsize=512)
-def _starts_in_patient_lane(version_id: int, sha256: str, bpmn: tuple[str, ...], process_id: str) -> bool:
-    """Whether the start event of `process_id` is in a lane named `patient` (cached per version)."""
-    for text in bpmn:
-        try:
-            root = ElementTree.fromstring(text.encode("utf-8"))
-        except Exception:  # deploy already refused unparsable files; this is only a reader
-            continue
-        for process in root.iter(f"{BPMN}process"):
-            if process.get("id") != process_id:
-                continue
-            starts = {node.get("id") for node in process.iter(f"{BPMN}startEvent")}
-            for lane in process.iter(f"{BPMN}lane"):
-                refs = {ref.text for ref in lane.iter(f"{BPMN}flowNodeRef")}
-                if starts & refs:
-                    return lane.get("name") == roles.PATIENT
-    return False
 
 
 def _latest_versions(session: Session) -> list[tuple[ProcessModel, ProcessModelVersion]]:
@@ -75,33 +57,51 @@ def _latest_versions(session: Session) -> list[tuple[ProcessModel, ProcessModelV
 
 
 def self_service(version: ProcessModelVersion) -> bool:
-    bpmn = tuple(text for path, text in sorted(version.files.items()) if path.endswith(".bpmn"))
-    return _starts_in_patient_lane(version.id, version.sha256, bpmn, version.primary_process_id)
+    return version.patient_start is not None
+
+
+def _start_form(version: ProcessModelVersion) -> dict[str, Any] | None:
+    path = (version.patient_start or {}).get("form")
+    return json.loads(version.files[path]) if path and path in version.files else None
 
 
 def startable(session: Session, user: Any) -> list[Pathway]:
-    """The pathways this person may start (all for staff starters, self-service ones for patients)."""
+    """The pathways this person may start (all for staff starters, those the manifest offers patients to
+    patients)."""
     starter, patient = is_starter(user), user.has_role(roles.PATIENT)
     pathways = []
     for model, version in _latest_versions(session):
         own = self_service(version)
         if starter or (patient and own):
-            pathways.append(Pathway(model.id, model.title, model.description or "", own))
+            form = _start_form(version) if own and not starter else None
+            pathways.append(Pathway(model.id, model.title, model.description or "", own, form))
     return pathways
 
 
-def start(session: Session, user: Any, pathway_id: str, patient: User | None, ip: str) -> int:
+def offered(session: Session, user: Any, pathway_id: str) -> Pathway:
+    """One pathway this person may start; UserError (403/404) otherwise."""
+    found = {p.id: p for p in startable(session, user)}.get(pathway_id)
+    if found is not None:
+        return found
+    exists = session.get(ProcessModel, pathway_id) is not None
+    if exists and not is_starter(user) and not user.has_role(roles.PATIENT):
+        raise Forbidden(N_("You cannot start this pathway."))
+    if exists:
+        raise Forbidden(N_("This pathway is started by the clinic, not by patients."))
+    raise NotFound(N_("There is no pathway %(name)s."), name=pathway_id)
+
+
+def start(session: Session, user: Any, pathway_id: str, patient: User | None, ip: str,
+          start_data: dict[str, Any] | None = None) -> int:
     """Start the latest version of `pathway_id`; `patient` is required for staff, ignored for patients
-    starting their own self-service pathway. Raises UserError (403/404/400) without starting anything."""
-    offered = {p.id: p for p in startable(session, user)}
-    if pathway_id not in offered:
-        exists = session.get(ProcessModel, pathway_id) is not None
-        if exists and not is_starter(user) and not user.has_role(roles.PATIENT):
-            raise Forbidden(N_("You cannot start this pathway."))
-        if exists:
-            raise Forbidden(N_("This pathway is started by the clinic, not by patients."))
-        raise NotFound(N_("There is no pathway %(name)s."), name=pathway_id)
+    starting their own self-service pathway; `start_data` are the validated answers of its start form.
+    Raises UserError (403/404/400) without starting anything."""
+    pathway = offered(session, user, pathway_id)
     data: dict[str, Any] = {}
+    if pathway.start_form is not None:
+        if start_data is None:
+            raise UserError(N_("Fill in the start form of this pathway first."))
+        data.update(start_data)
     if is_starter(user):
         if patient is None:
             raise UserError(N_("Choose the patient the pathway is for."))
