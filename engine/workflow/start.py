@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 
 from engine.clock import now
 from engine.i18n import N_, NotFound
-from engine.workflow import indexes, rawsql, spiff
+from engine.workflow import indexes, rawsql, spiff, spiffarena_helpers
 from engine.workflow.access import Actor
 from engine.workflow.connectors import ConnectorRegistry, default_registry
 from engine.workflow.models import RUNNING, ProcessInstance, ProcessModelVersion
@@ -102,6 +102,7 @@ def start_instances(
             )
             specs = specs or specs_for(conn, instance)
             workflow = spiff.new_workflow(specs, script_engine_for(tx, instance, connectors or default_registry))
+            spiffarena_helpers.record_start(workflow, new_id, model_id, started_by)
             workflow.task_tree.data.update(data)  # inherited by the start event and everything after it
             for task in spiff.tasks_in_state(workflow, TaskState.READY):
                 task.data.update(data)

@@ -150,7 +150,7 @@ def script_engine_for(tx: StepTransaction, instance: InstanceRow, registry: Conn
         with session.begin_nested():
             return registry.call(operator, session, context, params)
 
-    return spiff.PathwayScriptEngine(call)
+    return spiff.PathwayScriptEngine(call, tx.session)
 
 
 def specs_for(conn: Connection, instance: InstanceRow) -> spiff.Specs:
