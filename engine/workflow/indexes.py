@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
-from SpiffWorkflow.bpmn.specs.defaults import CallActivity
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, Table, bindparam, select
 
@@ -191,7 +191,7 @@ def _pending_values(instance: IndexedInstance, task: Any, patient_id: int | None
     assignment = lane_assignment(lane, task.data, spiffarena_helpers.started_by(task))
     properties = task_properties(task)
     due = _boundary_due_at(task)
-    source = instance.process_sources.get(task.workflow.spec.name)
+    source = instance.process_sources.get(_defining_process(task))
     return {
         "process_model_id": instance.process_model_id,
         "task_name": task.task_spec.bpmn_id or task.task_spec.name,
@@ -206,6 +206,18 @@ def _pending_values(instance: IndexedInstance, task: Any, patient_id: int | None
         "due_at": due,
         "sort_at": due or NO_DUE_DATE,
     }
+
+
+def _defining_process(task: Any) -> str:
+    """The process whose model holds this task's files: an embedded subprocess belongs to the process
+    around it (a called one from another model brings its forms, so they are looked up there)."""
+    workflow = task.workflow
+    while workflow is not getattr(workflow, "top_workflow", workflow):
+        parent = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+        if parent is None or isinstance(parent.task_spec, CallActivity):
+            break
+        workflow = parent.workflow
+    return workflow.spec.name
 
 
 def _enclosing_lane(task: Any) -> str | None:

@@ -255,6 +255,14 @@ def _parse(
         parser = spiff.make_parser(documents)
         own = list(parser.get_process_ids())
         _borrow(parser, library, sources)
+        absent = sorted(p for p in parser.get_process_dependencies() if p not in parser.process_parsers)
+        if absent:  # every missing one at once, named, before Spiff stops at the first
+            raise DeployError([
+                Problem("", _caller_of(documents, name), N_(
+                    "No deployed pathway defines the called process %(name)s: deploy the model that defines "
+                    "it first, or both together."), {"name": name})
+                for name in absent
+            ])
         primary = primary or _primary_process(model_id, parser, own)
         spec = parser.get_spec(primary)
         subprocess_specs = parser.get_subprocess_specs(primary)
@@ -268,6 +276,14 @@ def _parse(
             [Problem("", name, N_("No deployed pathway defines the called process %(name)s."), {"name": name}) for name in missing]
         )
     return Compiled(primary, (spec, subprocess_specs), own, sources)
+
+
+def _caller_of(documents: dict[str, Any], process_id: str) -> str | None:
+    for root in documents.values():
+        for node in root.iter():
+            if _local(node.tag) == "callActivity" and node.get("calledElement") == process_id:
+                return node.get("id")
+    return None
 
 
 def _borrow(parser: Any, library: Mapping[str, tuple[int, Mapping[str, str]]], sources: dict[str, int]) -> None:

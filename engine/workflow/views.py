@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from engine import roles
 from engine.clock import as_utc, now
 from engine.db import UTCDateTime
-from engine.i18n import N_, Forbidden, NotFound
+from engine.i18n import N_, Forbidden, NotFound, UserError
 from engine.workflow import spiff
 from engine.workflow.access import ANY_ROLE, OWNERS_PREFIX, PERSONAL_ROLES, Actor, may_act
 from engine.workflow.indexes import task_properties
@@ -286,8 +286,13 @@ def may_read_instance(session: Session, actor: Actor, instance: ProcessInstance,
 
 
 def _json_file(files: dict[str, str], name: str | None) -> dict[str, Any] | None:
-    path = resolve_form_path(files, name or "")
-    return json.loads(files[path]) if path else None
+    if not name:
+        return None
+    path = resolve_form_path(files, name)
+    if path is None:
+        # Never silently a form-less task: deploy checked the file, so the task points at the wrong model.
+        raise UserError(N_("The form file %(name)s of this task cannot be found."), name=name)
+    return json.loads(files[path])
 
 
 _TEMPLATES = ImmutableSandboxedEnvironment(autoescape=False)

@@ -1,0 +1,62 @@
+"""SpiffArena's own public sample models (sartography/sample-process-models, copied unchanged into
+tests/data/spiffarena) deploy with `carepath deploy` and are walked to their end through the task pages."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from engine.accounts import groups
+from engine.db import transaction
+from tests.tasks.conftest import DATA, login, make_user, start
+from tests.tasks.page_walk import status_of, walk
+from webui.cli import main
+
+SAMPLES = DATA / "spiffarena"
+STYLE = DATA / "spiffarena_style"
+NAMED = ("process-model-with-form", "lanes", "call-activity", "script-task", "dmn-boolean-test",
+         "manual-task-with-timer")
+# The process the call-activity sample calls is in no sample model; ours stands in for it.
+CALLED_ELSEWHERE = "empty-workflow-with-user-task"
+
+
+@pytest.fixture
+def samples_deployed(app, tmp_path, registry):
+    for name in NAMED:
+        shutil.copytree(SAMPLES / name, tmp_path / name)
+    shutil.copytree(STYLE / CALLED_ELSEWHERE, tmp_path / CALLED_ELSEWHERE)
+    result = app.test_cli_runner().invoke(main, ["deploy", str(tmp_path)])
+    assert result.exit_code == 0, result.output + result.stderr
+    return result.output
+
+
+def test_the_six_named_sample_models_deploy_unchanged_with_carepath_deploy(samples_deployed):
+    for name in NAMED:
+        assert f"{name.replace('-', '_')}: deployed as version 1" in samples_deployed
+
+
+def test_a_missing_called_process_is_named_at_deploy(app, tmp_path):
+    shutil.copytree(SAMPLES / "call-activity", tmp_path / "call-activity")
+    result = app.test_cli_runner().invoke(main, ["deploy", str(tmp_path / "call-activity")])
+    assert result.exit_code == 1
+    assert "empty_workflow_with_user_task" in result.stderr
+
+
+@pytest.mark.parametrize("model_id", [n.replace("-", "_") for n in NAMED])
+def test_each_named_sample_walks_to_its_end_through_the_task_pages(app, client, samples_deployed, model_id):
+    starter = make_user(app, "starter@test.org", "analyst")
+    finance = make_user(app, "finance@test.org", "manager")
+    with transaction(app.extensions["carepath"].sessions) as session:
+        groups.add_member(session, "group1", finance.email)  # the "lanes" sample's group lane
+    iid = start(app, model_id, starter, None)
+    for _ in range(6):
+        login(client, starter.email)
+        walk(app, client, starter, iid)
+        client.post("/account/logout")
+        login(client, finance.email)
+        walk(app, client, finance, iid)
+        client.post("/account/logout")
+        if status_of(app, iid)[0] != "waiting":
+            break
+    assert status_of(app, iid) == ("completed", None), status_of(app, iid)
