@@ -34,7 +34,7 @@ def _entry_empty(entry: Any) -> bool:
 
 def _entry_json(entry: Any) -> Any:
     if isinstance(entry, FormField):
-        return {f.name: f.to_json() for f in entry.form.schema_fields() if not f.readonly}
+        return {f.short_name: f.to_json() for f in entry.form.schema_fields() if not f.readonly}
     return entry.to_json()
 
 
