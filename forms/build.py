@@ -136,7 +136,7 @@ def _repeat_field(spec: FieldSpec, common: dict[str, Any]) -> UnboundField:
         assert spec.item is not None
         item = spec.item
         titled = FieldSpec(item.name, {**item.schema, "title": item.schema.get("title") or spec.schema.get("title")},
-                           item.ui, True, item.kind, item.hidden)
+                           item.ui, False, item.kind, item.hidden)  # a blank entry is dropped, not an error
         entry = make_field(titled)
     s = spec.schema
     return RepeatField(entry, min_items=s.get("minItems", 0), max_items=s.get("maxItems"),
