@@ -90,3 +90,53 @@ def test_other_samples_deploy_and_run_as_far_as_they_can(app, client, tmp_path, 
     # it stops there, as it would in SpiffArena, with the script's error.
     status, error = status_of(app, lanes)
     assert status == "error" and "Finance Team" in error
+
+
+def test_the_test_run_offers_sample_results_of_called_models_and_declared_connector_outputs(app, samples_deployed):
+    from engine.studio.suggest import suggested_results
+    from engine.workflow import ConnectorRegistry
+    from engine.workflow.deploy import read_model_folder
+
+    def book(_session, _context, _params):
+        return {"slot": 1}
+
+    book.outputs = {"slot": 7, "confirmation": "A1B2"}
+    registry = ConnectorRegistry()
+    registry.register("book_slot", book)
+    files = read_model_folder(SAMPLES / "call-activity")
+    files["extra.bpmn"] = (
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"><bpmn:process id="x">'
+        '<bpmn:serviceTask id="s"><bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="book_slot" />'
+        "</bpmn:extensionElements></bpmn:serviceTask></bpmn:process></bpmn:definitions>"
+    )
+    with app.extensions["carepath"].sessions() as session:
+        found = suggested_results(session, "call_activity", files, registry)
+    assert found["services"] == {"book_slot": {"slot": 7, "confirmation": "A1B2"}}
+    assert found["called"]["test_form"]["model"] == "process_model_with_form"
+    assert {"form_num_1", "form_num_4"} <= set(found["called"]["test_form"]["data"])
+    assert found["called"]["empty_workflow_with_user_task"]["model"] == "empty_workflow_with_user_task"
+
+
+def test_a_model_deployed_from_a_spiffarena_folder_exports_back_to_one(app, samples_deployed):
+    import io
+    import json
+    import zipfile
+
+    from engine.studio.transfer import export_spiffarena, import_zip
+    from engine.workflow import latest_version
+    from engine.workflow.models import ProcessModel
+
+    with app.extensions["carepath"].sessions() as session:
+        version = latest_version(session, "call_activity")
+        model = session.get(ProcessModel, "call_activity")
+        exported = export_spiffarena("call_activity", version.files, model.title, model.description,
+                                     version.primary_process_id)
+    archive = zipfile.ZipFile(io.BytesIO(exported))
+    manifest = json.loads(archive.read("call_activity/process_model.json"))
+    original = json.loads((SAMPLES / "call-activity" / "process_model.json").read_text())
+    for key in ("display_name", "primary_file_name", "primary_process_id", "description"):
+        assert manifest[key] == original[key], key
+    assert sorted(n.split("/")[1] for n in archive.namelist()) == sorted(p.name for p in (SAMPLES / "call-activity").iterdir())
+    files, again = import_zip(exported)
+    assert again["process"] == original["primary_process_id"] and again["title"] == original["display_name"]
