@@ -85,7 +85,8 @@ def lane_assignment(lane: str | None, data: dict[str, Any], started_by: int | No
     owners = data.get("lane_owners")
     named = owners.get(lane) if isinstance(owners, dict) else None
     if isinstance(named, list | tuple) and named:
-        keys = sorted({str(o).strip().lower() for o in named if str(o).strip()})
+        # Emails are compared case-blind; group names are kept as written (a lane's name is a group's).
+        keys = sorted({k if k.startswith(GROUP_PREFIX) else k.lower() for k in (str(o).strip() for o in named) if k})
         if len(keys) == 1 and keys[0].isdigit():
             return Assignment(ANY_ROLE, int(keys[0]), None)
         if len(keys) == 1 and keys[0].startswith(GROUP_PREFIX):
