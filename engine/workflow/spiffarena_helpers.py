@@ -20,11 +20,15 @@ names), so it travels with the saved state and costs no query. People are looked
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, Protocol
+
+from engine import clock
 
 FACTS = "_carepath"
 
@@ -162,10 +166,17 @@ def get_toplevel_process_info(*_args: Any, **_kwargs: Any) -> dict[str, Any]:
     return {"process_instance_id": facts.get("instance"), "process_model_identifier": facts.get("model")}
 
 
+# SpiffArena's script globals include the modules `time` and `json`; only their harmless functions here
+# (no sleep: a script may not hold a worker), on the platform clock.
+TIME = SimpleNamespace(time=lambda: clock.now().timestamp(), strftime=lambda fmt, *_: clock.now().strftime(fmt))
+JSON = SimpleNamespace(loads=json.loads, dumps=json.dumps)
+
 HELPERS: dict[str, Any] = {
-    fn.__name__: fn
+    "time": TIME,
+    "json": JSON,
+    **{fn.__name__: fn
     for fn in (
         get_current_user, get_process_initiator_user, get_last_user_completing_task, get_group_members,
         get_env, get_frontend_url, get_toplevel_process_info,
-    )
+    )},
 }  # fmt: skip
