@@ -34,7 +34,7 @@ DATE_KINDS = {"date": DateField, "datetime": DateTimeField}
 
 def label_of(spec: FieldSpec) -> Any:
     """The schema's title (in the reader's language when the catalog has it); else the name made readable."""
-    return authored(spec.schema.get("title") or spec.name.replace("_", " ").capitalize())
+    return authored(spec.ui.get("ui:title") or spec.schema.get("title") or spec.name.replace("_", " ").capitalize())
 
 
 def _choices(spec: FieldSpec) -> list[tuple[Any, Any]]:
@@ -46,7 +46,7 @@ def make_field(spec: FieldSpec) -> UnboundField:
     s, options = spec.schema, spec.options
     common: dict[str, Any] = {
         "label": label_of(spec),
-        "description": authored(s.get("description", "")),
+        "description": authored(spec.ui.get("ui:description") or s.get("description", "")),
         "help_text": authored(spec.ui.get("ui:help")),
         "placeholder": authored(spec.ui.get("ui:placeholder")),
         "readonly": spec.readonly,

@@ -33,7 +33,8 @@ ITEM_KEYWORDS = frozenset({"type", "title", "enum", "oneOf", "format", "$comment
 STRING_FORMATS = {"date": "date", "date-time": "datetime", "email": "email", "tel": "tel"}
 # RJSF's file widget stores files as data URLs; accepting the format keeps SpiffArena files valid.
 UPLOAD_FORMAT = "data-url"
-FIELD_UI_KEYS = frozenset({"ui:widget", "ui:options", "ui:help", "ui:placeholder", "ui:readonly", "ui:autofocus"})
+FIELD_UI_KEYS = frozenset({"ui:widget", "ui:options", "ui:help", "ui:placeholder", "ui:readonly", "ui:autofocus",
+                           "ui:title", "ui:description"})
 # A nested object (a group of fields) and an array of objects or plain values (a repeating section).
 OBJECT_KEYWORDS = frozenset({"type", "title", "description", "properties", "required", "$comment", "default"})
 GROUP_UI_KEYS = frozenset({"ui:order", "ui:help", "ui:options", "ui:title", "ui:description"})
@@ -233,7 +234,7 @@ def _read_field(
     check_widget_options(kind, prop, ui.get("ui:options"), providers, problem)
     if "default" in prop:
         check_default(prop, json_type, kind, problem)
-    for key in ("ui:help", "ui:placeholder"):
+    for key in ("ui:help", "ui:placeholder", "ui:title", "ui:description"):
         if key in ui and not isinstance(ui[key], str):
             problem(key, "must be text")
     for key in ("ui:readonly", "ui:autofocus"):
