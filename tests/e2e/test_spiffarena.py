@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.test_tasks import login
 from webui.cli import main
 
 pytestmark = pytest.mark.e2e
@@ -44,12 +44,15 @@ FILL = """form => {
 }"""
 
 
-def login(page, base: str, email: str) -> None:
-    page.goto(f"{base}/account/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.locator("form.lang button[lang=en]").click()
+def add_to_group(base: str, new_context, group: str, email: str) -> None:
+    """The admin puts an account in a work group, on the groups page."""
+    admin = new_context().new_page()
+    login(admin, base, "admin@example.org")
+    admin.goto(f"{base}/admin/groups")
+    admin.get_by_label("Group (the lane's name)").fill(group)
+    admin.get_by_label("Email of the account").fill(email)
+    admin.get_by_role("button", name="Add to the group").click()
+    assert admin.get_by_text(email).first.is_visible()
 
 
 def zipped(folder: Path) -> bytes:
@@ -125,13 +128,7 @@ def test_the_six_sample_models_are_imported_in_the_studio_deployed_and_walked_in
     live_server.screenshot(analyst, "spiffarena-imported")
 
     # The "lanes" sample has a lane "group1": the admin puts the manager in that work group.
-    admin = new_context().new_page()
-    login(admin, base, "admin@example.org")
-    admin.goto(f"{base}/admin/groups")
-    admin.get_by_label("Group (the lane's name)").fill("group1")
-    admin.get_by_label("Email of the account").fill("manager@example.org")
-    admin.get_by_role("button", name="Add to the group").click()
-    assert admin.get_by_text("manager@example.org").first.is_visible()
+    add_to_group(base, new_context, "group1", "manager@example.org")
     manager = new_context().new_page()
     login(manager, base, "manager@example.org")
 
@@ -152,12 +149,7 @@ def test_three_spiffarena_style_models_are_walked_through_the_ui(live_server, ne
         shutil.copytree(STYLE / name, tmp_path / name)
     deployed = live_server.app.test_cli_runner().invoke(main, ["deploy", str(tmp_path)])
     assert deployed.exit_code == 0, deployed.output + deployed.stderr
-    admin = new_context().new_page()
-    login(admin, base, "admin@example.org")
-    admin.goto(f"{base}/admin/groups")
-    admin.get_by_label("Group (the lane's name)").fill("Finance Team")
-    admin.get_by_label("Email of the account").fill("manager@example.org")
-    admin.get_by_role("button", name="Add to the group").click()
+    add_to_group(base, new_context, "Finance Team", "manager@example.org")
 
     analyst = new_context().new_page()
     login(analyst, base, "analyst@example.org")
