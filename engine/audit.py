@@ -32,6 +32,8 @@ ACTIONS: dict[str, str] = {
     "two_factor_off": N_("Second factor switched off"),
     "login_code_failed": N_("Wrong one-time code"),
     "task_completed": N_("Task completed"),
+    "group_member_added": N_("Added to a work group"),
+    "group_member_removed": N_("Removed from a work group"),
     "process_started": N_("Pathway started"),
     "process_deployed": N_("Pathway deployed"),
     "process_retried": N_("Pathway retried after an error"),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,9 +25,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from engine import outbox
+from engine.accounts import groups
 from engine.accounts.models import User
 from engine.config import LOCALES, Settings
-from engine.workflow import limits
+from engine.workflow import limits, spiffarena_helpers
 from engine.workflow.connectors import ConnectorRegistry, InstanceContext, echo
 
 # Modules with `register(registry)`; imported if present. One line per package.
@@ -88,12 +90,29 @@ def send_notification(session: Session, context: InstanceContext, params: dict[s
     return {"queued": message is not None, "message_id": message.id if message is not None else None}
 
 
+class _AccountPeople:
+    """SpiffArena's helpers look people up here (engine.workflow.spiffarena_helpers.People)."""
+
+    def user(self, session: Session, user_id: int) -> dict[str, Any] | None:
+        found = session.get(User, user_id)
+        return groups.user_dict(found) if found is not None else None
+
+    def group_members(self, session: Session, group: str) -> list[str] | None:
+        return groups.member_emails(session, group)
+
+
+def _configure_spiffarena_helpers(settings: Settings | None) -> None:
+    env = os.environ.get("CAREPATH_ENV_NAME", "carepath")
+    spiffarena_helpers.configure(env, settings.base_url if settings else "", _AccountPeople())
+
+
 def build_connectors(settings: Settings | None = None) -> ConnectorRegistry:
     """The registry the web app, the CLI and the timer tick pass to the engine; with the settings, it also
     sets the budget of pathway code in this process (background work runs under the web's limits)."""
     if settings is not None:
         limits.configure(settings.script_time_limit, settings.script_memory_mb)
     registry = ConnectorRegistry()
+    _configure_spiffarena_helpers(settings)
     registry.register("send_notification", send_notification)
     registry.register("echo", echo)
     for name in REGISTRARS:

@@ -11,6 +11,7 @@ import engine
 # forget a new one, so every engine module that defines models is imported by name pattern instead.
 MODEL_MODULES = (
     "engine.accounts.models",
+    "engine.accounts.groups",
     "engine.audit",
     "engine.outbox",
 )

@@ -16,6 +16,8 @@ from forms.errors import FormSchemaError, Problem
 from forms.instructions import render_instructions
 from forms.jsonpath import validate_json
 from forms.schema import SchemaForm, SlotProvider, build_form_class, check_schema, form_data, form_files
+from forms.sections import ADD_ENTRY
+from forms.spiffarena import DynamicOptionsMissing, check_task_form, prepare
 
 # Templates and static files only: no routes, so registering it adds no URL but /forms-static/.
 blueprint = Blueprint(
@@ -24,6 +26,10 @@ blueprint = Blueprint(
 blueprint.add_app_template_filter(translated, "authored")
 
 __all__ = [
+    "ADD_ENTRY",
+    "DynamicOptionsMissing",
+    "check_task_form",
+    "prepare",
     "FormSchemaError",
     "Problem",
     "SchemaForm",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wtforms import FormField
 from wtforms.fields.core import UnboundField
 
 from forms import validators as v
@@ -24,7 +25,8 @@ from forms.fields import (
     strip_text,
 )
 from forms.options import DEFAULT_ACCEPT, DEFAULT_MAX_SIZE_MB
-from forms.spec import FieldSpec
+from forms.sections import GroupField, RepeatField, SectionForm
+from forms.spec import FieldSpec, FormSpec
 
 TEXT_KINDS = {"text": TextField, "textarea": TextAreaField, "email": EmailField, "tel": TelField}
 DATE_KINDS = {"date": DateField, "datetime": DateTimeField}
@@ -32,7 +34,7 @@ DATE_KINDS = {"date": DateField, "datetime": DateTimeField}
 
 def label_of(spec: FieldSpec) -> Any:
     """The schema's title (in the reader's language when the catalog has it); else the name made readable."""
-    return authored(spec.schema.get("title") or spec.name.replace("_", " ").capitalize())
+    return authored(spec.ui.get("ui:title") or spec.schema.get("title") or spec.name.replace("_", " ").capitalize())
 
 
 def _choices(spec: FieldSpec) -> list[tuple[Any, Any]]:
@@ -44,14 +46,19 @@ def make_field(spec: FieldSpec) -> UnboundField:
     s, options = spec.schema, spec.options
     common: dict[str, Any] = {
         "label": label_of(spec),
-        "description": authored(s.get("description", "")),
+        "description": authored(spec.ui.get("ui:description") or s.get("description", "")),
         "help_text": authored(spec.ui.get("ui:help")),
         "placeholder": authored(spec.ui.get("ui:placeholder")),
         "readonly": spec.readonly,
         "hidden": spec.hidden,
+        "autofocus": bool(spec.ui.get("ui:autofocus")),
     }
     if "default" in s and spec.kind != "intensity":
         common["default"] = s["default"]
+    if spec.kind == "group" and spec.children is not None:
+        return GroupField(section_class(spec.children), **{k: common[k] for k in _SECTION_KEYS})
+    if spec.kind == "repeat":
+        return _repeat_field(spec, common)
     chain: list[Any] = [v.Required() if spec.required else v.SkipIfEmpty()]
 
     if spec.kind in TEXT_KINDS:
@@ -112,3 +119,26 @@ def _number_field(spec: FieldSpec, chain: list[Any], common: dict[str, Any]) -> 
         labels = [authored(text) for text in options.get("labels", [])]
         return IntensityField(validators=chain, maximum=s["maximum"], labels=labels, **common)
     return NumberField(validators=chain, integer=integer, render_kw=render, **common)
+
+
+_SECTION_KEYS = ("label", "description", "help_text", "readonly")
+
+
+def section_class(form: FormSpec) -> type[SectionForm]:
+    """The fields of a group (or of an entry of a repeating section) as a sub-form class."""
+    return type("BuiltSection", (SectionForm,), {field.name: make_field(field) for field in form.fields})
+
+
+def _repeat_field(spec: FieldSpec, common: dict[str, Any]) -> UnboundField:
+    if spec.children is not None:
+        entry: Any = FormField(section_class(spec.children), label=label_of(spec))
+    else:
+        assert spec.item is not None
+        item = spec.item
+        titled = FieldSpec(item.name, {**item.schema, "title": item.schema.get("title") or spec.schema.get("title")},
+                           item.ui, False, item.kind, item.hidden)  # a blank entry is dropped, not an error
+        entry = make_field(titled)
+    s = spec.schema
+    return RepeatField(entry, min_items=s.get("minItems", 0), max_items=s.get("maxItems"),
+                       validators=[v.Required()] if spec.required else [],
+                       **{k: common[k] for k in _SECTION_KEYS})

@@ -47,7 +47,7 @@ class SchemaField(_FieldBase):
     hint: Any = None  # extra line under the label: valid range, accepted file types
 
     def __init__(self, *args: Any, help_text: str | None = None, placeholder: str | None = None,
-                 readonly: bool = False, hidden: bool = False, **kwargs: Any) -> None:
+                 readonly: bool = False, hidden: bool = False, autofocus: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.help_text = help_text
         self.readonly = readonly
@@ -61,6 +61,8 @@ class SchemaField(_FieldBase):
             extra["placeholder"] = placeholder
         if readonly:
             extra["disabled" if self.kind in DISABLE_WHEN_READONLY else "readonly"] = True
+        if autofocus and not hidden and not readonly:
+            extra["autofocus"] = True
         self.render_kw = extra or None
 
     def is_empty(self) -> bool:

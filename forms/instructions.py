@@ -116,9 +116,9 @@ class _InstructionEnvironment(ImmutableSandboxedEnvironment):
         return operator.mul(left, right)
 
 
-def _environment() -> _InstructionEnvironment:
+def _environment(autoescape: bool = True) -> _InstructionEnvironment:
     # ChainableUndefined: task data differs between instances; a missing key renders empty, not a 500.
-    env = _InstructionEnvironment(autoescape=True, undefined=ChainableUndefined)
+    env = _InstructionEnvironment(autoescape=autoescape, undefined=ChainableUndefined)
     env.filters = {name: env.filters[name] for name in SAFE_FILTERS}
     env.filters.update(join=_join_filter, date=_date_filter, datetime=_datetime_filter)
     # lipsum(n) and friends are of no use in instructions; range stays (the sandbox caps it).
@@ -128,6 +128,23 @@ def _environment() -> _InstructionEnvironment:
 
 
 _ENV = _environment()
+# Form titles and descriptions are plain text that the page escapes once, so no escaping here.
+_TEXT_ENV = _environment(autoescape=False)
+
+
+@lru_cache(maxsize=256)
+def _compile_text(template_text: str) -> Template:
+    return _TEXT_ENV.from_string(template_text)
+
+
+def render_text(template_text: str, data: dict[str, Any] | Any) -> str:
+    """A form title or description with `{{ ... }}` over task data (SpiffArena renders its form files
+    with Jinja); the text as written if the template fails."""
+    try:
+        return _compile_text(template_text).render({k: v for k, v in dict(data).items() if isinstance(k, str)})
+    except Exception:
+        log.warning("form text template failed", exc_info=True)
+        return template_text
 
 
 @lru_cache(maxsize=256)

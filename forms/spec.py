@@ -33,11 +33,16 @@ ITEM_KEYWORDS = frozenset({"type", "title", "enum", "oneOf", "format", "$comment
 STRING_FORMATS = {"date": "date", "date-time": "datetime", "email": "email", "tel": "tel"}
 # RJSF's file widget stores files as data URLs; accepting the format keeps SpiffArena files valid.
 UPLOAD_FORMAT = "data-url"
-FIELD_UI_KEYS = frozenset({"ui:widget", "ui:options", "ui:help", "ui:placeholder", "ui:readonly"})
+FIELD_UI_KEYS = frozenset({"ui:widget", "ui:options", "ui:help", "ui:placeholder", "ui:readonly", "ui:autofocus",
+                           "ui:title", "ui:description"})
+# A nested object (a group of fields) and an array of objects or plain values (a repeating section).
+OBJECT_KEYWORDS = frozenset({"type", "title", "description", "properties", "required", "$comment", "default"})
+GROUP_UI_KEYS = frozenset({"ui:order", "ui:help", "ui:options", "ui:title", "ui:description"})
+REPEAT_UI_KEYS = frozenset({"ui:help", "ui:options", "ui:orderable", "ui:addable", "ui:removable", "items"})
 ROOT_UI_KEYS = frozenset({"ui:order", "ui:submitButtonOptions"})
 # ui:widget value -> field kind, per JSON type. Kinds are what the fields and the template dispatch on.
 WIDGETS: dict[str, dict[str, str]] = {
-    "string": {"text": "text", "textarea": "textarea", "select": "select", "radio": "radio",
+    "string": {"text": "text", "textarea": "textarea", "select": "select", "radio": "radio", "date": "date",
                "hidden": "hidden", "slot-picker": "slots", "document-upload": "upload"},
     "integer": {"updown": "number", "select": "select", "radio": "radio", "hidden": "hidden",
                 "measurement": "measurement", "intensity": "intensity"},
@@ -53,7 +58,7 @@ NUMBER_KINDS = frozenset({"number", "measurement", "intensity"})
 ONLY_FOR_KINDS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("minLength", "maxLength", "pattern"), TEXT_KINDS),
     **dict.fromkeys(("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"), NUMBER_KINDS),
-    **dict.fromkeys(("minItems", "maxItems"), frozenset({"checkboxes"})),
+    **dict.fromkeys(("minItems", "maxItems"), frozenset({"checkboxes", "repeat"})),
     "uniqueItems": frozenset({"checkboxes", "upload"}),
 }
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -68,8 +73,10 @@ class FieldSpec:
     ui: dict[str, Any]
     required: bool
     kind: str  # text, textarea, email, tel, date, datetime, select, radio, checkbox, checkboxes,
-    #            number, measurement, intensity, slots, upload
+    #            number, measurement, intensity, slots, upload, group, repeat
     hidden: bool  # ui:widget hidden: the kind's parsing, a hidden input
+    children: FormSpec | None = None  # a group's fields, or each entry's of a repeating section of objects
+    item: FieldSpec | None = None  # each entry of a repeating section of plain values
 
     @property
     def json_type(self) -> str:
@@ -204,9 +211,10 @@ def _read_field(
         problem(None, "the property must be a JSON object")
         return None
     json_type = prop.get("type")
-    if json_type == "object":
-        problem("type", "nested objects are not supported; flatten the form")
-        return None
+    if json_type == "object" or (json_type is None and isinstance(prop.get("properties"), dict)):
+        return _read_group(name, prop, ui, required, reserved, providers, problems)
+    if json_type == "array" and _is_repeat(prop, ui):
+        return _read_repeat(name, prop, ui, required, reserved, providers, problems)
     if not isinstance(json_type, str) or json_type not in TYPE_KEYWORDS:
         problem("type", f"must be one of {', '.join(TYPE_KEYWORDS)}, got {json_type!r}")
         return None
@@ -226,12 +234,73 @@ def _read_field(
     check_widget_options(kind, prop, ui.get("ui:options"), providers, problem)
     if "default" in prop:
         check_default(prop, json_type, kind, problem)
-    for key in ("ui:help", "ui:placeholder"):
+    for key in ("ui:help", "ui:placeholder", "ui:title", "ui:description"):
         if key in ui and not isinstance(ui[key], str):
             problem(key, "must be text")
-    if "ui:readonly" in ui and not isinstance(ui["ui:readonly"], bool):
-        problem("ui:readonly", "must be true or false")
+    for key in ("ui:readonly", "ui:autofocus"):
+        if key in ui and not isinstance(ui[key], bool):
+            problem(key, "must be true or false")
     return FieldSpec(name=name, schema=prop, ui=ui, required=required, kind=kind, hidden=hidden)
+
+
+def _nested(name: str, found: list[Problem], problems: list[Problem]) -> None:
+    for p in found:
+        problems.append(Problem(f"{name}.{p.field}" if p.field else name, p.keyword, p.message))
+
+
+def _read_group(name: str, prop: dict[str, Any], ui: dict[str, Any], required: bool, reserved: frozenset[str],
+                providers: frozenset[str] | None, problems: list[Problem]) -> FieldSpec | None:
+    """A nested object (rjsf renders a fieldset): its fields are read like a form's."""
+    for key in sorted(prop.keys() - OBJECT_KEYWORDS):
+        problems.append(Problem(name, key, "unsupported keyword for an object field"))
+    sub_ui = {k: v for k, v in ui.items() if not k.startswith("ui:") or k == "ui:order"}
+    for key in sorted(k for k in ui if k.startswith("ui:") and k not in GROUP_UI_KEYS):
+        problems.append(Problem(name, key, "unsupported uiSchema keyword for an object field"))
+    body = {k: v for k, v in prop.items() if k in ("properties", "required")}
+    children, found = read_spec({"type": "object", **body}, sub_ui, frozenset(), providers)
+    _nested(name, found, problems)
+    if children is None:
+        return None
+    return FieldSpec(name=name, schema={**prop, "type": "object"}, ui=ui, required=required, kind="group",
+                     hidden=False, children=children)
+
+
+def _is_repeat(prop: dict[str, Any], ui: dict[str, Any]) -> bool:
+    items = prop.get("items")
+    if not isinstance(items, dict) or "enum" in items or "oneOf" in items or items.get("format") == UPLOAD_FORMAT:
+        return False
+    return ui.get("ui:widget") not in ("checkboxes", "document-upload")
+
+
+def _read_repeat(name: str, prop: dict[str, Any], ui: dict[str, Any], required: bool, reserved: frozenset[str],
+                 providers: frozenset[str] | None, problems: list[Problem]) -> FieldSpec | None:
+    """An array of objects or of plain values: rjsf's repeating section, one entry per item."""
+    for key in sorted(prop.keys() - COMMON_KEYWORDS - {"items", "minItems", "maxItems"}):
+        problems.append(Problem(name, key, "unsupported keyword for a repeating section"))
+    for key in sorted(k for k in ui if k not in REPEAT_UI_KEYS):
+        problems.append(Problem(name, key, "unsupported uiSchema keyword for a repeating section"))
+    check_values(prop, "array", lambda k, m: problems.append(Problem(name, k, m)))
+    items = prop["items"]
+    item_ui = ui.get("items") if isinstance(ui.get("items"), dict) else {}
+    if items.get("type") == "object" or (items.get("type") is None and isinstance(items.get("properties"), dict)):
+        body = {k: v for k, v in items.items() if k in ("properties", "required")}
+        for key in sorted(items.keys() - OBJECT_KEYWORDS):
+            problems.append(Problem(name, f"items.{key}", "unsupported keyword for an object field"))
+        children, found = read_spec({"type": "object", **body}, item_ui, frozenset(), providers)
+        _nested(name, found, problems)
+        if children is None:
+            return None
+        return FieldSpec(name=name, schema=prop, ui=ui, required=required, kind="repeat", hidden=False,
+                         children=children)
+    found: list[Problem] = []
+    item = _read_field("entry", items, item_ui, False, frozenset(), providers, found)
+    _nested(name, [Problem(None if p.field == "entry" else p.field, p.keyword, p.message) for p in found], problems)
+    if item is None:
+        return None
+    if item.kind in ("group", "repeat", "upload", "slots"):
+        problems.append(Problem(name, "items", f"entries of a repeating section cannot be {item.kind} fields"))
+        return None
+    return FieldSpec(name=name, schema=prop, ui=ui, required=required, kind="repeat", hidden=False, item=item)
 
 
 def _default_kind(prop: dict[str, Any], json_type: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from collections.abc import Mapping
 from pathlib import PurePosixPath
@@ -35,7 +36,9 @@ def export_zip(model_id: str, files: Mapping[str, str], title: str, description:
 def export_spiffarena(
     model_id: str, files: Mapping[str, str], title: str, description: str, primary_process_id: str
 ) -> bytes:
-    primary = next(
+    # The file that defines the primary process (SpiffArena opens the model on it), else one named after it.
+    defines = re.compile(rf'<(?:\w+:)?process\b[^>]*\bid="{re.escape(primary_process_id)}"')
+    primary = next((p for p in sorted(files) if p.endswith(".bpmn") and defines.search(files[p])), None) or next(
         (p for p in sorted(files) if p.endswith(".bpmn") and PurePosixPath(p).stem == primary_process_id),
         None,
     )

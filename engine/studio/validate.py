@@ -1,8 +1,11 @@
-"""Validating a model before it is deployed: the engine's own checks (parse errors, missing forms,
-unknown connectors, unsafe scripts, lanes that are no role, SpiffWorkflow's parser), the form schemas,
-and bpmnlint. Every finding names its file and, where there is one, the element to highlight.
+"""Validating a model before it is deployed: the engine's own checks (parse errors, missing forms and
+forms that cannot be shown, unknown connectors, unsafe scripts, SpiffWorkflow's parser), and bpmnlint.
+Every finding names its file and, where there is one, the element to highlight.
 
-Engine problems and lint errors block a deploy; lint warnings are shown and do not.
+One validator: the studio, its import and `carepath deploy` block on exactly the engine's problems
+(deploy_model runs the same checks, forms included). bpmnlint's findings, whatever category its
+recommended configuration gives them (a missing label is an "error" there), are warnings: shown, and
+never a reason to refuse a model the CLI would deploy.
 """
 
 from __future__ import annotations
@@ -13,13 +16,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine.i18n import N_
 from engine.studio import lint
 from engine.studio.files import check_files
 from engine.workflow import ConnectorRegistry, DeployError, deploy_model
 
 ERROR, WARNING = "error", "warning"
-# (path, text) -> reasons the form cannot be rendered; the web layer passes forms.check_schema here,
+# Kept for callers: forms are now checked by deploy_model itself (per task, with its UI schema), the
+# same for the CLI and the studio. (path, text) -> reasons; the web layer passed forms.check_schema here,
 # since the engine does not import the forms package.
 FormChecker = Callable[[str, str], list[str]]
 
@@ -70,13 +73,6 @@ def validate(
     except DeployError as exc:
         return Report(from_deploy_error(exc), {}, lint_ran=False)
     findings: list[Finding] = []
-    if check_form is not None:
-        for path, text in sorted(texts.items()):
-            if path.endswith(".json") and not _is_ui_schema(path) and path != "model.json":
-                findings.extend(
-                    Finding(path, None, N_("%(reason)s"), {"reason": r}, ERROR, "form")
-                    for r in check_form(path, text)
-                )
     findings.extend(_engine_findings(session, model_id, texts, connectors))
     report = Report(findings, texts)
     unparsed = {f.file for f in findings if f.source == "engine" and f.message.startswith("Line ")}
@@ -84,9 +80,8 @@ def validate(
         if path.endswith(".bpmn") and path not in unparsed:
             try:
                 for item in lint.lint_bpmn(text):
-                    severity = ERROR if item.category == "error" else WARNING
                     report.findings.append(
-                        Finding(path, item.element, item.message, {"rule": item.rule}, severity, "lint")
+                        Finding(path, item.element, item.message, {"rule": item.rule}, WARNING, "lint")
                     )
             except lint.LintUnavailable as exc:
                 report.lint_ran, report.lint_note = False, str(exc)
@@ -106,6 +101,3 @@ def _engine_findings(
         savepoint.rollback()
     return []
 
-
-def _is_ui_schema(path: str) -> bool:
-    return path.endswith(("uischema.json", "-ui.json"))

@@ -8,10 +8,17 @@ A lane name is a role. Who exactly gets a task comes from the task data, by one 
   without `patient_id` is nobody's.
 A task is always checked against the role too, so an id in the wrong field never opens a task to a
 person without that role.
+
+Lanes written for SpiffArena (see `lane_assignment`) hold no role: their rows carry the role ANY_ROLE,
+and who may act is decided by the assignee or the candidate group alone:
+- no lane, or a lane named like "Process Initiator": the person who started the instance;
+- any other lane name is a group an admin manages (`group:<lane name>`), unless the task data's
+  `lane_owners` dictionary names that lane's people (emails or user ids, or `group:<name>`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +31,13 @@ LANE_ROLES = tuple(role for role in roles.ROLES if role != roles.ADMIN)
 PERSONAL_ROLES = frozenset({roles.PATIENT})
 # Who may retry a failed instance or cancel one: the people who run pathways, not those in them.
 INSTANCE_ADMINS = frozenset({roles.MANAGER, roles.ANALYST, roles.ADMIN})
+# The role of a task in no role lane (SpiffArena's lanes): who acts is the assignee or the group alone.
+ANY_ROLE = "*"
+GROUP_PREFIX = "group:"
+# lane_owners naming several people: the row's candidate group lists them, "owners:|a@x|7|group:b|".
+OWNERS_PREFIX = "owners:"
+# SpiffArena's rule: a lane called "process initiator" (any spacing or case) is the starter's.
+INITIATOR_LANE = re.compile(r"(process.?)initiator", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,12 @@ class Actor:
     user_id: int
     roles: frozenset[str] = field(default_factory=frozenset)
     groups: frozenset[str] = field(default_factory=frozenset)
+    email: str | None = None  # lane_owners name people by email, as SpiffArena's do by username
+
+    def owner_keys(self) -> list[str]:
+        """How a `lane_owners` list may name this person: id, email, or one of their groups."""
+        keys = [str(self.user_id)] + ([self.email.lower()] if self.email else [])
+        return keys + sorted(g for g in self.groups if g.startswith(GROUP_PREFIX))
 
     @property
     def is_staff(self) -> bool:
@@ -56,7 +76,34 @@ def resolve_assignment(role: str, data: dict[str, Any]) -> Assignment:
     return Assignment(role, assignee, str(group) if group and assignee is None else None)
 
 
+def lane_assignment(lane: str | None, data: dict[str, Any], started_by: int | None) -> Assignment:
+    """Who gets a task: by role for a role lane, else by SpiffArena's rules (module docstring)."""
+    if lane in LANE_ROLES:
+        return resolve_assignment(lane, data)
+    if not lane or INITIATOR_LANE.fullmatch(lane.strip()):
+        return Assignment(ANY_ROLE, started_by, None)
+    owners = data.get("lane_owners")
+    named = owners.get(lane) if isinstance(owners, dict) else None
+    if isinstance(named, list | tuple) and named:
+        # Emails are compared case-blind; group names are kept as written (a lane's name is a group's).
+        keys = sorted({k if k.startswith(GROUP_PREFIX) else k.lower() for k in (str(o).strip() for o in named) if k})
+        if len(keys) == 1 and keys[0].isdigit():
+            return Assignment(ANY_ROLE, int(keys[0]), None)
+        if len(keys) == 1 and keys[0].startswith(GROUP_PREFIX):
+            return Assignment(ANY_ROLE, None, keys[0])
+        return Assignment(ANY_ROLE, None, (OWNERS_PREFIX + "|" + "|".join(keys) + "|")[:200])
+    return Assignment(ANY_ROLE, None, GROUP_PREFIX + lane.strip())
+
+
 def may_act(actor: Actor, role: str, assignee: int | None, group: str | None, claimed_by: int | None) -> bool:
+    if role == ANY_ROLE:
+        if assignee is not None:
+            return assignee == actor.user_id
+        if claimed_by is not None:
+            return claimed_by == actor.user_id
+        if group and group.startswith(OWNERS_PREFIX):
+            return any(f"|{key}|" in group for key in actor.owner_keys())
+        return group is not None and group in actor.groups
     if role not in actor.roles:
         return False
     if assignee is not None:

@@ -49,6 +49,9 @@ class ConnectorRegistry:
     def names(self) -> frozenset[str]:
         return frozenset(self._connectors)
 
+    def connector(self, name: str) -> Connector | None:
+        return self._connectors.get(name)
+
     def __contains__(self, name: object) -> bool:
         return name in self._connectors
 

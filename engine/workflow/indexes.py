@@ -17,12 +17,13 @@ from typing import Any, Protocol
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, Table, bindparam, select
 
 from engine.clock import now
-from engine.workflow import rawsql, sandbox, spiff
-from engine.workflow.access import resolve_assignment
+from engine.workflow import rawsql, sandbox, spiff, spiffarena_helpers
+from engine.workflow.access import lane_assignment
 from engine.workflow.models import NO_DUE_DATE, DueTimer, PendingTask, WaitingMessage
 
 
@@ -186,11 +187,11 @@ def rebuild(conn: Connection, instance: IndexedInstance, workflow: Any, patient_
 
 
 def _pending_values(instance: IndexedInstance, task: Any, patient_id: int | None) -> dict[str, Any]:
-    lane = task.task_spec.lane
-    assignment = resolve_assignment(lane or "", task.data)
+    lane = task.task_spec.lane or _enclosing_lane(task)
+    assignment = lane_assignment(lane, task.data, spiffarena_helpers.started_by(task))
     properties = task_properties(task)
     due = _boundary_due_at(task)
-    source = instance.process_sources.get(task.workflow.spec.name)
+    source = instance.process_sources.get(_defining_process(task))
     return {
         "process_model_id": instance.process_model_id,
         "task_name": task.task_spec.bpmn_id or task.task_spec.name,
@@ -205,6 +206,32 @@ def _pending_values(instance: IndexedInstance, task: Any, patient_id: int | None
         "due_at": due,
         "sort_at": due or NO_DUE_DATE,
     }
+
+
+def _defining_process(task: Any) -> str:
+    """The process whose model holds this task's files: an embedded subprocess belongs to the process
+    around it (a called one from another model brings its forms, so they are looked up there)."""
+    workflow = task.workflow
+    while workflow is not getattr(workflow, "top_workflow", workflow):
+        parent = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+        if parent is None or isinstance(parent.task_spec, CallActivity):
+            break
+        workflow = parent.workflow
+    return workflow.spec.name
+
+
+def _enclosing_lane(task: Any) -> str | None:
+    """A task inside an embedded subprocess is in the lane of the subprocess element (Spiff gives it none);
+    a called process is another process, so its lanes are its own and none means the starter's."""
+    workflow = task.workflow
+    while workflow is not getattr(workflow, "top_workflow", workflow):
+        parent = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+        if parent is None or isinstance(parent.task_spec, CallActivity):
+            return None
+        if parent.task_spec.lane:
+            return parent.task_spec.lane
+        workflow = parent.workflow
+    return None
 
 
 def _boundary_due_at(task: Any) -> datetime | None:

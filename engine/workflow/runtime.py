@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import now
 from engine.i18n import N_, Conflict, Forbidden, NotFound, UserError
-from engine.workflow import rawsql
+from engine.workflow import rawsql, spiffarena_helpers
 from engine.workflow.access import LANE_ROLES, Actor, may_act, refusal, require_staff
 from engine.workflow.connectors import ConnectorRegistry
 from engine.workflow.models import CANCELLED, ERROR, FINISHED_STATUSES, PendingTask
@@ -97,6 +97,7 @@ def complete_task(
             raise refusal(actor, pending.role)
         _check_submitted_keys(pending.role, data)
         task = _ready_task(step, task_guid)
+        spiffarena_helpers.record_completion(task, actor.user_id)
         step.tx.end_read()  # the task's scripts run next: no transaction open
         spec = task.task_spec
         if hasattr(spec, "add_data_from_form"):

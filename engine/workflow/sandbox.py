@@ -33,6 +33,7 @@ from RestrictedPython.Guards import (
 from engine import clock
 from engine.i18n import N_
 from engine.workflow import limits
+from engine.workflow.spiffarena_helpers import HELPERS as SPIFFARENA_HELPERS
 
 # Names a script may not even mention: each one is a way out of the sandbox or into the server.
 FORBIDDEN_NAMES = frozenset(
@@ -173,6 +174,7 @@ HELPERS: dict[str, Any] = {
     "parse_duration": parse_duration,
     "now": clock.now,
     "today": _today,
+    **SPIFFARENA_HELPERS,  # get_current_user, get_env... (see spiffarena_helpers.py)
 }
 _BUILTINS, _UNBUDGETED_BUILTINS = _builtins(), _builtins(budgeted=False)
 

@@ -30,7 +30,7 @@ from SpiffWorkflow.bpmn.util.diff import migrate_workflow as migrate_workflow
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from SpiffWorkflow.util.task import TaskState as TaskState
 
-from engine.workflow import sandbox
+from engine.workflow import sandbox, spiffarena_helpers
 
 # Instance state and specs as text; used through here.
 from engine.workflow.serialization import Specs as Specs
@@ -81,9 +81,18 @@ class _SandboxEnvironment(BasePythonScriptEngineEnvironment):
 class PathwayScriptEngine(PythonScriptEngine):
     """Sandboxed scripts and expressions; service tasks go to `call_service(operator, params, task)`."""
 
-    def __init__(self, call_service: ServiceCall | None = None) -> None:
+    def __init__(self, call_service: ServiceCall | None = None, session: Callable[[], Any] | None = None) -> None:
         super().__init__(environment=_SandboxEnvironment())
         self._call_service = call_service
+        self._session = session  # the step's, for SpiffArena's helpers that look people up
+
+    def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
+        with spiffarena_helpers.running(task, self._session):
+            return super().evaluate(task, expression, external_context)
+
+    def execute(self, task: Any, script: str, external_context: Any = None) -> Any:
+        with spiffarena_helpers.running(task, self._session):
+            return super().execute(task, script, external_context)
 
     def call_service(self, task: Any, operation_name: str = "", operation_params: Any = None, **_: Any) -> str:
         params = {name: param["value"] for name, param in (operation_params or {}).items()}

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 
 from engine.clock import now
 from engine.i18n import N_, NotFound
-from engine.workflow import indexes, limits, rawsql, spiff
+from engine.workflow import indexes, limits, rawsql, spiff, spiffarena_helpers
 from engine.workflow.access import Actor
 from engine.workflow.connectors import ConnectorRegistry
 from engine.workflow.models import RUNNING, ProcessInstance, ProcessModelVersion
@@ -96,6 +96,8 @@ def start_instances(
             specs = specs or specs_for(conn, instance)
             tx.end_read()
             workflow = spiff.new_workflow(specs, STEP_ENGINE)
+            # The id comes with the INSERT below; the helpers learn it there (see record_instance_id).
+            spiffarena_helpers.record_start(workflow, None, model_id, started_by)
             workflow.task_tree.data.update(data)  # inherited by the start event and everything after it
             for task in spiff.tasks_in_state(workflow, TaskState.READY):
                 task.data.update(data)
@@ -118,6 +120,7 @@ def start_instances(
                 ids = list(conn.execute(_INSERT_MANY, rows).scalars())
             for new_id, step in zip(ids, steps, strict=True):
                 step.instance.id = new_id
+                spiffarena_helpers.record_instance_id(step.workflow, new_id)
                 write(step)
         for step in steps:
             with limits.step():

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.db import SQLITE_BEGIN_OPTION, transaction
+from engine.workflow import spiffarena_helpers
 
 
 class StepTransaction:
@@ -50,6 +51,18 @@ class StepTransaction:
             session.connection()  # join the step's transaction now, so that the commit below is the session's
             self._session = session
         return self._session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A short session of its own for a lookup while pathway code runs (SpiffArena's helpers look
+        people up): the step's connection holds no transaction then, and must not start one."""
+        if self._standalone:
+            assert self._session is not None
+            yield self._session
+            return
+        assert self._factory is not None
+        with self._factory() as session:
+            yield session
 
     def end_read(self) -> None:
         """End the read transaction, if one is open: pathway code is about to run."""
@@ -104,15 +117,22 @@ def step_connection(factory: sessionmaker[Session]) -> Iterator[StepTransaction]
     bind = getattr(factory, "kw", {}).get("bind")
     if not isinstance(bind, Engine):
         with transaction(factory) as session:
-            yield StepTransaction(session.connection(), session=session)
+            standalone = StepTransaction(session.connection(), session=session)
+            reader = spiffarena_helpers.READER.set(standalone.read_session)
+            try:
+                yield standalone
+            finally:
+                spiffarena_helpers.READER.reset(reader)
         return
     with bind.connect() as conn:
         # Reads before the write run without BEGIN on SQLite (see engine.db): the revision check at the
         # write decides whether what was read still holds.
         conn.execution_options(**{SQLITE_BEGIN_OPTION: "NONE"})
         step = StepTransaction(conn, factory)
+        reader = spiffarena_helpers.READER.set(step.read_session)
         try:
             yield step
         finally:
+            spiffarena_helpers.READER.reset(reader)
             if conn.in_transaction():
                 conn.rollback()

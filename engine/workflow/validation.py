@@ -1,8 +1,10 @@
 """Deploy-time checks: a model is compiled here, and every problem names file, element and reason.
 
 Checked, in this order, so that one upload reports as much as it can at once:
-XML that does not parse (with the line), form JSON that is not an object schema, scripts and
-expressions the sandbox refuses, user tasks outside a role lane or pointing at a missing form, unknown
+XML that does not parse (with the line), JSON that does not parse, scripts and expressions the sandbox
+refuses, user and manual tasks pointing at a missing form or at a form that cannot be shown (the
+`formJsonSchemaFilename` property names the form, `formUiSchemaFilename` its UI schema, whatever the
+files are called; the form check is installed by the web layer, see `install_form_check`), unknown
 service operators, cycle timers (unsupported: loop back through a duration timer instead), event-based
 gateways waiting for more than one timer or one message, and finally
 whatever SpiffWorkflow's own parser rejects (schema errors, unknown call targets, DMN problems).
@@ -11,7 +13,7 @@ whatever SpiffWorkflow's own parser rejects (schema errors, unknown call targets
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +23,6 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.i18n import N_, UserError
 from engine.workflow import sandbox, spiff
-from engine.workflow.access import LANE_ROLES
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 EXEC_TAGS = frozenset({"script", "preScript", "postScript"})
@@ -30,6 +31,15 @@ EVAL_TAGS = frozenset(
      "loopCondition", "messagePayload", "formalExpression"}
 )  # fmt: skip
 HUMAN_TASKS = frozenset({"userTask", "manualTask"})
+FORM_PROPERTY, UI_PROPERTY = "formJsonSchemaFilename", "formUiSchemaFilename"
+# (schema, ui schema) -> readable reasons the form cannot be shown; [] when it renders. The engine does
+# not import `forms`, so the web app installs forms' check here once (webui.tasks.register).
+FormCheck = Callable[[Any, Any], list[str]]
+_FORM_CHECK: list[FormCheck] = []
+
+
+def install_form_check(check: FormCheck) -> None:
+    _FORM_CHECK[:] = [check]
 
 
 @dataclass(frozen=True)
@@ -100,7 +110,7 @@ def compile_model(
                     Problem(path, None, N_("Line %(line)s: %(reason)s"), {"line": exc.lineno, "reason": exc.msg})
                 )
         elif path.endswith(".json"):
-            problems.extend(_check_form(path, text))
+            problems.extend(_check_json(path, text))
     operator_names = frozenset(operators)
     for path, root in documents.items():
         problems.extend(_check_document(path, root, files, operator_names))
@@ -111,16 +121,31 @@ def compile_model(
     return _parse(model_id, documents, library or {}, primary_process_id)
 
 
-def _check_form(path: str, text: str) -> list[Problem]:
+def _check_json(path: str, text: str) -> list[Problem]:
     try:
-        schema = json.loads(text)
+        json.loads(text)
     except ValueError as exc:
-        return [Problem(path, None, N_("The form is not valid JSON: %(reason)s"), {"reason": str(exc)})]
-    if path.endswith("uischema.json") or path.endswith("-ui.json"):
-        return [] if isinstance(schema, dict) else [Problem(path, None, N_("A UI schema must be a JSON object."))]
-    if not isinstance(schema, dict) or schema.get("type") != "object":
-        return [Problem(path, None, N_('A form must be a JSON schema of "type": "object".'))]
+        return [Problem(path, None, N_("Not valid JSON: %(reason)s"), {"reason": str(exc)})]
     return []
+
+
+def _check_task_form(path: str, element: str | None, files: Mapping[str, str], schema_path: str,
+                     ui_path: str | None) -> list[Problem]:
+    """The form a task shows must render: checked with the UI schema the task pairs it with."""
+    try:
+        schema = json.loads(files[schema_path])
+        ui = json.loads(files[ui_path]) if ui_path else None
+    except ValueError:
+        return []  # reported by _check_json
+    if not isinstance(schema, dict) or schema.get("type", "object") != "object":
+        return [Problem(schema_path, element, N_('A form must be a JSON schema of "type": "object".'))]
+    if ui is not None and not isinstance(ui, dict):
+        return [Problem(ui_path or "", element, N_("A UI schema must be a JSON object."))]
+    problems = []
+    for check in _FORM_CHECK:
+        for reason in check(schema, ui):
+            problems.append(Problem(schema_path, element, N_("The form cannot be shown: %(reason)s"), {"reason": reason}))
+    return problems
 
 
 def _check_document(path: str, root: Any, files: Mapping[str, str], operators: frozenset[str]) -> list[Problem]:
@@ -139,15 +164,6 @@ def _check_document(path: str, root: Any, files: Mapping[str, str], operators: f
         elif tag == "timeCycle":
             problems.append(
                 Problem(path, _element_id(node), N_("Cycle timers are not supported; loop back through a duration timer."))
-            )
-        elif tag == "lane" and node.get("name") not in LANE_ROLES:
-            problems.append(
-                Problem(
-                    path,
-                    node.get("id"),
-                    N_("Lane %(lane)s is not a role (%(roles)s)."),
-                    {"lane": node.get("name"), "roles": ", ".join(LANE_ROLES)},
-                )
             )
         elif tag == "eventBasedGateway":
             problems.extend(_check_event_gateway(path, root, node))
@@ -203,16 +219,20 @@ def _check_dmn_cell(path: str, node: Any) -> list[Problem]:
 
 
 def _check_human_task(path: str, node: Any, lane: str | None, files: Mapping[str, str]) -> list[Problem]:
+    """A task in no lane belongs to the instance's starter and one in a lane that is no role to a work
+    group (engine.workflow.access), so lanes are not checked; its form must exist and render."""
     element = node.get("id")
     problems = []
-    if lane is None:
-        problems.append(Problem(path, element, N_("A user task must be in a lane named after a role.")))
-    for prop in node.iter(f"{{{SPIFF_NS}}}property"):
-        if prop.get("name") in ("formJsonSchemaFilename", "formUiSchemaFilename"):
-            if resolve_form_path(files, prop.get("value") or "") is None:
-                problems.append(
-                    Problem(path, element, N_("The form file %(name)s is missing."), {"name": prop.get("value")})
-                )
+    named = {prop.get("name"): prop.get("value") or "" for prop in node.iter(f"{{{SPIFF_NS}}}property")}
+    found: dict[str, str | None] = {}
+    for key in (FORM_PROPERTY, UI_PROPERTY):
+        if key in named:
+            found[key] = resolve_form_path(files, named[key])
+            if found[key] is None:
+                problems.append(Problem(path, element, N_("The form file %(name)s is missing."), {"name": named[key]}))
+    schema_path = found.get(FORM_PROPERTY)
+    if schema_path is not None and not problems:
+        problems.extend(_check_task_form(path, element, files, schema_path, found.get(UI_PROPERTY)))
     return problems
 
 
@@ -235,6 +255,14 @@ def _parse(
         parser = spiff.make_parser(documents)
         own = list(parser.get_process_ids())
         _borrow(parser, library, sources)
+        absent = sorted(p for p in parser.get_process_dependencies() if p not in parser.process_parsers)
+        if absent:  # every missing one at once, named, before Spiff stops at the first
+            raise DeployError([
+                Problem("", _caller_of(documents, name), N_(
+                    "No deployed pathway defines the called process %(name)s: deploy the model that defines "
+                    "it first, or both together."), {"name": name})
+                for name in absent
+            ])
         primary = primary or _primary_process(model_id, parser, own)
         spec = parser.get_spec(primary)
         subprocess_specs = parser.get_subprocess_specs(primary)
@@ -248,6 +276,14 @@ def _parse(
             [Problem("", name, N_("No deployed pathway defines the called process %(name)s."), {"name": name}) for name in missing]
         )
     return Compiled(primary, (spec, subprocess_specs), own, sources)
+
+
+def _caller_of(documents: dict[str, Any], process_id: str) -> str | None:
+    for root in documents.values():
+        for node in root.iter():
+            if _local(node.tag) == "callActivity" and node.get("calledElement") == process_id:
+                return node.get("id")
+    return None
 
 
 def _borrow(parser: Any, library: Mapping[str, tuple[int, Mapping[str, str]]], sources: dict[str, int]) -> None:

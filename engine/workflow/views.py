@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from engine import roles
 from engine.clock import as_utc, now
 from engine.db import UTCDateTime
-from engine.i18n import N_, Forbidden, NotFound
+from engine.i18n import N_, Forbidden, NotFound, UserError
 from engine.workflow import limits, persistence, spiff
-from engine.workflow.access import PERSONAL_ROLES, Actor, may_act, refusal
+from engine.workflow.access import ANY_ROLE, OWNERS_PREFIX, PERSONAL_ROLES, Actor, may_act, refusal
 from engine.workflow.indexes import task_properties
 from engine.workflow.models import PendingTask, ProcessInstance, ProcessModelVersion, TaskHistory
 from engine.workflow.validation import resolve_form_path
@@ -86,7 +86,14 @@ def _branches(roles: tuple[str, ...], groups: int) -> list[Any]:
     """One equality predicate per index range, so each branch is an index scan in sort order. Who asks is
     a bind parameter (`me`, `group_0`...), so the statement depends only on the shape of the actor."""
     me = bindparam("me")
-    branches: list[Any] = [and_(PendingTask.assignee_user_id == me, PendingTask.role.in_(roles))]
+    branches: list[Any] = [and_(PendingTask.assignee_user_id == me, PendingTask.role.in_((*roles, ANY_ROLE)))]
+    # Tasks of SpiffArena's lanes (role ANY_ROLE): a group's queue, or people named by lane_owners.
+    free = and_(PendingTask.assignee_user_id.is_(None),
+                or_(PendingTask.claimed_by.is_(None), PendingTask.claimed_by == me))
+    for n in range(groups):
+        branches.append(and_(PendingTask.role == ANY_ROLE, PendingTask.candidate_group == bindparam(f"group_{n}"), free))
+    for n in range(groups + 2):  # an actor has at most 2 + len(groups) owner keys (see Actor.owner_keys)
+        branches.append(and_(PendingTask.role == ANY_ROLE, PendingTask.candidate_group.like(bindparam(f"owner_{n}")), free))
     for role in roles:
         if role in PERSONAL_ROLES:
             continue
@@ -125,6 +132,9 @@ def _inbox_query(
     groups = sorted(actor.groups)
     params: dict[str, Any] = {"me": actor.user_id, "pathway": pathway, "patient_id": patient_id}
     params.update({f"group_{n}": group for n, group in enumerate(groups)})
+    keys = actor.owner_keys()
+    # An owners list has no empty entry ("||"): the unused branches match nothing.
+    params.update({f"owner_{n}": f"{OWNERS_PREFIX}%|{keys[n] if n < len(keys) else ''}|%" for n in range(len(groups) + 2)})
     statement = _union(tuple(sorted(actor.roles)), len(groups), pathway is not None, patient_id is not None, limit)
     return statement, params
 
@@ -280,8 +290,13 @@ def may_read_instance(session: Session, actor: Actor, instance: ProcessInstance,
 
 
 def _json_file(files: dict[str, str], name: str | None) -> dict[str, Any] | None:
-    path = resolve_form_path(files, name or "")
-    return json.loads(files[path]) if path else None
+    if not name:
+        return None
+    path = resolve_form_path(files, name)
+    if path is None:
+        # Never silently a form-less task: deploy checked the file, so the task points at the wrong model.
+        raise UserError(N_("The form file %(name)s of this task cannot be found."), name=name)
+    return json.loads(files[path])
 
 
 _TEMPLATES = ImmutableSandboxedEnvironment(autoescape=False)

@@ -50,19 +50,27 @@ def test_deploy_refuses_unsafe_code_naming_file_and_element(sessions, script, co
 
 def test_deploy_reports_every_problem_of_a_model_at_once(sessions):
     files = model_files("review")
-    files["review.bpmn"] = files["review.bpmn"].replace('name="doctor"', 'name="surgeon"').replace(
-        "application.json", "missing.json"
-    )
+    files["review.bpmn"] = files["review.bpmn"].replace("application.json", "missing.json")
     files["forms/application-uischema.json"] = "[1, 2]"
-    files["forms/broken.json"] = '{"type": "array"}'
+    files["forms/broken.json"] = '{"type": "array"'
     error = refusal(sessions, files)
     reasons = sorted(p.text for p in error.problems)
     assert reasons == [
-        "forms/application-uischema.json: A UI schema must be a JSON object.",
-        'forms/broken.json: A form must be a JSON schema of "type": "object".',
-        "review.bpmn, Lane_doctor: Lane surgeon is not a role (patient, doctor, instructor, manager, analyst).",
+        "forms/broken.json: Not valid JSON: Expecting ',' delimiter: line 1 column 17 (char 16)",
         "review.bpmn, apply: The form file missing.json is missing.",
     ]
+
+
+def test_the_property_says_which_file_is_the_form_and_which_its_ui_schema_whatever_their_names(sessions):
+    files = model_files("review")
+    files["forms/application_ui.json"] = files.pop("forms/application-uischema.json")
+    files["review.bpmn"] = files["review.bpmn"].replace("application-uischema.json", "application_ui.json")
+    with transaction(sessions) as session:
+        deploy_model(session, "review", files)
+    files["forms/application_ui.json"] = "[1, 2]"
+    with pytest.raises(DeployError) as refused, transaction(sessions) as session:
+        deploy_model(session, "review", files)
+    assert [p.text for p in refused.value.problems] == ["forms/application_ui.json, apply: A UI schema must be a JSON object."]
 
 
 def test_deploy_reports_broken_xml_with_its_line(sessions):

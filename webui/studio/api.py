@@ -16,7 +16,7 @@ from engine.roles import ROLES
 from engine.studio import sandbox, service, validate
 from engine.workflow import DeployError
 from engine.workflow.access import LANE_ROLES
-from forms import FormSchemaError, build_form_class, check_schema
+from forms import FormSchemaError, build_form_class, check_task_form, prepare
 from webui.db import db
 from webui.messages import stored_message, user_message
 from webui.security import client_ip, roles_required
@@ -54,7 +54,7 @@ def check_form(path: str, text: str) -> list[str]:
         schema = json.loads(text)
     except ValueError as exc:
         return [_("The form is not valid JSON: %(reason)s") % {"reason": str(exc)}]
-    return check_schema(schema)
+    return check_task_form(schema, None)
 
 
 def _report_json(report: validate.Report) -> dict[str, Any]:
@@ -198,10 +198,12 @@ def form_preview() -> Any:
         schema = json.loads(body.get("schema") or "")
     except ValueError as exc:
         return jsonify(ok=False, errors=[_("The form is not valid JSON: %(reason)s") % {"reason": str(exc)}])
-    problems = check_schema(schema)
+    # The preview shows what a task would: SpiffArena's $ref and dynamic options resolved (placeholders).
+    problems = check_task_form(schema, None)
     if problems:
         return jsonify(ok=False, errors=problems)
     try:
+        schema, _ui = prepare(schema, None, None)
         form_class = build_form_class(schema, choices_providers=slot_providers())
     except FormSchemaError as exc:
         return jsonify(ok=False, errors=[str(p) for p in exc.problems])

@@ -25,13 +25,14 @@ from sqlalchemy import select
 from engine import audit
 from engine.accounts.models import User
 from engine.i18n import N_, UserError
-from engine.studio import dashboard, diff, migrate, service, transfer
+from engine.studio import dashboard, diff, migrate, service, suggest, transfer
 from engine.workflow.models import FINISHED_STATUSES, ProcessInstance, ProcessModel
 from webui.db import db
 from webui.messages import user_message
 from webui.security import client_ip, roles_required
 from webui.studio.blueprint import bp
 from webui.studio.shared import ANALYSTS
+from webui.tasks.core import connectors
 
 DMN_JS_DIST = Path(__file__).resolve().parents[2] / "node_modules" / "dmn-js" / "dist"
 VENDOR_SUFFIXES = (".js", ".css", ".woff", ".woff2", ".ttf", ".eot", ".svg")
@@ -79,8 +80,11 @@ def edit(model_id: str) -> Any:
     model = session.get(ProcessModel, model_id)
     if model is None and session.get(service.StudioDraft, model_id) is None:
         abort(404)
+    texts, _origin, _number = service.working_files(session, model_id)
+    samples = suggest.suggested_results(session, model_id, texts, connectors())
     return render_template(
         "studio/edit.html",
+        samples=samples,
         model_id=model_id,
         title=model.title if model else model_id,
         modeler_installed=(

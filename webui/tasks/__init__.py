@@ -17,8 +17,10 @@ from engine.accounts import service as accounts
 from engine.accounts.models import User
 from engine.i18n import N_, UserError
 from engine.workflow import claim_task, inbox, inbox_counts, release_task
-from forms import build_form_class, form_data, form_files, render_instructions, translated
+from engine.workflow.validation import install_form_check
+from forms import ADD_ENTRY, build_form_class, form_data, form_files, render_instructions, translated
 from forms.domain import DocumentUploadField
+from forms.sections import RepeatField
 from webui.db import db
 from webui.messages import user_message
 from webui.security import client_ip, confirmed_required
@@ -47,6 +49,8 @@ def register(app: Flask) -> None:
     import forms
 
     app.register_blueprint(bp)
+    # One validator for the CLI, the studio and import: deploy asks forms whether each task's form renders.
+    install_form_check(forms.check_task_form)
     if "forms" not in app.blueprints:
         app.register_blueprint(forms.blueprint)
 
@@ -98,6 +102,12 @@ def task_page(instance_id: int, task_guid: str) -> Any:
     view = load_task(session, actor_for(current_user), instance_id, task_guid)
     form_class = form_class_for(view)
     form = form_class(data=form_values(view), task_data=view.data) if form_class else ConfirmForm()
+    section = request.form.get(ADD_ENTRY) if request.method == "POST" and form_class else None
+    if section:  # "Add another" in a repeating section: one more entry, nothing completed yet
+        field = form._fields.get(section)
+        if isinstance(field, RepeatField) and (field.max_items is None or len(field.entries) < field.max_items):
+            field.append_entry()
+        return render_template("tasks/task.html", form=form, has_schema=True, **_task_context(view))
     if request.method == "POST":
         if not form.validate():
             session.rollback()

@@ -14,15 +14,17 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from engine import audit, roles
+from engine.accounts import groups as work_groups
 from engine.accounts.models import UserRole
 from engine.composition import build_connectors
 from engine.i18n import N_, Conflict, NotFound, UserError
 from engine.workflow import Actor, ConnectorRegistry, TaskView, complete_task, get_task
+from engine.workflow.access import GROUP_PREFIX
 from engine.workflow.models import PendingTask, ProcessModel, TaskHistory
-from forms import FormSchemaError, SchemaForm, build_form_class
+from forms import DynamicOptionsMissing, FormSchemaError, SchemaForm, build_form_class, prepare
 from forms.domain import Upload
 
 CONNECTORS_KEY = "carepath_connectors"
@@ -38,7 +40,11 @@ class FormUnavailable(UserError):
 def actor_for(user: Any) -> Actor:
     """The engine's view of an account: id, roles, and candidate groups (see the module docstring)."""
     roles = frozenset(user.role_names)
-    return Actor(user_id=user.id, roles=roles, groups=frozenset(f"role:{role}" for role in roles))
+    groups = {f"role:{role}" for role in roles}
+    session = object_session(user)
+    if session is not None:  # work groups an admin manages (lanes that are not roles, SpiffArena's)
+        groups.update(f"{GROUP_PREFIX}{name}" for name in work_groups.groups_of(session, user.id))
+    return Actor(user_id=user.id, roles=roles, groups=frozenset(groups), email=user.email)
 
 
 def sessions() -> sessionmaker[Session]:
@@ -111,7 +117,12 @@ def form_class_for(view: TaskView) -> type[SchemaForm] | None:
     if view.form_schema is None:
         return None
     try:
-        return build_form_class(view.form_schema, view.ui_schema, choices_providers=slot_providers())
+        # SpiffArena's conventions ($ref, options from task data, Jinja in titles) over this task's data.
+        schema, ui_schema = prepare(view.form_schema, view.ui_schema, view.data)
+        return build_form_class(schema, ui_schema, choices_providers=slot_providers())
+    except DynamicOptionsMissing as exc:
+        current_app.logger.error("form of task %s/%s: %s", view.instance_id, view.task_guid, exc)
+        raise FormUnavailable(N_("The form of this task cannot be shown. Please tell the clinic.")) from exc
     except FormSchemaError as exc:
         current_app.logger.error("form of task %s/%s cannot be built: %s", view.instance_id, view.task_guid, exc)
         raise FormUnavailable(N_("The form of this task cannot be shown. Please tell the clinic.")) from exc
