@@ -1,13 +1,13 @@
 """work groups: the people of BPMN lanes that are not roles (SpiffArena's group lanes)
 
 Revision ID: issue17_work_groups
-Revises: 48a52586d62d
+Revises: i16a_patient_start
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = 'issue17_work_groups'
-down_revision = '48a52586d62d'
+down_revision = 'i16a_patient_start'
 branch_labels = None
 depends_on = None
 

@@ -1,13 +1,13 @@
 """issue 16a: a model version records whether (and with which start form) a patient may start it
 
 Revision ID: i16a_patient_start
-Revises: 48a52586d62d
+Revises: issue16b0001
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = 'i16a_patient_start'
-down_revision = '48a52586d62d'
+down_revision = 'issue16b0001'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """issue 16b: enrolment from an account into a chosen group; corrected monitoring answers kept, days reviewed
 
 Revision ID: issue16b0001
-Revises: 48a52586d62d
+Revises: i18_phone_only_patients
 Create Date: 2026-12-07 08:30:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import engine.db  # noqa: F401  (UTCDateTime columns render as engine.db.UTCDateTime)
 
 revision = 'issue16b0001'
-down_revision = '48a52586d62d'
+down_revision = 'i18_phone_only_patients'
 branch_labels = None
 depends_on = None
 
