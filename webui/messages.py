@@ -10,4 +10,10 @@ from engine.i18n import UserError
 def user_message(error: UserError) -> str:
     # The msgid is a variable here; every such string is extracted where the engine marks it with N_.
     text = gettext(error.message)
-    return text % error.params if error.params else text
+    if not error.params:
+        return text
+    # A text parameter may itself be a msgid (an item's title, a unit: "Blood pressure: enter a number.");
+    # anything not in the catalog (a name, a number) comes back unchanged.
+    params = {key: gettext(value) if isinstance(value, str) and value.strip() else value
+              for key, value in error.params.items()}
+    return text % params
