@@ -29,6 +29,7 @@ from webui.tasks.core import (
     form_class_for,
     form_values,
     load_task,
+    own_page,
     pathway_titles,
     store_uploads,
 )
@@ -95,6 +96,9 @@ def _task_context(view: Any) -> dict[str, Any]:
 def task_page(instance_id: int, task_guid: str) -> Any:
     session = db()
     view = load_task(session, actor_for(current_user), instance_id, task_guid)
+    page = own_page(view)
+    if page is not None:  # answered there, so it can never be closed here without its answers
+        return redirect(page)
     form_class = form_class_for(view)
     form = form_class(data=form_values(view), task_data=view.data) if form_class else ConfirmForm()
     if request.method == "POST":
@@ -172,7 +176,8 @@ def start_page() -> Any:
             flash(user_message(error), "error")
             status = error.status
         else:
-            flash(_("The pathway has started."), "success")
+            # A patient hears plain words; "pathway" is the staff's word for it.
+            flash(_("The pathway has started.") if _is_staff(current_user) else _("Your request is open."), "success")
             mine = [i for i in inbox(db(), actor_for(current_user), limit=INBOX_LIMIT) if i.instance_id == instance_id]
             if mine:
                 return redirect(url_for("tasks.task_page", instance_id=instance_id, task_guid=mine[0].task_guid))
@@ -180,4 +185,4 @@ def start_page() -> Any:
                 return redirect(url_for("instances.instance_page", instance_id=instance_id))
             return redirect(url_for("tasks.inbox_page"))
     return render_template("tasks/start.html", pathways=offered, starter=starter, form=ConfirmForm(),
-                           email=request.form.get("patient_email", "")), status
+                           email=request.form.get("patient_email", ""), staff=_is_staff(current_user)), status
