@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -119,5 +120,5 @@ def day_page(day: str) -> Any:
     audit.record(session, "monitoring_data_sent", actor_id=current_user.id, subject_id=current_user.id,
                  ip=client_ip(), object_type="monitoring_questionnaire", object_id=q.id, day=wanted.isoformat())
     session.commit()
-    flash(_("Thank you! Your data for %(day)s has been sent to your doctor.", day=wanted.isoformat()), "success")
+    flash(_("Thank you! Your data for %(day)s has been sent to your doctor.", day=format_date(wanted, "long")), "success")
     return redirect(url_for("monitoring.home"))
