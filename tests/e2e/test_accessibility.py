@@ -36,6 +36,7 @@ BLOCKING = ("serious", "critical")
 INBOX_TASKS = 20
 DESKTOP = {"width": 1100, "height": 900}
 PHONE = {"width": 360, "height": 740}
+PHONE_RULES = ["scrollable-region-focusable", "target-size", "meta-viewport"]
 
 
 @dataclass
@@ -143,10 +144,12 @@ def _log_in(page, site: Site, role: str) -> None:
     expect(page.locator("form[action$='/account/logout']")).to_have_count(1)
 
 
-def _axe(page) -> list[str]:
+def _axe(page, rules: list[str] | None = None) -> list[str]:
+    """axe's serious and critical violations: of the WCAG A/AA rules, or only of the `rules` named."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(_axe_source())  # evaluated by the test driver, so the pages' CSP (script-src 'self') stays on
-    found = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    only = {"type": "rule", "values": rules} if rules else {"type": "tag", "values": AXE_TAGS}
+    found = page.evaluate("only => axe.run(document, {runOnly: only})", only)
     return [f"{v['impact']} {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
             for v in found["violations"] if v["impact"] in BLOCKING]
 
@@ -192,6 +195,8 @@ def _audit(site: Site, new_context, locale: str) -> dict[str, list[str]]:
             if wide := _sideways(page):
                 problems["sideways"].append(f"{name} ({locale}) scrolls {wide} px sideways at 360 px")
             problems["targets"] += [f"{name} ({locale}): {text}" for text in _small_targets(page)]
+            # What only a narrow screen brings: boxes that scroll sideways, and crowded targets.
+            problems["axe"] += [f"{name} ({locale}, 360 px): {text}" for text in _axe(page, PHONE_RULES)]
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"phone-{locale}-{name}.png"), full_page=True)
         page.context.close()
