@@ -241,6 +241,13 @@ def _register_pages(app: Flask) -> None:
 
         return format_date(value, fmt)
 
+    @app.template_filter("number")
+    def number_filter(value: Any) -> str:
+        """36.6 as the reader writes it («36,6»), without trailing zeros."""
+        from flask_babel import format_decimal
+
+        return format_decimal(value, "#,##0.###")
+
     @app.template_filter("filesize")
     def filesize_filter(size: int) -> str:
         """A file's size in the reader's words and number format: «1,2 МБ», "340 kB"."""

@@ -36,6 +36,7 @@ def test_units_file_kinds_and_sizes_read_in_russian(russian):
         "{{ 340|filesize }} | {{ 'text/plain'|filekind }}")
 
     assert page == "мм рт. ст. | % | документ PDF | 1,2 МБ | 1 кБ | Файл"
+    assert render_template_string("{{ 36.6|number }} {{ 120.0|number }}") == "36,6 120"
 
 
 def test_file_sizes_follow_the_english_reader_too(app):
