@@ -120,7 +120,9 @@ def _environment(autoescape: bool = True) -> _InstructionEnvironment:
     # ChainableUndefined: task data differs between instances; a missing key renders empty, not a 500.
     env = _InstructionEnvironment(autoescape=autoescape, undefined=ChainableUndefined)
     env.filters = {name: env.filters[name] for name in SAFE_FILTERS}
-    env.filters.update(join=_join_filter, date=_date_filter, datetime=_datetime_filter)
+    # translate: a value that is itself a catalog text (a DMN's reason, a unit, an item's title) in the
+    # reader's language; anything else comes back as it was.
+    env.filters.update(join=_join_filter, date=_date_filter, datetime=_datetime_filter, translate=translated)
     # lipsum(n) and friends are of no use in instructions; range stays (the sandbox caps it).
     env.globals = {name: env.globals[name] for name in ("dict", "namespace")}
     env.globals["range"] = _budget_range

@@ -43,6 +43,8 @@ def make_environment(translations: NullTranslations) -> Environment:
         undefined=StrictUndefined,
     )
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    # A value that is itself a msgid (a unit such as "%", an item's title): looked up, never %-formatted.
+    env.filters["translate"] = lambda text: translations.gettext(text) if isinstance(text, str) and text else text
     return env
 
 

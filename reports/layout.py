@@ -16,6 +16,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
@@ -172,6 +173,27 @@ def signature_stamp(stamp: Stamp | None, verify_url: str, labels: dict[str, str]
     return table
 
 
+def fit_lines(text: str, font: str, size: float, width: float, max_lines: int = 0) -> list[str]:
+    """The text broken into lines no wider than `width`; with max_lines, the last one ends in "…"."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}".strip()
+        if current and stringWidth(candidate, font, size) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    if current:
+        lines.append(current)
+    if max_lines and len(lines) > max_lines:
+        last = " ".join(lines[max_lines - 1:])
+        while last and stringWidth(last + "…", font, size) > width:
+            last = last[:-1]
+        lines = [*lines[:max_lines - 1], last.rstrip() + "…"]
+    return lines or [""]
+
+
 def footer(caption: str, page_label: str) -> Callable[[Canvas, object], None]:
     regular, _ = register_fonts()
 
@@ -181,8 +203,13 @@ def footer(caption: str, page_label: str) -> Callable[[Canvas, object], None]:
         canvas.setFillColor(MUTED)
         canvas.setStrokeColor(RULE)
         canvas.line(MARGIN + 6, 12 * mm, PAGE[0] - MARGIN - 6, 12 * mm)
-        canvas.drawString(MARGIN + 6, 8.5 * mm, caption)
-        canvas.drawRightString(PAGE[0] - MARGIN - 6, 8.5 * mm, f"{page_label} {canvas.getPageNumber()}")
+        number = f"{page_label} {canvas.getPageNumber()}"
+        canvas.drawRightString(PAGE[0] - MARGIN - 6, 8.5 * mm, number)
+        # The caption (clinic name · document title) may be long: it wraps within what the page number
+        # leaves free, on at most two lines, so the two never overlap.
+        room = PAGE[0] - 2 * (MARGIN + 6) - canvas.stringWidth(number, regular, 7.5) - 6 * mm
+        for index, line in enumerate(fit_lines(caption, regular, 7.5, room, max_lines=2)):
+            canvas.drawString(MARGIN + 6, (8.5 - 3.2 * index) * mm, line)
         canvas.restoreState()
 
     return draw

@@ -14,6 +14,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
 from reports.fonts import register_fonts
+from reports.layout import fit_lines
 
 
 @dataclass(frozen=True)
@@ -22,20 +23,6 @@ class TicketData:
     rows: list[tuple[str, str]]  # (label, value): doctor, specialty, time, institution, address, patient
     note: str  # what to do on the day
     footer: str = ""
-
-
-def _wrap(pdf: canvas.Canvas, text: str, font: str, size: float, width: float) -> list[str]:
-    lines, current = [], ""
-    for word in text.split():
-        candidate = f"{current} {word}".strip()
-        if pdf.stringWidth(candidate, font, size) <= width or not current:
-            current = candidate
-        else:
-            lines.append(current)
-            current = word
-    if current:
-        lines.append(current)
-    return lines or [""]
 
 
 def render_ticket(data: TicketData) -> bytes:
@@ -56,24 +43,29 @@ def render_ticket(data: TicketData) -> bytes:
     y -= 8 * mm
     label_width = 34 * mm
     for label, value in data.rows:
+        # A long label («Медицинское учреждение») wraps inside its column instead of running under the value;
+        # the row is as tall as the taller of the two.
         pdf.setFont(regular, 9)
         pdf.setFillGray(0.35)
-        pdf.drawString(margin, y, label)
+        label_lines = fit_lines(label, regular, 9, label_width - 3 * mm)
+        for index, line in enumerate(label_lines):
+            pdf.drawString(margin, y - index * 4 * mm, line)
         pdf.setFillGray(0)
         pdf.setFont(bold, 11)
-        for line in _wrap(pdf, value, bold, 11, width - label_width):
-            pdf.drawString(margin + label_width, y, line)
-            y -= 5.5 * mm
-        y -= 2 * mm
+        value_lines = fit_lines(value, bold, 11, width - label_width)
+        for index, line in enumerate(value_lines):
+            pdf.drawString(margin + label_width, y - index * 5.5 * mm, line)
+        y -= max(len(label_lines) * 4 * mm, len(value_lines) * 5.5 * mm) + 2 * mm
     y -= 4 * mm
     pdf.setFont(regular, 10)
-    for line in _wrap(pdf, data.note, regular, 10, width):
+    for line in fit_lines(data.note, regular, 10, width):
         pdf.drawString(margin, y, line)
         y -= 5 * mm
     if data.footer:
         pdf.setFont(regular, 8)
         pdf.setFillGray(0.4)
-        pdf.drawString(margin, margin, data.footer)
+        for index, line in enumerate(reversed(fit_lines(data.footer, regular, 8, width))):
+            pdf.drawString(margin, margin + index * 3.6 * mm, line)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

@@ -21,7 +21,7 @@ from werkzeug.routing import IntegerConverter
 
 from engine.config import LOCALES, Settings, load_settings
 from engine.db import ID_MAX, make_engine, make_session_factory
-from engine.i18n import UserError
+from engine.i18n import N_, UserError
 from engine.workflow import limits as script_limits
 from engine.workflow.cache import WORKFLOWS
 from webui import db as request_db
@@ -107,7 +107,10 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
     login_manager.user_loader(_load_user)
-    # Flask-Login's own message would bypass our catalog; it is set per request in the right language.
+    # Flask-Login's own messages are English constants outside our catalog: ours are marked for extraction
+    # here and translated per request (localize_callback) in the reader's language.
+    login_manager.login_message = N_("Please log in to see this page.")
+    login_manager.needs_refresh_message = N_("Please log in again to see this page.")
     login_manager.localize_callback = _translate
 
     # Each area is a package (webui/<area>/); register() mounts its blueprints, single-page areas expose bp.
@@ -242,6 +245,36 @@ def _register_pages(app: Flask) -> None:
 
         return format_datetime(value, fmt)
 
+    @app.template_filter("dateformat")
+    def dateformat_filter(value: Any, fmt: str = "medium") -> str:
+        from flask_babel import format_date
+
+        return format_date(value, fmt)
+
+    @app.template_filter("number")
+    def number_filter(value: Any) -> str:
+        """36.6 as the reader writes it («36,6»), without trailing zeros."""
+        from flask_babel import format_decimal
+
+        return format_decimal(value, "#,##0.###")
+
+    @app.template_filter("filesize")
+    def filesize_filter(size: int) -> str:
+        """A file's size in the reader's words and number format: «1,2 МБ», "340 kB"."""
+        from babel.units import format_unit
+        from flask_babel import get_locale
+
+        # CLDR has no short Russian name for a byte, and a few bytes are "1 kB" to a person anyway.
+        unit, amount = ("digital-megabyte", size / 1e6) if size >= 1e6 else ("digital-kilobyte", max(size / 1e3, 1))
+        return format_unit(amount, unit, length="short", format="#,##0.#", locale=get_locale())
+
+    @app.template_filter("filekind")
+    def filekind_filter(content_type: str | None) -> str:
+        """What a person calls a file ("PDF document"), never its MIME type."""
+        from flask_babel import gettext
+
+        return gettext(FILE_KINDS.get((content_type or "").split(";")[0].strip().lower(), N_("File")))
+
     @app.context_processor
     def inject() -> dict[str, Any]:
         from flask_babel import get_locale
@@ -256,6 +289,14 @@ class IdConverter(IntegerConverter):
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", ID_MAX)
         super().__init__(url_map, *args, **kwargs)
+
+
+# The kinds of file people upload here (documents.ALLOWED_TYPES and the monitoring attachments).
+FILE_KINDS = {
+    "application/pdf": N_("PDF document"),
+    "image/jpeg": N_("JPEG image"),
+    "image/png": N_("PNG image"),
+}
 
 
 def _error_page(code: int) -> Any:

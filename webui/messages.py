@@ -14,8 +14,14 @@ def user_message(error: UserError) -> str:
     text = gettext(error.message)
     if not error.params:
         return text
-    # A moment travels as a datetime and is shown in the reader's own zone (never as "UTC").
-    params = {k: format_datetime(v, "short") if isinstance(v, datetime) else v for k, v in error.params.items()}
+    # A moment travels as a datetime and is shown in the reader's own zone (never as "UTC"); a text
+    # parameter may itself be a msgid (an item's title, a unit: "Blood pressure: enter a number."), and
+    # anything not in the catalog (a name, a number) comes back unchanged.
+    params = {
+        key: format_datetime(value, "short") if isinstance(value, datetime)
+        else gettext(value) if isinstance(value, str) and value.strip() else value
+        for key, value in error.params.items()
+    }
     return text % params
 
 

@@ -16,7 +16,7 @@ from engine.i18n import N_
 class Measure:
     code: str
     title: str  # N_ msgid
-    unit: str
+    unit: str  # N_ msgid too: shown translated (мм рт. ст.), stored and exported as written here
     valid: tuple[float, float]
     alert: tuple[float | None, float | None]  # suggested thresholds the doctor starts from
     loinc: str
@@ -33,14 +33,14 @@ BLOOD_PRESSURE = "bp"
 MEASURES: dict[str, Measure] = {
     m.code: m
     for m in (
-        Measure(BLOOD_PRESSURE, N_("Blood pressure"), "mmHg", (50, 260), (90, 140), "85354-9",
+        Measure(BLOOD_PRESSURE, N_("Blood pressure"), N_("mmHg"), (50, 260), (90, 140), "85354-9",
                 "Blood pressure panel with all children optional", "mm[Hg]", 1, (30, 160), (60, 90),
                 (("8480-6", "Systolic blood pressure"), ("8462-4", "Diastolic blood pressure"))),
-        Measure("temperature", N_("Body temperature"), "°C", (34, 43), (None, 37.5), "8310-5", "Body temperature",
+        Measure("temperature", N_("Body temperature"), N_("°C"), (34, 43), (None, 37.5), "8310-5", "Body temperature",
                 "Cel"),
-        Measure("pulse", N_("Pulse"), "/min", (25, 250), (50, 110), "8867-4", "Heart rate", "/min", 1),
-        Measure("weight", N_("Weight"), "kg", (2, 400), (None, None), "29463-7", "Body weight", "kg"),
-        Measure("glucose", N_("Blood glucose"), "mmol/L", (1, 40), (3.9, 11), "2339-0",
+        Measure("pulse", N_("Pulse"), N_("/min"), (25, 250), (50, 110), "8867-4", "Heart rate", "/min", 1),
+        Measure("weight", N_("Weight"), N_("kg"), (2, 400), (None, None), "29463-7", "Body weight", "kg"),
+        Measure("glucose", N_("Blood glucose"), N_("mmol/L"), (1, 40), (3.9, 11), "2339-0",
                 "Glucose [Mass/volume] in Blood", "mg/dL"),
         Measure("spo2", N_("Oxygen saturation (SpO2)"), "%", (50, 100), (94, None), "59408-5",
                 "Oxygen saturation in Arterial blood by Pulse oximetry", "%", 1),

@@ -80,7 +80,8 @@ def load_monitoring_demo(session: Session) -> MonitoringPlan | None:
             q.comment = "Утром кружилась голова"
             session.add(Alert(doctor_id=doctor.id, patient_id=patient.id, questionnaire_id=q.id, day=day,
                               level="warning", reason="A value beyond your thresholds", status=ALERT_OPEN,
-                              values=[{"title": bp.title, "value": f"{systolic}/{diastolic} mmHg", "low": "",
+                              values=[{"title": bp.title, "value": f"{systolic}/{diastolic} mmHg", "amount": f"{systolic}/{diastolic}",
+                                       "unit": bp.unit, "low": "",
                                        "high": "140/90", "time_of_day": "morning", "beyond": True}]))
     session.flush()
     return plan

@@ -348,8 +348,11 @@ def describe(item: PlanItem, answer: Answer) -> dict[str, Any]:
         shown = _fmt(answer.value) + (f"/{_fmt(answer.value2)}" if answer.value2 is not None else "")
         low = "/".join(_fmt(v) for v in (item.alert_low, item.alert_low2) if v is not None)
         high = "/".join(_fmt(v) for v in (item.alert_high, item.alert_high2) if v is not None)
-        return {"item_id": item.id, "title": item.title, "value": f"{shown} {item.unit}".strip(),
-                "time_of_day": item.time_of_day, "low": low, "high": high, "beyond": answer.beyond}
+        # "value" keeps the unit for readers of older data; "amount" and "unit" (a msgid) let a page or
+        # message show the unit in the reader's language.
+        return {"item_id": item.id, "title": item.title, "value": f"{shown} {item.unit}".strip(), "amount": shown,
+                "unit": item.unit, "time_of_day": item.time_of_day, "low": low, "high": high,
+                "beyond": answer.beyond}
     if item.kind == MEDICATION:
         return {"item_id": item.id, "title": item.title, "value": "taken" if answer.taken else "not taken",
                 "time_of_day": item.time_of_day, "low": "", "high": "", "beyond": False}

@@ -35,7 +35,7 @@ def test_a_spiffarena_style_pathway_is_deployed_and_walked_by_patient_and_doctor
     patient = new_context().new_page()
     login(patient, base, "patient@example.org")
     patient.get_by_role("link", name="My tasks").first.click()
-    patient.get_by_role("link", name="Start a pathway").click()
+    patient.get_by_role("link", name="Make a new request").click()
     patient.get_by_label("Symptom check after discharge").check()
     patient.get_by_role("button", name="Start").click()
     patient.wait_for_url(re.compile(r"/tasks/\d+/[0-9a-f-]{36}$"))

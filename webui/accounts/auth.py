@@ -55,7 +55,8 @@ def login() -> Any:
         user = service.authenticate(db(), form.email.data, form.password.data, ip=client_ip())
         if user is None or not user.is_active:
             db().commit()  # the failed attempt stays in the journal
-            flash(_("Wrong email or password."), "error")
+            # Under the password field (not a flash at the top), so the focus lands on the field to retype.
+            form.password.errors = [_("Wrong email or password.")]
             return render_template("auth/login.html", form=form), 200
         if user.two_factor:
             service.start_login_code(db(), user)

@@ -4,7 +4,12 @@ doctor builds (plans.py). One blueprint (blueprint.py); shared helpers in shared
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import Any
+
+from flask import Flask, url_for
+
+from engine.monitoring.dispatch import MODEL_ID as MONITORING_MODEL
+from webui.tasks.core import OWN_PAGES
 
 
 def register(app: Flask) -> None:
@@ -13,3 +18,10 @@ def register(app: Flask) -> None:
     from webui.monitoring.blueprint import bp
 
     app.register_blueprint(bp)
+    # The questionnaire task of a monitoring day is answered on the day's page (see webui.tasks.core).
+    OWN_PAGES[(MONITORING_MODEL, "answer")] = _day_page
+
+
+def _day_page(data: dict[str, Any]) -> str | None:
+    day = data.get("day")
+    return url_for("monitoring.day_page", day=day) if isinstance(day, str) and day else None

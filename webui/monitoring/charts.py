@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import format_date, gettext
 from markupsafe import Markup, escape
 
 from engine.monitoring.history import Series
@@ -91,6 +92,6 @@ def chart_svg(series: Series, since: date, until: date) -> Markup:
                 for lo, hi in ((item.alert_low2, item.alert_high2),) if index == 1)
             parts.append(f'<circle cx="{x(day):.1f}" cy="{y(value):.1f}" r="{5 if beyond else 3.5}" '
                          f'fill="{THRESHOLD if beyond else colour}" class="cp-point{" cp-beyond" if beyond else ""}">'
-                         f'<title>{day.isoformat()}: {_fmt(value)} {escape(item.unit)}</title></circle>')
+                         f'<title>{format_date(day)}: {_fmt(value)} {escape(gettext(item.unit))}</title></circle>')
     parts.append("</svg>")
     return Markup("".join(parts))

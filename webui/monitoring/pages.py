@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -155,7 +156,7 @@ def day_page(day: str) -> Any:
                  object_type="monitoring_questionnaire", object_id=q.id, day=wanted.isoformat())
     session.commit()
     if correcting:
-        flash(_("Your corrected data for %(day)s has been sent to your doctor.", day=wanted.isoformat()), "success")
+        flash(_("Your corrected data for %(day)s has been sent to your doctor.", day=format_date(wanted, "long")), "success")
     else:
-        flash(_("Thank you! Your data for %(day)s has been sent to your doctor.", day=wanted.isoformat()), "success")
+        flash(_("Thank you! Your data for %(day)s has been sent to your doctor.", day=format_date(wanted, "long")), "success")
     return redirect(url_for("monitoring.home"))

@@ -21,6 +21,7 @@ from webui.db import db
 from webui.messages import stored_message, user_message
 from webui.security import client_ip, roles_required
 from webui.studio.blueprint import api_bp as bp
+from webui.studio.lint_texts import lint_text
 from webui.studio.shared import ANALYSTS
 from webui.tasks.core import connectors, slot_providers
 
@@ -42,7 +43,7 @@ def _body() -> dict[str, Any]:
 
 def _finding(f: validate.Finding) -> dict[str, Any]:
     if f.source == "lint":
-        text = f"{f.message} ({f.params.get('rule')})"
+        text = lint_text(f.params.get("rule"), f.message)
     else:
         text = _(f.message) % f.params if f.params else _(f.message)
     return {"file": f.file, "element": f.element, "severity": f.severity, "source": f.source, "text": text}
@@ -63,7 +64,8 @@ def _report_json(report: validate.Report) -> dict[str, Any]:
         "findings": [_finding(f) for f in report.findings],
         "elements": report.elements,
         "lint_ran": report.lint_ran,
-        "lint_note": report.lint_note,
+        # The linter's own failure is a technical English text; the analyst is told what it means.
+        "lint_note": _("the BPMN linter did not run, only the engine's checks") if not report.lint_ran else "",
     }
 
 

@@ -31,6 +31,7 @@ from webui.tasks.core import (
     form_class_for,
     form_values,
     load_task,
+    own_page,
     pathway_titles,
     slot_providers,
     store_uploads,
@@ -100,6 +101,9 @@ def _task_context(view: Any) -> dict[str, Any]:
 def task_page(instance_id: int, task_guid: str) -> Any:
     session = db()
     view = load_task(session, actor_for(current_user), instance_id, task_guid)
+    page = own_page(view)
+    if page is not None:  # answered there, so it can never be closed here without its answers
+        return redirect(page)
     form_class = form_class_for(view)
     form = form_class(data=form_values(view), task_data=view.data) if form_class else ConfirmForm()
     section = request.form.get(ADD_ENTRY) if request.method == "POST" and form_class else None
@@ -191,11 +195,12 @@ def start_page() -> Any:
         else:
             return _started(instance_id, starter)
     return render_template("tasks/start.html", pathways=offered, starter=starter, form=ConfirmForm(),
-                           email=request.form.get("patient_email", "")), status
+                           email=request.form.get("patient_email", ""), staff=_is_staff(current_user)), status
 
 
 def _started(instance_id: int, starter: bool) -> Any:
-    flash(_("The pathway has started."), "success")
+    # A patient hears plain words; "pathway" is the staff's word for it.
+    flash(_("The pathway has started.") if _is_staff(current_user) else _("Your request is open."), "success")
     mine = [i for i in inbox(db(), actor_for(current_user), limit=INBOX_LIMIT) if i.instance_id == instance_id]
     if mine:
         return redirect(url_for("tasks.task_page", instance_id=instance_id, task_guid=mine[0].task_guid))

@@ -10,6 +10,7 @@ added here and nowhere else.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
@@ -29,6 +30,17 @@ from forms.domain import Upload
 
 CONNECTORS_KEY = "carepath_connectors"
 SLOT_PROVIDERS_KEY = "carepath_slot_providers"
+
+
+# Tasks done on a page of their own area (the day's questionnaire), never through the generic task page,
+# which would offer "Mark as done" and so close the task unanswered: (process model id, BPMN task id) ->
+# the page's address for the task's data. Areas add theirs in their register().
+OWN_PAGES: dict[tuple[str, str], Callable[[dict[str, Any]], str | None]] = {}
+
+
+def own_page(view: TaskView) -> str | None:
+    page = OWN_PAGES.get((view.process_model_id, view.name))
+    return page(view.data) if page is not None else None
 
 
 class FormUnavailable(UserError):

@@ -71,14 +71,14 @@
         bpmnModeler.get("canvas").zoom("fit-viewport", "auto");
         remark();
         root.setAttribute("data-ready", "true");
-      }).catch(function (e) { status(String(e.message || e), false); });
+      }).catch(function (e) { status(importProblem(e), false); });
     }
     if (isDmn(p)) {
       if (!dmnModeler) {
         if (typeof window.DmnJS !== "function") { $("studio-dmn").textContent = root.getAttribute("data-error"); return; }
         dmnModeler = new window.DmnJS({ container: $("studio-dmn") });
       }
-      return dmnModeler.importXML(state.files[p]).catch(function (e) { status(String(e.message || e), false); });
+      return dmnModeler.importXML(state.files[p]).catch(function (e) { status(importProblem(e), false); });
     }
     $("studio-form-name").textContent = p;
     $("studio-form-text").value = state.files[p];
@@ -160,6 +160,13 @@
     return flush().then(function () { return post(url, Object.assign({ files: state.files }, extra || {})); });
   }
 
+  // The modelers' own messages are English; the ones an analyst meets are said in the page's language.
+  function importProblem(e) {
+    var text = String((e && e.message) || e);
+    if (/no diagram to display/i.test(text)) { return t("no-diagram"); }
+    return t("import-failed") + " (" + text + ")";
+  }
+
   function validate() {
     return withFiles(root.getAttribute("data-validate-url")).then(function (r) {
       showFindings(r.findings);
@@ -218,7 +225,7 @@
     if (typeof window.BpmnJS !== "function") { $("studio-canvas").textContent = root.getAttribute("data-error"); return; }
     fetch(root.getAttribute("data-files-url"), { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
       state.files = data.files; state.operators = data.operators; state.roles = data.roles;
-      $("studio-origin").textContent = data.origin === "draft" ? "draft (from v" + data.version + ")" : "v" + data.version;
+      $("studio-origin").textContent = data.origin === "draft" ? t("draft-from").replace("{version}", data.version) : t("version").replace("{version}", data.version);
       bpmnModeler = new window.BpmnJS({
         container: $("studio-canvas"),
         moddleExtensions: { spiffworkflow: window.CarePathSpiffModdle }
