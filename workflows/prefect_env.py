@@ -36,6 +36,9 @@ TUNING = {
     "PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS": "60",
     "PREFECT_SERVER_SERVICES_CANCELLATION_CLEANUP_LOOP_SECONDS": "120",
     "PREFECT_SERVER_SERVICES_CLEANUP_RECONCILER_LOOP_SECONDS": "60",
+    # Background task runs have no flow run, so Prefect cannot file their log lines in its database; they
+    # go to the serve process's log file (instance/logs/flows.log) without a warning per line.
+    "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
 }
 
 

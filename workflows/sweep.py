@@ -49,7 +49,9 @@ def sweep_imports() -> dict[int, dict[str, int]]:
 
 @flow(name=FLOW_NAME, log_prints=True)
 def sweep() -> dict[str, object]:
-    result = {"outbox": sweep_outbox(), "documents": sweep_documents(), "imports": sweep_imports()}
+    # Documents and imports first: the mail they queue goes out in this same run.
+    documents, imports = sweep_documents(), sweep_imports()
+    result = {"documents": documents, "imports": imports, "outbox": sweep_outbox()}
     if any(result["outbox"].values()) or result["documents"] or result["imports"]:
         run_logger(__name__).info("picked up: %s", result)
     return result

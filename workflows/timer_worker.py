@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 from engine.clock import now as clock_now
 from engine.config import Settings
+from engine.reminders import EnqueueReport
 from engine.workflow.timer_claims import BATCH, claim_due, next_due_at, release
 
 log = logging.getLogger(__name__)
@@ -100,12 +101,13 @@ class TimerWorker:
         self.fired += total
         return total
 
-    def queue_reminders(self) -> int:
+    def queue_reminders(self) -> EnqueueReport | None:
+        """Once a minute: queue the reminders that are due (None: not yet time to ask)."""
         if not self.reminders:
-            return 0
+            return None
         moment = clock_now()
         if self._next_reminders is not None and moment < self._next_reminders:
-            return 0
+            return None
         self._next_reminders = moment.replace(second=0, microsecond=0) + timedelta(minutes=1) + REMINDER_OFFSET
         from engine import reminders
         from workflows.reminders import DIGEST_SOURCE
@@ -114,7 +116,7 @@ class TimerWorker:
                                        only=[n for n in reminders.load_sources() if n != DIGEST_SOURCE])
         if report.queued:
             log.info("queued %d reminders: %s", report.queued, report.by_source)
-        return report.queued
+        return report
 
     # --- sleeping ------------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from engine.workflow import start_instance
 from engine.workflow.events import fire_instances
@@ -16,13 +16,15 @@ from tests.engine.helpers import PATIENT, pending
 
 
 def start_timers(sessions, deploy, clock, n: int, due_in: timedelta) -> list[int]:
-    deploy("timer")
-    follow_up = (clock.current + timedelta(days=2)).isoformat()
-    ids = [start_instance(sessions, "timer", PATIENT, {"follow_up_at": follow_up}, patient_id=PATIENT.user_id)
+    """n instances waiting for a timer that falls due `due_in` from now (negative: already due)."""
+    deploy("timer_at")
+    start = clock.current
+    if due_in < timedelta(0):
+        clock.current = start + due_in - timedelta(minutes=1)  # started earlier, to be due by now
+    at = (start + due_in).isoformat()
+    ids = [start_instance(sessions, "timer_at", PATIENT, {"due_at": at}, patient_id=PATIENT.user_id)
            for _ in range(n)]  # fmt: skip
-    # The model waits an hour first; here every timer falls due `due_in` from now instead.
-    with sessions.begin() as session:
-        session.execute(update(DueTimer).values(due_at=clock.current + due_in))
+    clock.current = start
     return ids
 
 
@@ -84,10 +86,10 @@ def test_two_workers_racing_fire_each_timer_once(sessions, deploy, clock):
     with sessions() as session:
         timer_events = session.scalars(select(InstanceEvent.instance_id).where(InstanceEvent.instance_id.in_(ids),
                                                                                InstanceEvent.kind == "timer")).all()
-        # Each instance now waits for its second timer.
         waiting = session.scalars(select(DueTimer.task_name).where(DueTimer.instance_id.in_(ids))).all()
     assert sorted(timer_events) == sorted(ids)  # one timer step per instance
-    assert waiting == ["wait_until"] * len(ids)
+    assert waiting == []
+    assert all([t.task_name for t in pending(sessions, i)] == ["after"] for i in ids)
 
 
 def test_a_claim_is_given_back_when_the_timer_did_not_fire(sessions, deploy, clock):
@@ -110,4 +112,4 @@ def test_a_dead_workers_claim_runs_out_after_the_lease(sessions, deploy, clock):
 
     assert claim_due(sessions)[0] == [iid]
     assert fire_instances(sessions, [iid]) == (1, [])
-    assert pending(sessions, iid) == []
+    assert [t.task_name for t in pending(sessions, iid)] == ["after"]
