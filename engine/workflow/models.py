@@ -138,7 +138,7 @@ class DueTimer(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     # Set by the timer worker that is firing this timer (engine.workflow.timer_claims): until then no other
     # worker takes it. A worker that dies leaves it to be claimed again once this time has passed.
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
 
 
 # PostgreSQL tells listening timer workers when timers are written, so a new timer due before the one a

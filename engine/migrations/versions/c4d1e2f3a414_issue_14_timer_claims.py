@@ -30,6 +30,7 @@ DUE_TIMER_NOTIFY_DROP = (
 def upgrade() -> None:
     with op.batch_alter_table('due_timer', schema=None) as batch_op:
         batch_op.add_column(sa.Column('claimed_until', engine.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.create_index(batch_op.f('ix_due_timer_claimed_until'), ['claimed_until'], unique=False)
     if op.get_bind().dialect.name == 'postgresql':
         for statement in DUE_TIMER_NOTIFY_DDL:
             op.execute(statement)
@@ -40,4 +41,5 @@ def downgrade() -> None:
         for statement in DUE_TIMER_NOTIFY_DROP:
             op.execute(statement)
     with op.batch_alter_table('due_timer', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_due_timer_claimed_until'))
         batch_op.drop_column('claimed_until')
