@@ -61,17 +61,20 @@ def runs_per_day() -> dict[str, int]:
     return {name: int(timedelta(days=1) / interval) for _flow, name, interval, _d in SCHEDULED}
 
 
-def simulate_day() -> int:
+def simulate_day(threads: int = 4) -> int:
     """Run a day's worth of the scheduled flows in this process, against the configured Prefect API
     (bench/latency.py measures what a day leaves in Prefect's database). Returns the number of runs."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     flows = {name: flow_ for flow_, name, _i, _d in SCHEDULED}
-    total = 0
-    for name, count in runs_per_day().items():
-        for _ in range(count):
-            result = flows[name]()
-            if asyncio.iscoroutine(result):
-                asyncio.run(result)
-            total += 1
-    return total
+
+    def run(name: str) -> None:
+        result = flows[name]()
+        if asyncio.iscoroutine(result):
+            asyncio.run(result)
+
+    names = [name for name, count in runs_per_day().items() for _ in range(count)]
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(run, names))
+    return len(names)
