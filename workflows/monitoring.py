@@ -6,7 +6,7 @@ has come today and who has something due (engine.monitoring.dispatch, in bulk: n
 patient here; a day's `monitoring_cycle` starts when the patient opens it). The background
 task worker delivers the invitations. Runs are idempotent, so a run that finds the previous one still going, or a
 run repeated after a failure, sends nothing twice. A day that was opened but not answered is marked
-missed by its own instance's deadline timer (the timer tick).
+missed by its own instance's deadline timer (the timer worker).
 """
 
 from __future__ import annotations
