@@ -3,6 +3,7 @@ Both find their instances through index rows (due_timer, waiting_message), never
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -42,7 +43,7 @@ def fire_due_timers(
 
 
 def fire_instances(
-    session_factory: SessionFactory, instance_ids: list[int], connectors: ConnectorRegistry | None = None
+    session_factory: SessionFactory, instance_ids: Sequence[int], connectors: ConnectorRegistry | None = None
 ) -> tuple[int, list[int]]:
     """Step these instances for their due timers; returns (how many were stepped, the ids that lost a race)."""
 
