@@ -340,9 +340,14 @@ def timer_lateness(platform: Platform, n: int) -> list[float]:
 # --- an import ----------------------------------------------------------------------------------------
 
 def login(client: httpx.Client, base: str, email: str, password: str) -> None:
-    page = client.get(f"{base}/account/login")
-    token = CSRF.search(page.text).group(1)
-    client.post(f"{base}/account/login", data={"csrf_token": token, "email": email, "password": password})
+    for _ in range(5):  # a login can meet SQLite's "database is locked" while others write; try again
+        page = client.get(f"{base}/account/login")
+        token = CSRF.search(page.text).group(1)
+        answer = client.post(f"{base}/account/login", data={"csrf_token": token, "email": email, "password": password})
+        if answer.status_code < 500:
+            return
+        time.sleep(1)
+    raise RuntimeError("could not log in")
 
 
 def import_upload_to_start(platform: Platform) -> float:
