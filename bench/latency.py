@@ -441,6 +441,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load before start: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     folder = Path(tempfile.mkdtemp(prefix="carepath-latency-"))
     with platform_running(folder) as platform:
+        # Before anything in this process imports Prefect: it reads its settings once, from the environment.
+        os.environ.update({k: v for k, v in platform.env.items() if k.startswith("CAREPATH_")})
+        os.environ["PREFECT_API_URL"] = platform.env["CAREPATH_PREFECT_API_URL"]
         if args.idle_seconds:
             measure_idle(platform, args.idle_seconds)
             print(f"Prefect database after the idle period: {prefect_db_mb(platform):.1f} MB")
@@ -477,8 +480,6 @@ def main(argv: list[str] | None = None) -> int:
             from workflows import deployments
 
             before = prefect_db_mb(platform)
-            os.environ.update({k: v for k, v in platform.env.items() if k.startswith("CAREPATH_")})
-            os.environ["PREFECT_API_URL"] = platform.env["CAREPATH_PREFECT_API_URL"]
             runs = deployments.simulate_day()
             print(f"a simulated day ({runs} scheduled runs): Prefect database {before:.1f} -> "
                   f"{prefect_db_mb(platform):.1f} MB")
