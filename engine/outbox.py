@@ -44,9 +44,12 @@ CLAIM_LEASE = timedelta(hours=1)
 DEFAULT_BATCH = 100
 ENQUEUED_FLAG = "outbox_enqueued"
 BULK_CHUNK = 1000  # rows per executemany in enqueue_many
-# deliver_due records outcomes in one transaction per this many messages: a crash loses at most one
-# group's records (those rows are claimed, so they are retried after the lease: sent at most twice).
-SETTLE_GROUP = 25
+# deliver_due records each message's outcome in its own transaction as soon as it is known, so a
+# deliverer killed mid-batch sends nothing twice: only the one message in flight, which the mail server
+# had not accepted, goes again after the lease. PostgreSQL does not wait for its WAL flush on these
+# commits (synchronous_commit off, for this transaction only): the record is durable within a fraction
+# of a second, and a crash of the database server itself in that instant means a second send, not a loss.
+SETTLE_GROUP = 1
 ERROR_LIMIT = 2000  # characters of an error kept; SMTP servers can answer with pages of text
 
 
@@ -292,9 +295,8 @@ def deliver_due(
 ) -> DeliveryReport:
     """Claim one batch of due messages and send each through one courier; record every attempt.
 
-    Outcomes are recorded per group of SETTLE_GROUP messages, one transaction each: a commit per message
-    cost more than sending it (PostgreSQL flushes its WAL on every commit). Should the deliverer die
-    mid-group, the group's rows are still claimed and go again after the lease.
+    Outcomes are recorded per group of SETTLE_GROUP messages (one), one transaction each. Should the
+    deliverer die, the rows it had not recorded yet are still claimed and go again after the lease.
     """
     report = DeliveryReport()
     claimed = claim_due(session_factory, limit)
@@ -348,6 +350,8 @@ def _settle(session_factory: sessionmaker[Session], outcomes: Sequence[Outcome],
         # Core statements on the connection: this runs for every message, and the ORM's bookkeeping
         # cost more than the database work here.
         connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         # Written before anything is read: on SQLite a transaction that reads first and writes later
         # can fail at once with "database is locked" when another deliverer wrote in between.
         attempts = dict(

@@ -155,38 +155,13 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
 
 
 def _wake_deliverer_after_commit(sessions: sessionmaker[Session], settings: Settings) -> None:
-    """Mail queued in a request goes out within seconds: after the commit, ask Prefect for a delivery
-    run (in a background thread; never waits, never fails the request). The served schedule still
-    delivers everything if Prefect is briefly away."""
-    from sqlalchemy import event
+    """Mail queued and documents requested in a request go out within a second: after the commit, the
+    background task worker is woken (workflows.enqueue: in a background thread, never waits, never fails
+    the request). If Prefect is away, the sweep flow does the work when it is back."""
+    from workflows import enqueue
 
-    from engine.outbox import ENQUEUED_FLAG
-
-    def after_commit(session: Session) -> None:
-        if session.info.pop(ENQUEUED_FLAG, False) and settings.prefect_api_url:
-            from workflows.dispatch import trigger_outbox_delivery
-
-            trigger_outbox_delivery(settings)
-
-    event.listen(sessions, "after_commit", after_commit)
-    _wake_conclusions_after_commit(sessions, settings)
-
-
-def _wake_conclusions_after_commit(sessions: sessionmaker[Session], settings: Settings) -> None:
-    """A conclusion or consent requested in a request (or an engine step) is signed within seconds: after
-    the commit, ask Prefect for a run of the conclusions flow, like the outbox above."""
-    from sqlalchemy import event
-
-    from engine.conclusions.service import REQUESTED_FLAG
-
-    def after_commit(session: Session) -> None:
-        if session.info.pop(REQUESTED_FLAG, False) and settings.prefect_api_url:
-            from workflows.deployments import CONCLUSIONS_RUN
-            from workflows.dispatch import trigger
-
-            trigger(CONCLUSIONS_RUN, api_url=settings.prefect_api_url)
-
-    event.listen(sessions, "after_commit", after_commit)
+    enqueue.wake_after_commit(sessions, settings)
+    enqueue.warm_up(settings)
 
 
 def _load_user(user_id: str) -> Any:

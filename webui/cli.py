@@ -191,7 +191,7 @@ def gunicorn_arguments(workers: int, bind: str, timeout: int = GUNICORN_TIMEOUT_
 
 @main.command("run")
 @click.option("--workers", default=5, show_default=True, help="Web worker processes (one request at a time each).")
-@click.option("--no-prefect", is_flag=True, help="Do not start the Prefect server and flow process.")
+@click.option("--no-prefect", is_flag=True, help="Do not start the Prefect server and the background worker.")
 def run(workers: int, no_prefect: bool) -> None:
     """Start the whole platform: database, demo data, Prefect server, flows and the web app."""
     from engine.schema import upgrade
@@ -208,13 +208,14 @@ def run(workers: int, no_prefect: bool) -> None:
             from workflows.prefect_env import prefect_environment
 
             env.update(prefect_environment(settings))
-            click.echo("Starting the Prefect server on 127.0.0.1:4200 …")
+            host, port = env["PREFECT_SERVER_API_HOST"], env["PREFECT_SERVER_API_PORT"]
+            click.echo(f"Starting the Prefect server on {host}:{port} …")
             children.append(subprocess.Popen(
-                [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", "4200"],
+                [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", port],
                 env=env, stdout=_log(settings, "prefect-server"), stderr=subprocess.STDOUT,
             ))
             _wait_for(env["PREFECT_API_URL"].rstrip("/") + "/health", children[-1], timeout=180)
-            click.echo("Starting the flow process (outbox delivery, timers) …")
+            click.echo("Starting the background worker (task worker, timers, scheduled flows) …")
             children.append(subprocess.Popen([sys.executable, "-m", "workflows.serve"], env=env,
                                              stdout=_log(settings, "flows"), stderr=subprocess.STDOUT))
         click.echo(f"Starting the correspondence relay (SMTP) on {settings.host}:{settings.relay_port} …")

@@ -1,5 +1,9 @@
-"""Which flows are served, under which names and how often. One place for the names the web app
-triggers (`workflows.dispatch.trigger(OUTBOX_DELIVERY)`) and the serve process registers.
+"""Which flows run on a schedule, under which names and how often; the serve process registers them.
+
+Only truly periodic batch work is a scheduled flow, on a schedule of minutes: each run is a new process
+(Prefect's runner starts one per flow run, about 2.5 s of CPU here), so a schedule of seconds would keep a
+core busy with nothing to do. Work that follows a person's action is a background task
+(workflows/background.py) and BPMN timers and reminders have their own worker (workflows/timer_worker.py).
 """
 
 from __future__ import annotations
@@ -10,64 +14,67 @@ from typing import TYPE_CHECKING
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.types.entrypoint import EntrypointType
 
-from workflows import conclusions, imports, monitoring, notifications, reminders, timers
+from workflows import monitoring, reminders, retention, sweep
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
 
-OUTBOX_INTERVAL = timedelta(seconds=10)
-TIMER_INTERVAL = timedelta(seconds=30)
+SWEEP_INTERVAL = timedelta(minutes=5)  # lost wakes and due retries are picked up within this
 MONITORING_INTERVAL = timedelta(minutes=5)  # invitations go within 5 minutes of the evening time
-IMPORT_SWEEP_INTERVAL = timedelta(seconds=60)
-REMINDER_INTERVAL = timedelta(seconds=60)
 DIGEST_INTERVAL = timedelta(minutes=30)
-CONCLUSIONS_INTERVAL = timedelta(seconds=10)
+RETENTION_INTERVAL = timedelta(hours=1)
 
-OUTBOX_DEPLOYMENT = "outbox"
-TIMER_DEPLOYMENT = "timers"
+SWEEP_DEPLOYMENT = "sweep"
 MONITORING_DEPLOYMENT = "monitoring"
-IMPORT_DEPLOYMENT = "imports"
-REMINDER_DEPLOYMENT = "reminders"
 DIGEST_DEPLOYMENT = "digest"
-CONCLUSIONS_DEPLOYMENT = "conclusions"
-# "flow name/deployment name", as run_deployment wants it.
-OUTBOX_DELIVERY = f"{notifications.FLOW_NAME}/{OUTBOX_DEPLOYMENT}"
-TIMER_TICK = f"{timers.FLOW_NAME}/{TIMER_DEPLOYMENT}"
-MONITORING_DISPATCH = f"{monitoring.FLOW_NAME}/{MONITORING_DEPLOYMENT}"
-IMPORT_REFERRALS = f"{imports.FLOW_NAME}/{IMPORT_DEPLOYMENT}"
-CONCLUSIONS_RUN = f"{conclusions.FLOW_NAME}/{CONCLUSIONS_DEPLOYMENT}"
+RETENTION_DEPLOYMENT = "retention"
 
-# Periodic runs that find the previous one still going are dropped, not queued behind it: the next
-# tick picks up whatever is left.
+# Runs that find the previous one still going are dropped, not queued behind it: the next one picks up
+# whatever is left.
 ONE_AT_A_TIME = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
+
+SCHEDULED = (
+    # (flow, deployment name, interval, description)
+    (sweep.sweep, SWEEP_DEPLOYMENT, SWEEP_INTERVAL,
+     "Deliver due messages, sign pending documents and run waiting imports whose wake was lost."),
+    (monitoring.monitoring_dispatch, MONITORING_DEPLOYMENT, MONITORING_INTERVAL,
+     "Open the day's monitoring questionnaires and invite patients in their evening."),
+    (reminders.doctor_digest, DIGEST_DEPLOYMENT, DIGEST_INTERVAL,
+     "Once a day per doctor, from 08:00 local time: the overdue tasks."),
+    (retention.prefect_retention, RETENTION_DEPLOYMENT, RETENTION_INTERVAL,
+     "Delete background task runs and stored results older than Prefect's retention period."),
+)  # fmt: skip
 
 
 def deployments() -> list[RunnerDeployment]:
-    """Every deployment the serve process serves: (flow, name, interval, description, one run at a time)."""
+    """Every scheduled deployment the serve process serves."""
     # Module paths, not file paths: runs started by the serve process import `workflows.…` from the
     # project whatever the working directory is.
-    common = {"entrypoint_type": EntrypointType.MODULE_PATH, "tags": ["carepath"]}
-    table = [
-        (notifications.deliver_outbox, OUTBOX_DEPLOYMENT, OUTBOX_INTERVAL,
-         "Deliver due outbox messages (email, SMS) with retries.", True),
-        (conclusions.produce_conclusions, CONCLUSIONS_DEPLOYMENT, CONCLUSIONS_INTERVAL,
-         "Render, sign (PAdES) and file pending conclusions and consents; email conclusions.", True),
-        # Triggered per upload with import_id; the schedule (no id) sweeps up imports whose trigger was
-        # lost or whose runner died. No concurrency limit: each import has its own lease (engine.referrals).
-        (imports.import_referrals, IMPORT_DEPLOYMENT, IMPORT_SWEEP_INTERVAL,
-         "Import a referral table (route 3): patients, activation messages, pathways.", False),
-        (reminders.send_reminders, REMINDER_DEPLOYMENT, REMINDER_INTERVAL,
-         "Queue due reminders (appointments 24 h and 10 min before, consultation sessions).", True),
-        (reminders.doctor_digest, DIGEST_DEPLOYMENT, DIGEST_INTERVAL,
-         "Once a day per doctor, from 08:00 local time: the overdue tasks.", True),
-        (monitoring.monitoring_dispatch, MONITORING_DEPLOYMENT, MONITORING_INTERVAL,
-         "Open the day's monitoring questionnaires and invite patients in their evening.", True),
-        (timers.timer_tick, TIMER_DEPLOYMENT, TIMER_INTERVAL, "Fire due BPMN timers.", True),
-    ]
+    common = {"entrypoint_type": EntrypointType.MODULE_PATH, "tags": ["carepath"], "concurrency_limit": ONE_AT_A_TIME}
     return [
-        flow_.to_deployment(
-            name, interval=interval, description=description,
-            **({"concurrency_limit": ONE_AT_A_TIME} if exclusive else {}), **common,
-        )
-        for flow_, name, interval, description, exclusive in table
+        flow_.to_deployment(name, interval=interval, description=description, **common)
+        for flow_, name, interval, description in SCHEDULED
     ]
+
+
+def runs_per_day() -> dict[str, int]:
+    return {name: int(timedelta(days=1) / interval) for _flow, name, interval, _d in SCHEDULED}
+
+
+def simulate_day(threads: int = 4) -> int:
+    """Run a day's worth of the scheduled flows in this process, against the configured Prefect API
+    (bench/latency.py measures what a day leaves in Prefect's database). Returns the number of runs."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    flows = {name: flow_ for flow_, name, _i, _d in SCHEDULED}
+
+    def run(name: str) -> None:
+        result = flows[name]()
+        if asyncio.iscoroutine(result):
+            asyncio.run(result)
+
+    names = [name for name, count in runs_per_day().items() for _ in range(count)]
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(run, names))
+    return len(names)

@@ -3,10 +3,10 @@
 Each run marks missed the days whose deadline passed without the patient ever opening them, then opens
 the day and queues the one invitation of the day for every patient whose local evening invitation time
 has come today and who has something due (engine.monitoring.dispatch, in bulk: no pathway instance per
-patient here; a day's `monitoring_cycle` starts when the patient opens it). The outbox deployment
-delivers the invitations. Runs are idempotent, so a run that finds the previous one still going, or a
+patient here; a day's `monitoring_cycle` starts when the patient opens it). The background
+task worker delivers the invitations. Runs are idempotent, so a run that finds the previous one still going, or a
 run repeated after a failure, sends nothing twice. A day that was opened but not answered is marked
-missed by its own instance's deadline timer (the timer tick).
+missed by its own instance's deadline timer (the timer worker).
 """
 
 from __future__ import annotations
@@ -43,4 +43,8 @@ def monitoring_dispatch() -> dict[str, int]:
     if result["started"]:
         run_logger(__name__).info("monitoring: %d evening questionnaires opened, %d invitations queued",
                                   result["started"], result["invited"])
+    if result["invited"]:
+        from workflows.background import deliver_messages
+
+        deliver_messages.delay()  # the invitations go now; the sweep would send them within minutes anyway
     return result

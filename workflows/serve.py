@@ -1,9 +1,13 @@
-"""The process that runs CarePath's periodic and triggered work: `python -m workflows.serve`.
+"""The process that runs CarePath's background work: `python -m workflows.serve`.
 
-It registers the deployments of workflows/deployments.py with the Prefect API and runs their flow
-runs: outbox delivery every 10 seconds (and whenever the web app triggers it), the BPMN timer tick
-every 30 seconds once the engine provides `fire_due_timers` (workflows/timers.py), referral imports
-(triggered per upload, swept every minute), reminders every minute and the doctors' digest.
+One long-lived process, three parts:
+- the Prefect task worker (`prefect.task_worker`) serving the background tasks of
+  workflows/background.py: deliver messages, run an import, sign documents. It holds a websocket to the
+  Prefect server and runs each task run in a thread as soon as the web app enqueues it;
+- the timer worker thread (workflows/timer_worker.py): BPMN timers within a second of their due time,
+  reminders on the minute;
+- a Prefect runner serving the scheduled deployments of workflows/deployments.py (sweep, monitoring
+  dispatch, the doctors' digest, retention), each run in its own process, every few minutes.
 
 It needs a Prefect API server. `carepath run` starts `prefect server start` and this process with the
 environment from `workflows.prefect_env.prefect_environment(settings)`; by hand:
@@ -12,19 +16,52 @@ environment from `workflows.prefect_env.prefect_environment(settings)`; by hand:
     prefect server start &
     python -m workflows.serve
 
-The CarePath settings (CAREPATH_DATABASE_URL, CAREPATH_SMTP_URL, ...) are read from the environment by
-each flow run, as in the web app.
+More of these processes, on other machines pointed at the same database and Prefect server, share the
+work: task runs go to one task worker each, timers are claimed, scheduled runs are taken by one runner.
+The CarePath settings (CAREPATH_DATABASE_URL, CAREPATH_SMTP_URL, ...) are read from the environment.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 import os
 import shlex
 import sys
+from typing import TYPE_CHECKING
 
 from engine.config import load_settings
 from workflows.prefect_env import prefect_environment
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
+
+# Task runs at once in this process (threads); a mass mailing is one run, so a few are plenty.
+TASK_LIMIT = 4
+# How often the runner asks the server for scheduled runs: the schedules are minutes apart, so a run
+# starting up to this late is fine, and each poll is an API request on an otherwise idle server.
+RUNNER_POLL_SECONDS = 30
+
+
+async def serve_all(scheduled: list[RunnerDeployment], *, timers: bool = True) -> None:
+    from prefect.runner import Runner
+    from prefect.task_worker import TaskWorker
+
+    from workflows.background import BACKGROUND_TASKS
+    from workflows.timer_worker import TimerWorker
+
+    settings = load_settings()
+    if timers:
+        TimerWorker(settings).start()
+    worker = TaskWorker(*BACKGROUND_TASKS, limit=TASK_LIMIT)
+    jobs = [worker.astart()]
+    if scheduled:
+        runner = Runner(name="carepath", query_seconds=RUNNER_POLL_SECONDS, prefetch_seconds=RUNNER_POLL_SECONDS + 5)
+        for deployment in scheduled:
+            await runner.aadd_deployment(deployment)
+        jobs.append(runner.start())
+    await asyncio.gather(*jobs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--print-env", action="store_true", help="print the Prefect environment as shell exports"
     )
+    parser.add_argument("--no-scheduled", action="store_true", help="serve background tasks and timers only")
+    parser.add_argument("--no-timers", action="store_true", help="do not run the timer worker here")
     args = parser.parse_args(argv)
     environment = prefect_environment(load_settings())
     if args.print_env:
@@ -41,12 +80,15 @@ def main(argv: list[str] | None = None) -> int:
     # Values already in the environment win, so the CLI or an operator can point at another server.
     for name, value in environment.items():
         os.environ.setdefault(name, value)
-    # Imported only now: Prefect reads its settings from the environment when first imported.
-    from prefect import serve
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        from workflows.deployments import deployments
 
-    from workflows.deployments import deployments
-
-    serve(*deployments(), print_starting_message=True)
+        # Built here, outside the event loop: Prefect's sync-or-async calls would return coroutines inside it.
+        scheduled = [] if args.no_scheduled else deployments()
+        asyncio.run(serve_all(scheduled, timers=not args.no_timers))
+    except KeyboardInterrupt:
+        pass
     return 0
 
 

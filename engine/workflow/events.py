@@ -3,6 +3,7 @@ Both find their instances through index rows (due_timer, waiting_message), never
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -38,19 +39,27 @@ def fire_due_timers(
             .limit(limit)
         ).all()
 
+    return fire_instances(session_factory, due, connectors)[0]
+
+
+def fire_instances(
+    session_factory: SessionFactory, instance_ids: Sequence[int], connectors: ConnectorRegistry | None = None
+) -> tuple[int, list[int]]:
+    """Step these instances for their due timers; returns (how many were stepped, the ids that lost a race)."""
+
     def act(step: Step) -> None:
         step.workflow.refresh_timers()
         step.events.append(("timer", ""))
         advance(step)
 
-    fired = 0
-    for instance_id in due:
+    fired, lost = 0, []
+    for instance_id in instance_ids:
         try:
             run_step(session_factory, instance_id, act, connectors)
             fired += 1
         except Conflict:
-            continue  # someone stepped it meanwhile; a timer still due is picked up by the next tick
-    return fired
+            lost.append(instance_id)  # someone stepped it meanwhile; a timer still due is picked up next time
+    return fired, lost
 
 
 def correlate_message(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import DDL, JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.clock import now
@@ -173,6 +173,26 @@ class DueTimer(Base):
     task_guid: Mapped[str] = mapped_column(String(36))
     task_name: Mapped[str] = mapped_column(String(200))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Set by the timer worker that is firing this timer (engine.workflow.timer_claims): until then no other
+    # worker takes it. A worker that dies leaves it to be claimed again once this time has passed.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+
+
+# PostgreSQL tells listening timer workers when timers are written, so a new timer due before the one a
+# worker sleeps towards wakes it at once (NOTIFY is sent at commit, once per transaction and channel).
+DUE_TIMER_CHANNEL = "carepath_due_timer"
+DUE_TIMER_NOTIFY_DDL = (
+    "CREATE OR REPLACE FUNCTION carepath_notify_due_timer() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$ BEGIN PERFORM pg_notify('{DUE_TIMER_CHANNEL}', ''); RETURN NULL; END $$",
+    "CREATE TRIGGER due_timer_notify AFTER INSERT ON due_timer FOR EACH STATEMENT "
+    "EXECUTE FUNCTION carepath_notify_due_timer()",
+)
+DUE_TIMER_NOTIFY_DROP = (
+    "DROP TRIGGER IF EXISTS due_timer_notify ON due_timer",
+    "DROP FUNCTION IF EXISTS carepath_notify_due_timer()",
+)
+for _statement in DUE_TIMER_NOTIFY_DDL:  # also for schemas made by create_all (tests)
+    event.listen(DueTimer.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
 
 
 class WaitingMessage(Base):

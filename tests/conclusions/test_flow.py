@@ -1,4 +1,4 @@
-"""The conclusions flow as Prefect runs it (the session's test harness), and the email it leads to:
+"""Signing as Prefect runs it (the real task worker, or the sweep flow, against the test harness), and the email it leads to:
 the signed PDF attached, read from the file store at delivery time."""
 
 from __future__ import annotations
@@ -8,12 +8,13 @@ from email.parser import BytesParser
 
 from engine.accounts.models import ACTIVE, User, UserRole
 from engine.conclusions import service
+from engine.config import load_settings
 from engine.db import transaction
 from integrations.mailbox import Mailbox
 from reports.signing import signed_documents
 from reports.verify import INTACT, verify_pdf
-from workflows import conclusions
-from workflows.dispatch import deliver_now
+from tests.workflows.conftest import task_worker, wait_until  # noqa: F401, F811
+from workflows import conclusions, enqueue, sweep
 from workflows.resources import session_factory
 
 
@@ -33,14 +34,14 @@ def request_one(settings) -> int:
         return row.id
 
 
-def test_the_flow_run_signs_the_pending_conclusion_and_the_mail_carries_the_pdf(prefect_harness, instance):
-    conclusion_id = request_one(instance)
+def test_the_task_worker_signs_the_requested_conclusion_and_the_mail_carries_the_pdf(task_worker, instance):  # noqa: F811
+    settings = load_settings()
+    enqueue.wake_after_commit(session_factory(settings.database_url), settings)
 
-    assert conclusions.produce_conclusions() == 1
-    assert conclusions.produce_conclusions() == 0  # a second run finds nothing left to do
-    report = deliver_now(instance)
+    conclusion_id = request_one(instance)  # the commit wakes signing, and the signed conclusion's mail wakes delivery
 
-    assert report.sent == 1
+    wait_until(lambda: Mailbox(instance.mailbox_path).list_messages(), timeout=120)
+    assert conclusions.produce_now(instance) == 0  # nothing left to do
     mailbox = Mailbox(instance.mailbox_path)
     [entry] = mailbox.list_messages()
     assert entry.subject == f"Заключение врача № {conclusion_id} готово"  # the patient reads Russian
@@ -54,17 +55,10 @@ def test_the_flow_run_signs_the_pending_conclusion_and_the_mail_carries_the_pdf(
     assert "/history" in mime.get_body(preferencelist=("plain",)).get_content()
 
 
-def test_the_batch_task_logic_runs_without_prefect(instance):
+def test_the_sweep_signs_a_conclusion_whose_wake_was_lost(prefect_harness, instance):
     request_one(instance)
 
-    assert conclusions.produce_batch.fn(limit=10) == 1
-    assert conclusions.produce_batch.fn(limit=10) == 0
+    first, second = sweep.sweep(), sweep.sweep()
 
-
-def test_the_served_deployments_include_the_conclusions_flow():
-    from workflows.deployments import CONCLUSIONS_RUN, deployments
-
-    names = {d.name for d in deployments()}
-
-    assert "conclusions" in names
-    assert CONCLUSIONS_RUN == "produce-conclusions/conclusions"
+    assert (first["documents"], first["outbox"]["sent"]) == (1, 1)  # signed, and its mail sent in the same run
+    assert (second["documents"], second["outbox"]["sent"]) == (0, 0)

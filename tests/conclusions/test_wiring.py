@@ -1,5 +1,5 @@
-"""The composition around the flow: the web app wakes the conclusions flow after a commit that requested
-one, and the courier attaches a filed PDF to the email (or fails the message for good if it is gone)."""
+"""The composition around signing: the web app wakes the `sign-documents` background task after a commit
+that requested a document, and the courier attaches a filed PDF to the email (or fails the message for good if it is gone)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,12 @@ from integrations.base import RenderedMessage, TransportError, to_mime
 from integrations.courier import Courier
 
 
-def test_a_commit_that_requested_a_conclusion_triggers_the_flow_once(tmp_path, monkeypatch):
-    import workflows.dispatch
+def test_a_commit_that_requested_a_conclusion_wakes_signing_once(tmp_path, monkeypatch):
+    import workflows.enqueue
     from webui import create_app
-    from workflows.deployments import CONCLUSIONS_RUN
 
     calls = []
-    monkeypatch.setattr(workflows.dispatch, "trigger", lambda name, **kw: calls.append((name, kw["api_url"])))
+    monkeypatch.setattr(workflows.enqueue.ENQUEUER, "submit", lambda wake: calls.append(wake[:2]))
     settings = load_settings({"CAREPATH_INSTANCE_PATH": str(tmp_path), "CAREPATH_PREFECT_API_URL": "http://127.0.0.1:9/api"})
     app = create_app({"TESTING": True}, settings=settings)
     runtime = app.extensions["carepath"]
@@ -33,7 +32,7 @@ def test_a_commit_that_requested_a_conclusion_triggers_the_flow_once(tmp_path, m
     with transaction(runtime.sessions):
         pass  # a later commit without a request wakes nothing
 
-    assert calls == [(CONCLUSIONS_RUN, "http://127.0.0.1:9/api")]
+    assert calls == [("http://127.0.0.1:9/api", workflows.enqueue.SIGN_DOCUMENTS)]
     runtime.engine.dispose()
 
 

@@ -30,3 +30,59 @@ def instance(tmp_path, monkeypatch):
     create_all(engine)
     engine.dispose()
     return settings
+
+
+@pytest.fixture
+def task_worker(prefect_harness, instance, monkeypatch):
+    """Prefect's real task worker serving CarePath's background tasks against the harness, in a thread of
+    this process (as the serve process runs it); the instance's settings point the web side's wakes at
+    the same API. Yields the API URL."""
+    import asyncio
+    import threading
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.task_worker import TaskWorker
+
+    from workflows.background import BACKGROUND_TASKS
+
+    url = PREFECT_API_URL.value()
+    monkeypatch.setenv("CAREPATH_PREFECT_API_URL", url)
+    ready, held = threading.Event(), {}
+
+    def run() -> None:
+        # The harness's settings live in the test thread's context; this thread is told them again.
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            loop = asyncio.new_event_loop()
+            held["loop"] = loop
+
+            async def main() -> None:
+                held["task"] = asyncio.current_task()
+                ready.set()
+                await TaskWorker(*BACKGROUND_TASKS, limit=4).astart()
+
+            try:
+                loop.run_until_complete(main())
+            except BaseException:  # cancelled at the end of the test  # noqa: S110
+                pass
+            finally:
+                loop.close()
+
+    thread = threading.Thread(target=run, name="test task worker", daemon=True)
+    thread.start()
+    assert ready.wait(60)
+    yield url
+    held["loop"].call_soon_threadsafe(held["task"].cancel)
+    thread.join(30)
+
+
+def wait_until(predicate, timeout: float = 60.0, step: float = 0.05):
+    """Poll until `predicate()` is truthy (returns it) or fail after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"not within {timeout:.0f} s")

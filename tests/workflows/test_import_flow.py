@@ -1,6 +1,7 @@
-"""The `import-referrals` flow as Prefect runs it (against the test harness), on a temporary instance
-with the stand-in `consultation_referral` pathway: a queued table becomes patients with started pathways,
-whether the run names the import or sweeps for waiting ones, and a second run does nothing twice."""
+"""The referral import as Prefect runs it (against the test harness), on a temporary instance with the
+stand-in `consultation_referral` pathway: a queued table becomes patients with started pathways, whether
+the real task worker runs it after the manager's wake or the sweep flow finds it waiting, and a second
+sweep does nothing twice."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import select
 
 from engine.accounts.models import User
 from engine.composition import build_connectors
+from engine.config import load_settings
 from engine.db import transaction
 from engine.referrals import models as m
 from engine.referrals import service
@@ -16,7 +18,8 @@ from engine.referrals.models import ReferralImport, ReferralRow
 from engine.workflow import sync_folder
 from engine.workflow.models import ProcessInstance
 from tests.referrals.conftest import ROWS, STUB, count, csv_table, make_staff, preview
-from workflows import imports
+from tests.workflows.conftest import wait_until
+from workflows import sweep
 from workflows.resources import session_factory
 
 EXPECTED = {"rows": 3, "invalid": 0, "created": 3, "updated": 0, "matched": 0, "started": 3, "skipped": 0,
@@ -52,20 +55,26 @@ def assert_imported(sessions, import_id: int) -> None:
         assert sorted(emails) == ["anna@example.ru", "oleg@example.ru", "vera@example.ru"]
 
 
-def test_the_flow_run_finishes_the_queued_import_it_is_given(prefect_harness, sessions):
+def test_the_task_worker_runs_the_import_a_manager_confirmed(task_worker, sessions, instance):
+    from workflows.enqueue import RUN_IMPORT, wake
+
     import_id = queued_import(sessions)
 
-    result = imports.import_referrals(import_id)
+    assert wake(load_settings(), RUN_IMPORT, import_id=import_id)
 
-    assert result == {import_id: EXPECTED}
+    def finished():
+        with sessions() as session:
+            return session.get(ReferralImport, import_id).status == m.DONE
+
+    wait_until(finished, timeout=120)
     assert_imported(sessions, import_id)
 
 
-def test_a_run_without_an_id_sweeps_the_waiting_import_and_the_next_run_does_nothing(prefect_harness, sessions):
+def test_the_sweep_runs_a_waiting_import_whose_wake_was_lost_and_the_next_sweep_does_nothing(prefect_harness, sessions):
     import_id = queued_import(sessions)
 
-    first = imports.import_referrals()
-    second = imports.import_referrals()
+    first = sweep.sweep()["imports"]
+    second = sweep.sweep()["imports"]
 
     assert first == {import_id: EXPECTED}
     assert second == {}

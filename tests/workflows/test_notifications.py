@@ -1,53 +1,77 @@
-"""Outbox delivery as Prefect runs it, against the test harness, and its task logic with `.fn()`."""
+"""Outbox delivery through Prefect's real task worker (against the test harness): a commit that queued
+mail wakes the `deliver-messages` background task, which puts the mail in the mailbox; with the Prefect
+server down the commit is not held up and nothing is lost: the sweep flow delivers it once Prefect is back."""
 
 from __future__ import annotations
 
+import logging
+
 from engine import outbox
+from engine.config import load_settings
 from engine.db import transaction
 from integrations.mailbox import Mailbox
-from workflows import notifications
+from tests.mail.conftest import free_port
+from tests.workflows.conftest import wait_until
+from workflows import enqueue, sweep
 from workflows.dispatch import deliver_now
 from workflows.resources import session_factory
 
 
-def queue(settings, n: int = 1) -> None:
+def queue(settings, n: int = 1, prefix: str = "patient") -> None:
     with transaction(session_factory(settings.database_url)) as session:
         for i in range(n):
             outbox.enqueue(
                 session,
                 kind="confirm_email",
-                to=f"patient{i}@example.org",
+                to=f"{prefix}{i}@example.org",
                 locale="en",
                 context={"name": "Anna", "link": f"https://carepath.test/confirm/{i}", "expires_hours": 24},
             )
 
 
-def test_the_deliver_outbox_flow_run_puts_queued_mail_in_the_mailbox(prefect_harness, instance):
-    queue(instance, 3)
+def mailbox(settings) -> list:
+    return Mailbox(settings.mailbox_path).list_messages()
 
-    result = notifications.deliver_outbox()
 
-    assert result == {"sent": 3, "retried": 0, "failed": 0}
-    entries = Mailbox(instance.mailbox_path).list_messages()
+def test_a_commit_that_queued_mail_wakes_the_task_worker_which_delivers_it(task_worker, instance):
+    settings = load_settings()
+    enqueue.wake_after_commit(session_factory(settings.database_url), settings)
+
+    queue(settings, 3)
+
+    entries = wait_until(lambda: len(mailbox(instance)) == 3 and mailbox(instance))
     assert [e.subject for e in entries] == ["Confirm your email"] * 3
-    assert (
-        "https://carepath.test/confirm/0" in Mailbox(instance.mailbox_path).get_message(entries[-1].id).text
-    )
+    assert "https://carepath.test/confirm/0" in Mailbox(instance.mailbox_path).get_message(entries[-1].id).text
 
 
-def test_the_flow_works_through_the_queue_in_batches(prefect_harness, instance):
-    queue(instance, 5)
+def test_with_prefect_down_the_commit_goes_through_and_the_sweep_delivers_once_prefect_is_back(
+    prefect_harness, instance, caplog
+):
+    caplog.set_level(logging.WARNING, logger="workflows.enqueue")
+    down = load_settings({"CAREPATH_INSTANCE_PATH": str(instance.instance_path),
+                          "CAREPATH_PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api"})
+    sessions = session_factory(down.database_url)
+    enqueue.wake_after_commit(sessions, down)
+    failed_before = enqueue.ENQUEUER.failed
 
-    assert notifications.deliver_outbox(limit=2) == {"sent": 5, "retried": 0, "failed": 0}
+    queue(down, 2, prefix="while-down")  # commits; the wake goes to a thread and fails there
+    assert enqueue.ENQUEUER.drain(120)
+
+    assert enqueue.ENQUEUER.failed == failed_before + 1
+    assert "the sweep will pick it up" in caplog.text
+    assert mailbox(instance) == []
+    with sessions() as session:
+        assert {m.status for m in outbox.recent(session)} == {outbox.QUEUED}
+
+    result = sweep.sweep()  # Prefect is back (the harness): the scheduled sweep runs as a real flow run
+
+    assert result["outbox"] == {"sent": 2, "retried": 0, "failed": 0}
+    assert sorted(e.to for e in mailbox(instance)) == ["while-down0@example.org", "while-down1@example.org"]
+    assert sweep.sweep()["outbox"] == {"sent": 0, "retried": 0, "failed": 0}  # nothing twice
 
 
-def test_the_batch_task_logic_runs_without_prefect(instance):
-    queue(instance, 2)
-
-    report = notifications.deliver_batch.fn(limit=10)
-
-    assert (report.sent, report.retried, report.failed) == (2, 0, 0)
-    assert notifications.deliver_batch.fn(limit=10).total == 0
+def test_without_a_prefect_api_a_wake_does_nothing(instance):
+    assert enqueue.wake(instance, enqueue.DELIVER_MESSAGES) is False
 
 
 def test_deliver_now_delivers_everything_due_in_process(instance):

@@ -1,6 +1,7 @@
-"""`send-reminders` and `doctor-digest` as Prefect runs them (against the test harness), on a temporary
-instance: a confirmed appointment ticket gets its 24-hour reminder once however many runs see it, and a
-doctor with an overdue task gets the digest once a day, from 08:00 local time."""
+"""Reminders as the timer worker queues them every minute, and `doctor-digest` as Prefect runs it (against
+the test harness), on a temporary instance: a confirmed appointment ticket gets its 24-hour reminder once
+however many workers see it, and a doctor with an overdue task gets the digest once a day, from 08:00
+local time."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tests.referrals.test_reminders import _doctor_with_overdue_task
 from tests.registry.conftest import book_anonymously, clinic, code_of, connectors, sent, slots_of  # noqa: F401
 from workflows import reminders
 from workflows.resources import session_factory
+from workflows.timer_worker import TimerWorker
 
 
 @pytest.fixture
@@ -33,17 +35,18 @@ def confirmed_ticket(sessions, registry, site, clock) -> tuple[int, datetime]:
     return booked.ticket_id, slot.starts_at
 
 
-def test_a_due_ticket_reminder_is_queued_once_across_two_runs(prefect_harness, sessions, connectors, clinic, clock):  # noqa: F811
+def test_a_due_ticket_reminder_is_queued_once_by_two_timer_workers(instance, sessions, connectors, clinic, clock):  # noqa: F811
     ticket_id, starts_at = confirmed_ticket(sessions, connectors, clinic, clock)
+    one, other = TimerWorker(instance), TimerWorker(instance)
     clock.current = starts_at - timedelta(hours=25)
-    assert reminders.send_reminders() == {"queued": 0, "already_queued": 0}  # not yet due
+    assert one.queue_reminders().queued == 0  # not yet due
+    assert one.queue_reminders() is None  # asked again within the same minute: not asked at all
 
-    clock.current = starts_at - timedelta(hours=24) + timedelta(minutes=1)
-    first = reminders.send_reminders()
-    second = reminders.send_reminders()
+    clock.current = starts_at - timedelta(hours=24) + timedelta(seconds=1)
+    first, second = one.queue_reminders(), other.queue_reminders()
 
-    assert first == {"queued": 1, "already_queued": 0}
-    assert second == {"queued": 0, "already_queued": 1}
+    assert (first.queued, first.already) == (1, 0)
+    assert (second.queued, second.already) == (0, 1)
     [reminder] = sent(sessions, "ticket_reminder")
     assert reminder.dedupe_key == f"reminder:ticket:{ticket_id}:24h"
     assert reminder.recipient == "anna@example.net" and reminder.context["window"] == "24h"

@@ -12,28 +12,27 @@ from datetime import timedelta
 
 from engine.config import load_settings
 from tests.mail.conftest import free_port
-from workflows import deployments, dispatch, timers
+from workflows import background, deployments, enqueue
 from workflows.prefect_env import prefect_environment
 
 
-def test_outbox_delivery_is_served_every_ten_seconds():
+def test_only_periodic_batch_work_is_scheduled_and_every_few_minutes_at_most():
     served = {d.name: d for d in deployments.deployments()}
 
-    outbox = served[deployments.OUTBOX_DEPLOYMENT]
-    assert outbox.flow_name == "deliver-outbox"
-    assert outbox.entrypoint == "workflows.notifications.deliver_outbox"
-    [schedule] = outbox.schedules
-    assert schedule.schedule.interval == timedelta(seconds=10)
+    assert set(served) == {"sweep", "monitoring", "digest", "retention"}
+    for deployment in served.values():
+        [schedule] = deployment.schedules
+        assert schedule.schedule.interval >= timedelta(minutes=5)
+    assert served["sweep"].entrypoint == "workflows.sweep.sweep"
 
 
-def test_the_timer_tick_is_served():
-    served = {d.name for d in deployments.deployments()}
-
-    assert deployments.TIMER_DEPLOYMENT in served
+def test_the_task_worker_serves_delivery_imports_and_signing():
+    assert set(background.BY_NAME) == {enqueue.DELIVER_MESSAGES, enqueue.RUN_IMPORT, enqueue.SIGN_DOCUMENTS}
 
 
-def test_the_timer_tick_fires_nothing_on_an_empty_instance(instance):
-    assert timers.timer_tick.fn() == 0
+def test_a_day_of_scheduled_runs_is_a_few_hundred_not_thousands():
+    # The old schedules (outbox and conclusions every 10 s, timers every 30 s, ...) made ~22,000 a day.
+    assert sum(deployments.runs_per_day().values()) == 288 + 288 + 48 + 24
 
 
 def test_prefect_reads_the_project_environment_as_intended(tmp_path):
@@ -66,45 +65,46 @@ def test_prefect_reads_the_project_environment_as_intended(tmp_path):
     assert environment["DO_NOT_TRACK"] == "1"
 
 
-def test_trigger_without_a_prefect_api_does_nothing(monkeypatch):
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+def test_prefect_keeps_its_database_bounded_and_its_idle_services_quiet(tmp_path):
+    environment = prefect_environment(load_settings({"CAREPATH_INSTANCE_PATH": str(tmp_path)}))
+    probe = (
+        "import json; from prefect.settings import get_current_settings as g; s = g().server; "
+        "print(json.dumps({'vacuum': sorted(s.services.db_vacuum.enabled_vacuum_types), "
+        "'runs': s.services.db_vacuum.retention_period.total_seconds(), 'events': s.events.retention_period.total_seconds(), "
+        "'triggers': s.services.triggers.enabled, 'late': s.services.late_runs.enabled}))"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
 
-    assert dispatch.trigger(deployments.OUTBOX_DELIVERY) is None
+    out = subprocess.run([sys.executable, "-c", probe], env={**clean, **environment}, capture_output=True,
+                         text=True, check=True, timeout=120)
+
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen == {"vacuum": ["events", "flow_runs", "orphans"], "runs": 3 * 86400.0, "events": 86400.0,
+                    "triggers": False, "late": False}
 
 
-def test_trigger_with_the_api_down_returns_at_once_and_only_logs(caplog):
+def test_a_wake_with_the_api_down_returns_at_once_and_only_logs(caplog, tmp_path):
     down = f"http://127.0.0.1:{free_port()}/api"
-    caplog.set_level(logging.WARNING, logger="workflows.dispatch")
+    caplog.set_level(logging.WARNING, logger="workflows.enqueue")
+    settings = load_settings({"CAREPATH_INSTANCE_PATH": str(tmp_path), "CAREPATH_PREFECT_API_URL": down})
 
     started = time.monotonic()
-    thread = dispatch.trigger(deployments.OUTBOX_DELIVERY, api_url=down)
+    assert enqueue.wake(settings, enqueue.DELIVER_MESSAGES)
     returned_after = time.monotonic() - started
-    assert thread is not None
-    thread.join(timeout=60)
+    assert enqueue.ENQUEUER.drain(120)
 
     assert returned_after < 0.5
-    assert not thread.is_alive()
-    assert "could not start deliver-outbox/outbox" in caplog.text
+    assert "could not enqueue deliver-messages" in caplog.text
     assert down in caplog.text
 
 
-def test_trigger_creates_a_run_of_a_registered_deployment(prefect_harness):
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
-    from prefect.client.schemas.sorting import FlowRunSort
-    from prefect.settings import PREFECT_API_URL
+def test_wakes_waiting_in_the_queue_are_coalesced(tmp_path):
+    down = f"http://127.0.0.1:{free_port()}/api"
+    settings = load_settings({"CAREPATH_INSTANCE_PATH": str(tmp_path), "CAREPATH_PREFECT_API_URL": down})
+    before = enqueue.ENQUEUER.enqueued + enqueue.ENQUEUER.failed
 
-    [outbox] = [d for d in deployments.deployments() if d.name == deployments.OUTBOX_DEPLOYMENT]
-    deployment_id = outbox.apply()
+    for _ in range(50):
+        enqueue.wake(settings, enqueue.DELIVER_MESSAGES)
+    assert enqueue.ENQUEUER.drain(300)
 
-    thread = dispatch.trigger(deployments.OUTBOX_DELIVERY, api_url=PREFECT_API_URL.value())
-    assert thread is not None
-    thread.join(timeout=60)
-
-    with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(
-            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
-            sort=FlowRunSort.EXPECTED_START_TIME_DESC,
-            limit=10,
-        )
-    assert any(run.state and run.state.is_scheduled() for run in runs)
+    assert enqueue.ENQUEUER.enqueued + enqueue.ENQUEUER.failed - before < 50

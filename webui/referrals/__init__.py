@@ -4,10 +4,10 @@ download those rows to send back to the region, import the good rows, watch the 
 report; the blank template in both languages.
 
 Running the import: with a Prefect API configured (PREFECT_API_URL, as under `make run`), the page
-asks for a run of the `import-referrals/imports` deployment and the serve process does the work, visible
-in the Prefect UI. Without one (a bare development server, the browser tests) the web process runs the
+wakes the `run-import` background task after its commit and the serve process's task worker does the
+work at once, visible in the Prefect UI. Without one (a bare development server, the browser tests) the web process runs the
 same engine call in a background thread, since a request must never wait for an import. Either way the
-page only polls `status.json`; a lost trigger is picked up by the deployment's periodic sweep.
+page only polls `status.json`; a lost wake is picked up by the sweep flow.
 """
 
 from __future__ import annotations
@@ -209,11 +209,9 @@ def start(import_id: int) -> Any:
 
 def _run(import_id: int) -> None:
     settings = _settings()
-    if settings.prefect_api_url:
-        from workflows.deployments import IMPORT_REFERRALS
-        from workflows.dispatch import trigger
+    from workflows import enqueue
 
-        trigger(IMPORT_REFERRALS, api_url=settings.prefect_api_url, parameters={"import_id": import_id})
+    if enqueue.wake(settings, enqueue.RUN_IMPORT, import_id=import_id):
         return
 
     def work() -> None:

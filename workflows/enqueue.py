@@ -1,0 +1,124 @@
+"""Handing work to the background task worker from a web request (or the timer worker), after commit.
+
+`wake(settings, name, **parameters)` returns at once: the `.delay()` call (a Prefect API request that
+creates the task run) happens in one daemon thread per process, never in the request. If the API is
+slow or down, the request does not notice; the work stays in its rows (outbox messages, the import,
+pending conclusions) and the sweep flow (workflows/sweep.py) does it within minutes of Prefect's return.
+Wakes for parameterless work ("deliver what is due") that are already waiting in the thread's queue
+are dropped: one run delivers everything a burst of commits queued.
+
+`wake_after_commit(sessions, settings)` installs the after-commit hook the web app and the timer
+worker share: a transaction that queued outbox rows (engine.outbox.ENQUEUED_FLAG) wakes delivery, one
+that requested a signed document (engine.conclusions.service.REQUESTED_FLAG) wakes signing.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.config import Settings
+
+log = logging.getLogger(__name__)
+
+DELIVER_MESSAGES = "deliver-messages"
+RUN_IMPORT = "run-import"
+SIGN_DOCUMENTS = "sign-documents"
+
+Wake = tuple[str, str, tuple[tuple[str, Any], ...]]  # (api url, task name, parameters)
+
+
+class _Enqueuer:
+    """One thread per process that turns wakes into task runs, in order, coalescing duplicates."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[Wake] = queue.Queue()
+        self._waiting: set[Wake] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.enqueued = 0
+        self.failed = 0
+
+    def submit(self, wake: Wake) -> None:
+        with self._lock:
+            if wake in self._waiting:
+                return
+            self._waiting.add(wake)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="carepath enqueue", daemon=True)
+                self._thread.start()
+        self._queue.put(wake)
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until every submitted wake was handed over or given up (tests, benchmarks)."""
+        done = threading.Event()
+        self._queue.put(("", "", (("event", done),)))
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="carepath enqueue", daemon=True)
+                self._thread.start()
+        return done.wait(timeout)
+
+    def _run(self) -> None:
+        while True:
+            wake = self._queue.get()
+            api_url, name, parameters = wake
+            if not name:  # a drain marker
+                dict(parameters)["event"].set()
+                continue
+            with self._lock:
+                self._waiting.discard(wake)
+            try:
+                _delay(api_url, name, dict(parameters))
+                self.enqueued += 1
+            except Exception as exc:  # the work stays in its rows; the sweep picks it up
+                self.failed += 1
+                log.warning("could not enqueue %s through the Prefect API at %s (%s: %s); the sweep will "
+                            "pick it up", name, api_url, exc.__class__.__name__, exc)
+
+
+def _delay(api_url: str, name: str, parameters: dict[str, Any]) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from workflows.background import BY_NAME
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        BY_NAME[name].delay(**parameters)
+
+
+ENQUEUER = _Enqueuer()
+
+
+def wake(settings: Settings, name: str, **parameters: Any) -> bool:
+    """Ask the task worker for `name` now; never raises, never waits. False: no Prefect API configured
+    (then only the caller's own fallback or the sweep does the work)."""
+    if not settings.prefect_api_url:
+        return False
+    ENQUEUER.submit((settings.prefect_api_url, name, tuple(sorted(parameters.items()))))
+    return True
+
+
+def warm_up(settings: Settings) -> None:
+    """Import Prefect in the enqueue thread ahead of the first wake, so the first registration's mail
+    does not wait for a second of imports."""
+    if settings.prefect_api_url:
+        threading.Thread(target=lambda: __import__("workflows.background"), name="carepath warm-up",
+                         daemon=True).start()
+
+
+def wake_after_commit(sessions: sessionmaker[Session], settings: Settings) -> None:
+    from engine.conclusions.service import REQUESTED_FLAG
+    from engine.outbox import ENQUEUED_FLAG
+
+    def after_commit(session: Session) -> None:
+        if session.info.pop(ENQUEUED_FLAG, False):
+            wake(settings, DELIVER_MESSAGES)
+        if session.info.pop(REQUESTED_FLAG, False):
+            wake(settings, SIGN_DOCUMENTS)
+
+    event.listen(sessions, "after_commit", after_commit)

@@ -1,0 +1,57 @@
+"""The sweep: a scheduled flow that does the background work whose wake was lost.
+
+Requests and engine steps wake the background task worker after they commit (workflows/enqueue.py);
+that wake can be lost (the Prefect API was down, the worker died mid-run). The rows are the source of
+truth, so every few minutes this flow delivers what is due in the outbox (first attempts whose wake was
+lost, and retries whose backoff has passed), signs pending documents and runs imports waiting for a
+runner. Claims on the rows keep it from doing anything the task worker is doing at the same moment.
+"""
+
+from __future__ import annotations
+
+from prefect import flow, task
+
+from engine.config import load_settings
+from workflows.resources import run_logger
+
+FLOW_NAME = "sweep"
+
+
+@task(name="sweep-outbox", cache_policy=None)
+def sweep_outbox() -> dict[str, int]:
+    from workflows.notifications import deliver_all_now
+
+    report = deliver_all_now(load_settings())
+    return {"sent": report.sent, "retried": report.retried, "failed": report.failed}
+
+
+@task(name="sweep-documents", cache_policy=None)
+def sweep_documents() -> int:
+    from engine.conclusions.service import pending_jobs
+    from workflows.resources import session_factory
+
+    settings = load_settings()
+    with session_factory(settings.database_url)() as session:
+        if not pending_jobs(session, 1):
+            return 0  # the usual case: do not load the signers for nothing
+    from workflows.conclusions import produce_all_now
+
+    return produce_all_now(settings)
+
+
+@task(name="sweep-imports", cache_policy=None)
+def sweep_imports() -> dict[int, dict[str, int]]:
+    from workflows.imports import import_one, waiting_imports
+
+    settings = load_settings()
+    return {i: import_one(i, settings) for i in waiting_imports(settings)}
+
+
+@flow(name=FLOW_NAME, log_prints=True)
+def sweep() -> dict[str, object]:
+    # Documents and imports first: the mail they queue goes out in this same run.
+    documents, imports = sweep_documents(), sweep_imports()
+    result = {"documents": documents, "imports": imports, "outbox": sweep_outbox()}
+    if any(result["outbox"].values()) or result["documents"] or result["imports"]:
+        run_logger(__name__).info("picked up: %s", result)
+    return result
