@@ -20,7 +20,7 @@ from engine import roles
 from engine.clock import as_utc, now
 from engine.db import UTCDateTime
 from engine.i18n import N_, Forbidden, NotFound, UserError
-from engine.workflow import limits, persistence, spiff
+from engine.workflow import limits, persistence, spiff, spiffarena_helpers
 from engine.workflow.access import ANY_ROLE, OWNERS_PREFIX, PERSONAL_ROLES, Actor, may_act, refusal
 from engine.workflow.indexes import task_properties
 from engine.workflow.models import PendingTask, ProcessInstance, ProcessModelVersion, TaskHistory
@@ -268,6 +268,8 @@ def instance_data(session: Session, actor: Actor, instance_id: int) -> dict[str,
     if not data:
         last = getattr(workflow, "last_task", None)
         data = dict(workflow.data or {}) or (dict(last.data) if last is not None else {})
+    # The engine's own bookkeeping for SpiffArena's helpers (who started, who completed) is not task data.
+    data.pop(spiffarena_helpers.FACTS, None)
     return data
 
 

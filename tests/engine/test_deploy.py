@@ -110,9 +110,11 @@ def test_sync_deploys_changed_folders_in_dependency_order(sessions, tmp_path, co
         shutil.copytree(DATA / name, tmp_path / name)
     first = sync_folder(sessions, tmp_path, connectors=connectors)
     assert (first.deployed, first.failed) == ({"review": 1, "session_tail": 1, "with_session": 1}, {})
-    (tmp_path / "review" / "forms" / "application.json").write_text('{"type": "object"}')
+    (tmp_path / "review" / "forms" / "application.json").write_text(
+        '{"type": "object", "properties": {"complaint": {"type": "string", "title": "Complaint"}}}'
+    )
     second = sync_folder(sessions, tmp_path, connectors=connectors)
-    assert second.deployed == {"review": 2}
+    assert second.deployed == {"review": 2}, second.failed
     assert sorted(second.unchanged) == ["session_tail", "with_session"]
     with sessions() as session:
         assert session.get(ProcessModel, "review").title == "Application review"

@@ -131,7 +131,7 @@ def test_the_patient_corrects_a_sent_day_on_its_page_until_the_doctor_marks_it_r
     assert refused.status_code == 400 and "must be higher than the lower one" in refused.get_data(as_text=True)
     corrected = client.post(f"/monitoring/days/{TODAY}", data={f"m{bp}": "128", f"m{bp}_2": "82", f"q{headache}": "0",
                                                                "comment": "typo fixed"}, follow_redirects=True)
-    assert "Your corrected data for 2026-03-02 has been sent to your doctor." in corrected.get_data(as_text=True)
+    assert "Your corrected data for March 2, 2026 has been sent to your doctor." in corrected.get_data(as_text=True)
     client.post("/account/logout")
 
     login(client, deployed.doctor.email)

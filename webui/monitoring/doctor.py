@@ -81,7 +81,9 @@ def _revisions(session: Any, data: history.History) -> dict[int, list[tuple[Any,
             item = data.items.get(old["item_id"])
             if item is not None:
                 shown = questionnaires.describe(item, Answer(**{k: old.get(k) for k in ("value", "value2", "choice", "taken")}))
-                lines.append(f"{_(item.title)}: {shown['value']}")
+                # The unit is a msgid ("mmHg"), shown in the reader's language as the questionnaire does.
+                value = f"{shown['amount']} {_(shown['unit'])}" if shown.get("unit") else shown["value"]
+                lines.append(f"{_(item.title)}: {value}")
         found.setdefault(revision.questionnaire_id, []).append((revision, lines))
     return found
 
