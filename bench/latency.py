@@ -350,6 +350,17 @@ def login(client: httpx.Client, base: str, email: str, password: str) -> None:
     raise RuntimeError("could not log in")
 
 
+SELECT = re.compile(r'<select[^>]*name="(column-\d+)"[^>]*>(.*?)</select>', re.S)
+SELECTED = re.compile(r'<option value="([^"]*)" selected')
+
+
+def confirm_columns(client: httpx.Client, page: httpx.Response) -> httpx.Response:
+    """The column step (issue 18): keep the fields the platform recognised and go on to the preview."""
+    chosen = {name: (SELECTED.search(options) or [None, ""])[1] for name, options in SELECT.findall(page.text)}
+    token = CSRF.search(page.text).group(1)
+    return client.post(str(page.url), data={"csrf_token": token, **chosen})
+
+
 def import_upload_to_start(platform: Platform) -> float:
     from engine.referrals import models as m
 
@@ -361,6 +372,8 @@ def import_upload_to_start(platform: Platform) -> float:
         token = CSRF.search(page.text).group(1)
         preview = client.post(f"{platform.base}/referrals/", data={"csrf_token": token},
                               files={"table": ("referrals.csv", sample, "text/csv")})
+        if preview.url.path.endswith("/columns"):
+            preview = confirm_columns(client, preview)
         match = re.search(r"/referrals/(\d+)/import", preview.text)
         if not match:
             raise RuntimeError("the preview page offers no import (see the sample table)")

@@ -118,10 +118,13 @@ def register(
     if consent is None:
         raise UserError(N_("Registration needs your consent to the processing of personal data."))
     data.roles = {roles.PATIENT}
+    # The password is checked and hashed before the first statement: the slow hash then never runs inside
+    # the transaction (on SQLite the web request holds the write lock from its first statement).
+    validation.check_password(password, email=validation.normalize_email(data.email))
+    password_hash = hash_password(password)
     data = _clean(session, data)
-    validation.check_password(password, email=data.email)
     user = _new_user(session, data, UNCONFIRMED, None)
-    user.password_hash = hash_password(password)
+    user.password_hash = password_hash
     session.add(
         ConsentRecord(
             user_id=user.id, kind=consent.kind, version=consent.version, text_sha256=consent.sha256,

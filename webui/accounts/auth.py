@@ -23,7 +23,7 @@ from webui.accounts.forms import (
     RegistrationForm,
     ResetRequestForm,
 )
-from webui.db import db
+from webui.db import db, writes_at_once
 from webui.extensions import limiter
 from webui.messages import user_message
 from webui.security import client_ip
@@ -109,6 +109,8 @@ def logout() -> Any:
 
 @bp.route("/register", methods=["GET", "POST"])
 def register() -> Any:
+    if request.method == "POST":
+        writes_at_once()  # is the email free? then the account: one write, taken at once
     if current_user.is_authenticated:
         return redirect(url_for("cabinet.home"))
     form = RegistrationForm()
