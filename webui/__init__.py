@@ -71,6 +71,15 @@ class CarePathFlask(Flask):
         raise AssertionError("unreachable")
 
 
+def _compile_catalogs(app: Flask) -> None:
+    from webui.catalogs import ensure_compiled
+
+    try:
+        ensure_compiled()
+    except OSError as exc:  # a read-only install: its packager must ship the .mo files
+        app.logger.warning("could not compile the message catalogs: %s", exc)
+
+
 def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = CarePathFlask(__name__, instance_path=str(settings.instance_path))
@@ -100,6 +109,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
     app.extensions["carepath"] = Runtime(settings, engine, sessions)
     _wake_deliverer_after_commit(sessions, settings)
 
+    _compile_catalogs(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)  # before CSRF, so requests refused for their token still count towards the limit
     csrf.init_app(app)
