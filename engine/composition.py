@@ -113,7 +113,7 @@ def build_connectors(settings: Settings | None = None) -> ConnectorRegistry:
         limits.configure(settings.script_time_limit, settings.script_memory_mb)
     registry = ConnectorRegistry()
     _configure_spiffarena_helpers(settings)
-    registry.register("send_notification", send_notification)
+    registry.register("send_notification", send_notification, sample={"queued": True, "message_id": 1})
     registry.register("echo", echo)
     for name in REGISTRARS:
         try:

@@ -26,6 +26,11 @@ from engine.conclusions import service
 from engine.workflow.connectors import ConnectorRegistry, InstanceContext
 
 OPERATORS = ("request_conclusion", "record_consent")
+# The usual result of each operator, offered by the studio's test run (see ConnectorRegistry.register).
+SAMPLES: dict[str, Mapping[str, Any]] = {
+    "request_conclusion": {"conclusion_id": 1, "verification_code": "SAMPLE-CODE"},
+    "record_consent": {"consent_id": 1, "version": "1"},
+}
 
 
 def _value(context: InstanceContext, params: Mapping[str, Any], group: str, name: str) -> Any:
@@ -80,5 +85,5 @@ def record_consent(session: Session, context: InstanceContext, params: dict[str,
 def register(registry: ConnectorRegistry) -> ConnectorRegistry:
     for name, fn in zip(OPERATORS, (request_conclusion, record_consent), strict=True):
         if name not in registry:
-            registry.register(name, fn)
+            registry.register(name, fn, sample=SAMPLES[name])
     return registry

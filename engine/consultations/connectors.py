@@ -38,7 +38,7 @@ from engine.documents import service as documents
 from engine.documents.models import DRAFT, Document
 from engine.join_window import JOIN_LEAD
 from engine.registry.models import Doctor, DoctorPost, Institution, Specialty, fold
-from engine.workflow.connectors import ConnectorRegistry, InstanceContext
+from engine.workflow.connectors import ConnectorRegistry, InstanceContext, Sample
 from integrations.video import rooms_for
 
 DAY_REMINDER = timedelta(hours=24)
@@ -330,6 +330,27 @@ def _stem(text: str) -> str:
 
 OPERATORS = ("open", "submit_documents", "review", "escalate", "reassign", "meeting", "send", "cancel", "consent",
              "mark", "rate")
+# The usual result of each operator, offered by the studio's test run (see ConnectorRegistry.register):
+# the consultation is booked, scheduled, held and rated.
+SAMPLES: dict[str, Sample] = {
+    "open": {"booked": True, "consultation_id": 1, "doctor_id": 2, "full_name": "Sample Patient", "documents": [],
+             "diagnosis_title": "", "no_reviewer": False},
+    "submit_documents": {"new": 1, "count": 1, "documents": [{"id": 1, "name": "sample.pdf"}]},
+    "review": {"result": "scheduled", "problem": ""},
+    "escalate": {"notified": True},
+    "reassign": {"doctor_id": 2, "problem": ""},
+    "meeting": lambda at: {"starts_at": (at + timedelta(days=2)).isoformat(),
+                           "ends_at": (at + timedelta(days=2, minutes=30)).isoformat(),
+                           "consent_text": "Sample consent", "consent_version": "1", "consent_locale": "en",
+                           "remind_at": (at + timedelta(days=1)).isoformat(),
+                           "opens_at": (at + timedelta(days=2) - JOIN_LEAD).isoformat(),
+                           "rate_until": (at + timedelta(days=9, minutes=30)).isoformat()},
+    "send": {"sent": True},
+    "cancel": {"cancelled": True},
+    "consent": lambda at: {"accepted": True, "at": (at + timedelta(days=2) - JOIN_LEAD).isoformat()},
+    "mark": {"status": "held"},
+    "rate": {"rating": 5},
+}
 
 
 def register(registry: ConnectorRegistry, settings: Settings | None = None) -> ConnectorRegistry:
@@ -337,5 +358,5 @@ def register(registry: ConnectorRegistry, settings: Settings | None = None) -> C
     for name in OPERATORS:
         full = f"consultation_{name}"
         if full not in registry:
-            registry.register(full, getattr(ops, name))
+            registry.register(full, getattr(ops, name), sample=SAMPLES[name])
     return registry

@@ -8,7 +8,7 @@ two can never disagree.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from engine.config import LOCALES
 from engine.monitoring import alerts, dispatch, questionnaires, schedule
 from engine.monitoring.models import CORRECTION, FROM_SCHEDULE, Questionnaire
 from engine.monitoring.plans import DEFAULT_INVITE_TIME
-from engine.workflow.connectors import ConnectorRegistry, InstanceContext
+from engine.workflow.connectors import ConnectorRegistry, InstanceContext, Sample
 
 
 def _patient(session: Session, context: InstanceContext) -> Any:
@@ -133,6 +133,21 @@ OPERATORS = {
 }
 
 
+# The usual result of each operator, offered by the studio's test run (see ConnectorRegistry.register):
+# a day opened and answered within the targets, so no alert (the analyst may edit the facts to see one).
+SAMPLES: dict[str, Sample] = {
+    "monitoring_open_day": lambda at: {"opened": True, "questionnaire_id": 1, "day": at.date().isoformat(),
+                                       "deadline": (at + timedelta(hours=12)).isoformat()},
+    "monitoring_invite": {"queued": True},
+    "monitoring_record": {"recorded": True, "beyond": 0, "survey_alerts": 0, "survey_max": 0, "survey_moderate": 0,
+                          "medications_missed": 0, "doctors": {}},
+    "monitoring_raise_alert": lambda at: {"doctor_ids": [2], "patient": "Sample Patient", "day": at.date().isoformat(),
+                                          "values": {}},
+    "monitoring_close_alert": {"closed": 1},
+    "monitoring_mark_missed": {"missed": True},
+}
+
+
 def register(registry: ConnectorRegistry) -> None:
     for name, operator in OPERATORS.items():
-        registry.register(name, operator)
+        registry.register(name, operator, sample=SAMPLES[name])

@@ -8,6 +8,7 @@ inside the engine step's transaction and only writes rows (tickets, slots, outbo
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from engine.clock import now
 from engine.registry import messages, tickets
 from engine.registry.models import T_ANNULLED, T_CONFIRMED, Institution
-from engine.workflow.connectors import ConnectorRegistry, InstanceContext
+from engine.workflow.connectors import ConnectorRegistry, InstanceContext, Sample
 from engine.workflow.sandbox import parse_duration
 
 REQUIRED_STATUS = {"ticket_confirmed": T_CONFIRMED, "ticket_annulled": T_ANNULLED}
@@ -24,6 +25,18 @@ OPERATORS = (
     "registry_hold_slot", "registry_send_code", "registry_check_code", "registry_confirm", "registry_annul",
     "registry_notify",
 )
+
+
+# The usual result of each operator, offered by the studio's test run (see ConnectorRegistry.register).
+SAMPLES: dict[str, Sample] = {
+    "registry_hold_slot": lambda at: {"held": True, "needs_code": True, "ticket_id": 1, "number": "A-001",
+                                      "expires_at": (at + timedelta(hours=1)).isoformat()},
+    "registry_send_code": {"sent": True, "channel": "email"},
+    "registry_check_code": {"result": "ok", "attempts_left": 4},
+    "registry_confirm": {"confirmed": True},
+    "registry_annul": {"annulled": True},
+    "registry_notify": {"sent": True},
+}
 
 
 def hold_slot(session: Session, context: InstanceContext, params: dict[str, Any]) -> Mapping[str, Any]:
@@ -81,5 +94,5 @@ def notify(session: Session, _context: InstanceContext, params: dict[str, Any]) 
 def register(registry: ConnectorRegistry) -> ConnectorRegistry:
     for name, fn in zip(OPERATORS, (hold_slot, send_code, check_code, confirm, annul, notify), strict=True):
         if name not in registry:
-            registry.register(name, fn)
+            registry.register(name, fn, sample=SAMPLES[name])
     return registry

@@ -26,6 +26,17 @@ def _int(params: Mapping[str, Any], name: str) -> int:
     return int(value)
 
 
+# The usual result of each operator, offered by the studio's test run (see ConnectorRegistry.register):
+# no further class, so a test run goes on to the instructor's decision instead of looping on reminders.
+SAMPLES: dict[str, Mapping[str, Any]] = {
+    "rehab_open_course": {"id": 1, "status": "active"},
+    "rehab_next_class": {"has_next": False, "seat_id": None, "class_id": None, "remind_at": None, "attended": 8,
+                         "missed": 1, "unmarked": 0},
+    "rehab_class_reminder": {"sent": True},
+    "rehab_complete_course": {"status": "completed"},
+}
+
+
 def register(registry: ConnectorRegistry, settings: Settings | None = None) -> None:
     base_url = settings.base_url if settings is not None else ""
 
@@ -47,7 +58,7 @@ def register(registry: ConnectorRegistry, settings: Settings | None = None) -> N
         course = courses.complete_course(session, _int(params, "course_id"), by=params.get("instructor_id"))
         return {"status": course.status}
 
-    registry.register("rehab_open_course", open_course)
-    registry.register("rehab_next_class", next_class)
-    registry.register("rehab_class_reminder", reminder)
-    registry.register("rehab_complete_course", complete)
+    registry.register("rehab_open_course", open_course, sample=SAMPLES["rehab_open_course"])
+    registry.register("rehab_next_class", next_class, sample=SAMPLES["rehab_next_class"])
+    registry.register("rehab_class_reminder", reminder, sample=SAMPLES["rehab_class_reminder"])
+    registry.register("rehab_complete_course", complete, sample=SAMPLES["rehab_complete_course"])

@@ -13,6 +13,8 @@ MAX_FILE_BYTES = 2 * 1024 * 1024  # a large pathway is ~100 KB; megabytes are a 
 MAX_TOTAL_BYTES = 8 * 1024 * 1024
 MAX_FILES = 100
 SUFFIXES = (".bpmn", ".dmn", ".json")
+# A model's own example of the data the platform starts it with: the test run's start data (no form).
+START_SAMPLE = "test_start.json"
 NAME = re.compile(r"^(forms/)?[A-Za-z0-9][A-Za-z0-9_.\-]{0,150}$")
 
 

@@ -1,6 +1,6 @@
 """Sample results the test run can use, generated so that the analyst need not read other files to guess
-them: for each service operator a model's service tasks name, the outputs its connector declares (a
-connector function may carry `outputs = {...}`, else an empty result); for each process a call activity
+them: for each service operator a model's service tasks name, the usual result its connector declares
+(`registry.register(name, fn, sample={...})`, else an empty result); for each process a call activity
 reaches in another deployed model, the data that model's forms add by its end (sample answers)."""
 
 from __future__ import annotations
@@ -52,18 +52,34 @@ def _form_samples(files: Mapping[str, str], at: datetime) -> dict[str, Any]:
 def suggested_results(
     session: Session, model_id: str, files: Mapping[str, str], registry: ConnectorRegistry
 ) -> dict[str, Any]:
-    """{"services": {operator: result}, "called": {process id: {"model": id, "data": sample}}}."""
-    roots = _roots(files)
+    """{"services": {operator: result}, "called": {process id: {"model": id, "data": sample}}}.
+
+    The operators include those of the models the draft calls (and those they call): the test run
+    walks the called processes too, and a called model's service task with no result stops the walk.
+    """
+    # Which deployed model defines each process in its own files (a version's process_sources also hold
+    # the processes it calls, copied in at deploy, which would lead to the caller instead).
+    defined_in: dict[str, tuple[Any, list[Any]]] = {}
+    for version in latest_versions(session, except_model=model_id):
+        version_roots = _roots(version.files)
+        for root in version_roots:
+            for process in root.iter(f"{BPMN}process"):
+                defined_in.setdefault(process.get("id"), (version, version_roots))
+    roots, called = _roots(files), {}
+    pending = list(roots)
+    while pending:
+        root = pending.pop()
+        own = {p.get("id") for p in root.iter(f"{BPMN}process")}
+        for process_id in {c.get("calledElement") for c in root.iter(f"{BPMN}callActivity")} - own:
+            if process_id in called or process_id not in defined_in:
+                continue
+            version, callee_roots = defined_in[process_id]
+            called[process_id] = {"model": version.process_model_id, "data": _form_samples(version.files, now())}
+            roots.extend(callee_roots)
+            pending.extend(callee_roots)
     services: dict[str, Any] = {}
     for root in roots:
         for node in root.iter(f"{SPIFF}serviceTaskOperator"):
             operator = node.get("id") or ""
-            declared = getattr(registry.connector(operator), "outputs", None) if operator in registry else None
-            services[operator] = dict(declared) if isinstance(declared, Mapping) else {}
-    own = {p.get("id") for root in roots for p in root.iter(f"{BPMN}process")}
-    wanted = {c.get("calledElement") for root in roots for c in root.iter(f"{BPMN}callActivity")} - own
-    called: dict[str, Any] = {}
-    for version in latest_versions(session, except_model=model_id):
-        for process_id in wanted & set(version.process_sources):
-            called[process_id] = {"model": version.process_model_id, "data": _form_samples(version.files, now())}
+            services[operator] = registry.sample(operator, now()) if operator in registry else {}
     return {"services": services, "called": called}

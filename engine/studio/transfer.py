@@ -16,7 +16,14 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 
 from engine.i18n import N_, UserError
-from engine.studio.files import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, SUFFIXES, check_files
+from engine.studio.files import (
+    MAX_FILE_BYTES,
+    MAX_FILES,
+    MAX_TOTAL_BYTES,
+    START_SAMPLE,
+    SUFFIXES,
+    check_files,
+)
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 SPIFF_MANIFEST = "process_model.json"
@@ -126,7 +133,9 @@ def _our_layout(raw: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     files = {}
     for name, text in raw.items():
         # SpiffArena keeps form JSON beside the BPMN; ours live under forms/ (the engine finds both).
-        files[f"forms/{name}" if name.endswith(".json") and "/" not in name else name] = text
+        # The test run's start data (test_start.json) is no form and stays beside the BPMN.
+        beside = not name.endswith(".json") or "/" in name or name == START_SAMPLE
+        files[name if beside else f"forms/{name}"] = text
     if not any(name.endswith(".bpmn") for name in files):
         raise UserError(N_("The archive holds no BPMN file."))
     files = check_files(files)

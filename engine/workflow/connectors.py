@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -29,19 +30,28 @@ class InstanceContext:
 
 
 Connector = Callable[[Session, InstanceContext, dict[str, Any]], Mapping[str, Any] | None]
+Sample = Mapping[str, Any] | Callable[[datetime], Mapping[str, Any]]
 
 
 class ConnectorRegistry:
     def __init__(self) -> None:
         self._connectors: dict[str, Connector] = {}
+        self._samples: dict[str, Sample] = {}
 
-    def register(self, name: str, connector: Connector | None = None) -> Any:
-        """`registry.register("notify", fn)`, or as a decorator `@registry.register("notify")`."""
+    def register(self, name: str, connector: Connector | None = None, *, sample: Sample | None = None) -> Any:
+        """`registry.register("notify", fn)`, or as a decorator `@registry.register("notify")`.
+
+        `sample` is what the connector returns on its usual path, in shape and kind: the studio's test run
+        offers it as the simulated result, so that an analyst can walk a pathway without reading code. A
+        result with times is a function of the moment the test run starts (a hold that ends in an hour).
+        """
 
         def add(fn: Connector) -> Connector:
             if name in self._connectors and self._connectors[name] is not fn:
                 raise ValueError(f"connector {name!r} is already registered")
             self._connectors[name] = fn
+            if sample is not None:
+                self._samples[name] = sample
             return fn
 
         return add(connector) if connector is not None else add
@@ -51,6 +61,11 @@ class ConnectorRegistry:
 
     def connector(self, name: str) -> Connector | None:
         return self._connectors.get(name)
+
+    def sample(self, name: str, at: datetime) -> dict[str, Any]:
+        """The declared usual result of a connector for a run starting `at` ({} when none is declared)."""
+        declared = self._samples.get(name) or {}
+        return dict(declared(at) if callable(declared) else declared)
 
     def __contains__(self, name: object) -> bool:
         return name in self._connectors

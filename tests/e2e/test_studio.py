@@ -137,6 +137,9 @@ def test_the_analyst_changes_consultation_duty_in_the_browser_and_old_instances_
     page.wait_for_selector("#studio[data-validated=ok]")
 
     # The test run walks the draft in the sandbox, timers included, through the new task.
+    # The editor offers the model's own start data (test_start.json) and its connectors' usual results.
+    assert '"booking"' in page.locator("#studio-start-data").input_value()
+    assert '"ends_at"' in page.locator("#studio-service-results").input_value()
     page.locator("#studio-start-data").fill(json.dumps({"patient_id": patient, "booking": {"slot_id": 1}}))
     page.locator("#studio-service-results").fill(json.dumps(_results()))
     page.locator("#studio-testrun").click()

@@ -26,6 +26,7 @@ from engine import audit
 from engine.accounts.models import User
 from engine.i18n import N_, UserError
 from engine.studio import dashboard, diff, migrate, service, suggest, transfer
+from engine.studio.files import START_SAMPLE
 from engine.workflow.models import FINISHED_STATUSES, ProcessInstance, ProcessModel
 from webui.db import db
 from webui.messages import user_message
@@ -85,6 +86,8 @@ def edit(model_id: str) -> Any:
     return render_template(
         "studio/edit.html",
         samples=samples,
+        # What the platform passes when it starts the pathway, as the model's authors wrote it down.
+        start_sample=texts.get(START_SAMPLE) or '{"patient_id": 1}',
         model_id=model_id,
         title=model.title if model else model_id,
         modeler_installed=(
