@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from ipaddress import ip_network
 
 from engine.config import PREFIX, ConfigError, Settings, _get
+from engine.payments.models import CLINIC, PROVIDERS, YOOKASSA
 
-CLINIC = "clinic"
-YOOKASSA = "yookassa"
-PROVIDERS = (CLINIC, YOOKASSA)
+__all__ = ["CLINIC", "YOOKASSA", "PaymentSettings", "payment_settings"]
 DEFAULT_API_URL = "https://api.yookassa.ru/v3"
 TIMEOUT = 20.0  # seconds; a slower answer is treated as "the provider is down", and the payer may retry
 
