@@ -144,3 +144,29 @@ def _safe_settle(session_factory: sessionmaker[Session], provider: PaymentProvid
             settle_refunds(session_factory, provider, base_url)
         except Exception:  # a background thread must not die silently: the sweep retries
             log.exception("refunds could not be settled")
+
+
+def seal_contracts(settings: Any) -> int:
+    """Seal every signed contract still without its PDF (the signing background task runs this)."""
+    from engine.documents.storage import FileStore
+    from engine.payments.contracts import any_pending, produce_pending
+    from reports.contract import ContractMaker
+    from reports.signing import signed_documents
+    from workflows.conclusions import base_url
+    from workflows.resources import session_factory
+
+    sessions = session_factory(settings.database_url)
+    if not any_pending(sessions):
+        return 0  # the usual case: do not load the signers for nothing
+    return produce_pending(sessions, FileStore(settings.uploads_path),
+                           ContractMaker(signed_documents(settings.keys_path)), base_url(settings))
+
+
+def settle_pending_refunds(settings: Any) -> int:
+    """The sweep's catch-up for refunds (a refund thread lost with its process, a provider that was down)."""
+    from integrations.payments import payment_settings, provider_for
+    from workflows.conclusions import base_url
+    from workflows.resources import session_factory
+
+    provider = provider_for(payment_settings(settings))
+    return settle_refunds(session_factory(settings.database_url), provider, base_url(settings))

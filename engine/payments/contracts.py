@@ -178,6 +178,12 @@ def content_of(session: Session, row: ContractSignature, verify_url: str) -> dic
     }
 
 
+def any_pending(session_factory: sessionmaker[Session]) -> bool:
+    with session_factory() as session:
+        return session.scalar(select(ContractSignature.id).where(ContractSignature.pdf_status == PDF_PENDING)
+                              .limit(1)) is not None
+
+
 def produce_pending(session_factory: sessionmaker[Session], store: FileStore, maker: ContractPdfMaker,
                     base_url: str, *, limit: int = 50) -> int:
     """Render, seal and file every pending signed contract; each row in its own transactions."""
