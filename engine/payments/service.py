@@ -59,8 +59,7 @@ def get_for(session: Session, user: User, payment_id: int) -> Payment:
 
 def check_paid(session: Session, consultation_id: int) -> None:
     """The join button's lock: a paid consultation opens only once its payment is in."""
-    payment = of_consultation(session, consultation_id)
-    if payment is not None and payment.status != PAID:
+    if not is_paid(session, consultation_id):
         raise UserError(N_("This consultation is paid: it can be joined once the payment is received."))
 
 
@@ -231,3 +230,9 @@ def money(amount: Decimal) -> str:
     whole, _, cents = f"{amount:.2f}".partition(".")
     groups = f"{int(whole):,}".replace(",", "\u00a0")
     return f"{groups},{cents}"
+
+
+def is_paid(session: Session, consultation_id: int) -> bool:
+    """True for a paid consultation whose money is in, and for every free one."""
+    payment = of_consultation(session, consultation_id)
+    return payment is None or payment.status == PAID
