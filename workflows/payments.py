@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from sqlalchemy import event
@@ -136,12 +137,19 @@ def refund_after_commit(session_factory: sessionmaker[Session], provider: Paymen
 
 
 _SETTLE_LOCK = threading.Lock()
+SETTLE_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8, 0)
 
 
 def _safe_settle(session_factory: sessionmaker[Session], provider: PaymentProvider, base_url: str) -> None:
     with _SETTLE_LOCK:
         try:
-            settle_refunds(session_factory, provider, base_url)
+            # The hook runs when the session's commit is done, which for an engine step (its connection
+            # joined "control_fully") can be a moment before other connections see the rows: look again
+            # a few times before leaving the rest to the sweep.
+            for pause in SETTLE_PAUSES:
+                if settle_refunds(session_factory, provider, base_url):
+                    return
+                time.sleep(pause)
         except Exception:  # a background thread must not die silently: the sweep retries
             log.exception("refunds could not be settled")
 

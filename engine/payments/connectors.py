@@ -16,7 +16,7 @@ from engine.consultations import booking
 from engine.consultations.models import CANCELLED, OPEN, Consultation
 from engine.payments import contracts, prices, service
 from engine.payments.models import AWAITING, PAID, REFUND_PENDING, RELEASED, VOIDED, Payment, provider_name
-from engine.registry.models import Slot
+from engine.registry.models import Slot, Ticket
 from engine.workflow.connectors import ConnectorRegistry, InstanceContext
 
 
@@ -112,7 +112,7 @@ class Operators:
         if payment.status != PAID or consultation is None or consultation.status != CANCELLED:
             return {"refund": False}
         cancelled_at = consultation.ended_at or now()
-        if cancelled_at > payment.refund_until:
+        if cancelled_at > payment.refund_until and not _by_clinic(session, consultation):
             audit.record(session, "payment_notice_ignored", actor_id=None, subject_id=payment.patient_id,
                          object_type="payment", object_id=payment.id, why="cancelled after the refund deadline")
             return {"refund": False}
@@ -121,6 +121,12 @@ class Operators:
                      object_type="payment", object_id=payment.id, why="cancelled")
         session.info[service.REFUND_FLAG] = True
         return {"refund": True}
+
+
+def _by_clinic(session: Session, consultation: Consultation) -> bool:
+    """The clinic took the time away (a schedule change): the patient gets the money back at any time."""
+    ticket = session.get(Ticket, consultation.ticket_id) if consultation.ticket_id else None
+    return ticket is not None and ticket.end_reason == "schedule_changed"
 
 
 def _held(payment: Payment) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from engine.payments.models import (
     ContractSignature,
     ContractText,
 )
+from engine.payments.service import write_transaction
 from engine.registry.models import Institution
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,13 @@ def signed_by(session: Session, user_id: int) -> list[tuple[ContractSignature, I
         .where(ContractSignature.user_id == user_id).order_by(ContractSignature.signed_at.desc())).all()]
 
 
+def find_by_code(session: Session, code: str) -> ContractSignature | None:
+    """The signed contract issued under a verification code (the public /verify page)."""
+    if not code or len(code) > 64:
+        return None
+    return session.scalar(select(ContractSignature).where(ContractSignature.verification_code == code))
+
+
 # ---------------------------------------------------------------- the sealed PDF (background work)
 
 class ContractPdfMaker(Protocol):
@@ -201,7 +209,7 @@ def produce_pending(session_factory: sessionmaker[Session], store: FileStore, ma
             pdf = maker.contract(content)
         except Exception as exc:  # this row records its failure; the others go on
             log.exception("could not seal contract signature %s", row_id)
-            with transaction(session_factory) as session:
+            with write_transaction(session_factory) as session:
                 row = session.get(ContractSignature, row_id)
                 if row is not None:
                     row.attempts += 1
@@ -210,7 +218,7 @@ def produce_pending(session_factory: sessionmaker[Session], store: FileStore, ma
                         row.pdf_status = PDF_FAILED
             continue
         key = store.put(pdf)
-        with transaction(session_factory) as session:
+        with write_transaction(session_factory) as session:
             row = session.get(ContractSignature, row_id, with_for_update=True)
             if row is None or row.pdf_status != PDF_PENDING:
                 continue

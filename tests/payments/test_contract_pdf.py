@@ -12,6 +12,7 @@ from reports.contract import ContractMaker, masked
 from reports.signing import signed_documents
 from reports.verify import INTACT, verify_pdf
 from tests.payments.test_paid_route import sign_contract
+from tests.webui.conftest import app, client, settings  # noqa: F401
 
 
 def test_a_signed_contract_is_sealed_and_listed_with_the_patients_documents(sessions, world, paid, tmp_path):
@@ -36,3 +37,17 @@ def test_a_signed_contract_is_sealed_and_listed_with_the_patients_documents(sess
 def test_the_code_address_is_shown_partly_hidden():
     assert masked("patient@example.test") == "p***@example.test"
     assert masked("+79123456789") == "+7***6789"
+
+
+def test_the_verification_page_knows_a_sealed_contract(client, sessions, world, paid, tmp_path):  # noqa: F811
+    sign_contract(sessions, world, paid)
+    settings = client.application.extensions["carepath"].settings
+    from engine.documents.storage import FileStore as Store
+
+    contracts.produce_pending(sessions, Store(settings.uploads_path), ContractMaker(signed_documents(settings.keys_path)),
+                              "https://carepath.example")
+    with sessions() as session:
+        code = session.scalars(select(ContractSignature)).one().verification_code
+    page = client.get(f"/verify/{code}")
+    assert page.status_code == 200 and "intact" in page.get_data(as_text=True).lower()
+    assert client.get("/verify/not-a-code").status_code == 404

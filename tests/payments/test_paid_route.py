@@ -271,3 +271,27 @@ def test_yookassa_timeout_on_pay_tells_the_patient_and_changes_nothing(sessions,
     with pytest.raises(UserError, match="not answering"):
         flows.pay_online(sessions, provider, patient(sessions, world), held.id, return_url="https://x.example/payments")
     assert payment(sessions, held.id).provider_payment_id is None
+
+
+def test_a_clinic_cancellation_refunds_even_after_the_refund_deadline(sessions, deployed, world, paid, clock):
+    sign_contract(sessions, world, paid)
+    booked, held = book(sessions, deployed, world)
+    service.mark_paid_at_desk(sessions, manager(sessions, world), held.id, connectors=deployed)
+    clock.current = held.refund_until + timedelta(minutes=5)
+    consultations.cancel_by_clinic(sessions, booked.id, "Врач заболел", actor_id=world.manager, connectors=deployed)
+    assert payment(sessions, held.id).status == REFUND_PENDING
+
+
+def test_a_refund_asked_for_in_a_transaction_runs_after_its_commit(sessions, deployed, world, paid, clock):
+    import time
+
+    sign_contract(sessions, world, paid)
+    booked, held = book(sessions, deployed, world)
+    service.mark_paid_at_desk(sessions, manager(sessions, world), held.id, connectors=deployed)
+    flows.refund_after_commit(sessions, ClinicDesk(), "https://carepath.example")
+    consultations.cancel(sessions, world.patient, booked.id, "Заболел", connectors=deployed)
+    for _ in range(200):  # the background thread; no timing is asserted, only that it happens
+        if payment(sessions, held.id).status == REFUNDED:
+            break
+        time.sleep(0.05)
+    assert payment(sessions, held.id).status == REFUNDED
