@@ -11,6 +11,7 @@ transaction: the web layer and the background work call the provider, then hand 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ PAY_BEFORE_START = timedelta(minutes=10)  # and never past the moment the join b
 REFUND_LEAD = timedelta(hours=2)  # a cancellation at least this long before the start is refunded
 REFUND_FLAG = "payments_refund_requested"  # on a session that asked for a refund: wake the refunder
 SUCCEEDED = "succeeded"
+PAID_ATTEMPTS = 3  # tries to hand a payment to a pathway that another step holds at that moment
 
 
 @contextmanager
@@ -114,7 +116,7 @@ def record_started(session_factory: sessionmaker[Session], payment_id: int, prov
 @dataclass(frozen=True)
 class Outcome:
     """What a provider's answer did: `paid` (the pathway caught it), `refund` (it came too late and is
-    being returned), or `nothing` (not succeeded yet, or already handled)."""
+    being returned), `nothing` (already handled), or `retry` (the pathway was busy: ask again later)."""
 
     result: str
 
@@ -130,23 +132,30 @@ def payment_received(session_factory: sessionmaker[Session], payment_id: int, *,
         if payment is None:
             raise NotFound(N_("There is no such payment."))
         consultation_id, instance_id = payment.consultation_id, payment.process_instance_id
-    caught = correlate_message(session_factory, PAID_MESSAGE, {"consultation_id": consultation_id},
-                               payload={"source": source, "by": actor_id, "ip": ip}, instance_id=instance_id,
-                               connectors=connectors)
-    if caught:
-        return Outcome("paid")
-    with write_transaction(session_factory) as session:
-        payment = session.get(Payment, payment_id, with_for_update=True)
-        assert payment is not None
-        if payment.status in (RELEASED, VOIDED) and source != "desk":
-            payment.status = REFUND_PENDING
-            audit.record(session, "payment_refund_requested", actor_id=None, subject_id=payment.patient_id,
-                         object_type="payment", object_id=payment.id, why="paid after release")
-            session.info[REFUND_FLAG] = True
-            return Outcome("refund")
-        audit.record(session, "payment_notice_ignored", actor_id=actor_id, ip=ip, subject_id=payment.patient_id,
-                     object_type="payment", object_id=payment.id, source=source, status=payment.status)
-    return Outcome("nothing")
+    for attempt in range(PAID_ATTEMPTS):
+        caught = correlate_message(session_factory, PAID_MESSAGE, {"consultation_id": consultation_id},
+                                   payload={"source": source, "by": actor_id, "ip": ip}, instance_id=instance_id,
+                                   connectors=connectors)
+        if caught:
+            return Outcome("paid")
+        with write_transaction(session_factory) as session:
+            payment = session.get(Payment, payment_id, with_for_update=True)
+            assert payment is not None
+            if payment.status in (RELEASED, VOIDED) and source != "desk":
+                payment.status = REFUND_PENDING
+                audit.record(session, "payment_refund_requested", actor_id=None, subject_id=payment.patient_id,
+                             object_type="payment", object_id=payment.id, why="paid after release")
+                session.info[REFUND_FLAG] = True
+                return Outcome("refund")
+            if payment.status != AWAITING:
+                audit.record(session, "payment_notice_ignored", actor_id=actor_id, ip=ip,
+                             subject_id=payment.patient_id, object_type="payment", object_id=payment.id,
+                             source=source, status=payment.status)
+                return Outcome("nothing")
+        # Still awaiting, yet nothing caught the message: the pathway was being stepped by someone else at
+        # that moment (a lost race is not an answer). Try again; in the end the caller asks to be retried.
+        time.sleep(0.05 * (attempt + 1))
+    return Outcome("retry")
 
 
 def mark_paid_at_desk(session_factory: sessionmaker[Session], manager: User, payment_id: int, *, ip: str = "",
@@ -162,6 +171,8 @@ def mark_paid_at_desk(session_factory: sessionmaker[Session], manager: User, pay
         check_payable(payment)
     outcome = payment_received(session_factory, payment_id, source="desk", actor_id=manager.id, ip=ip,
                                connectors=connectors)
+    if outcome.result == "retry":
+        raise Conflict(N_("The payment could not be recorded just now. Please try again."))
     if outcome.result != "paid":
         raise Conflict(N_("This booking is no longer held: it was released or cancelled."))
     return outcome

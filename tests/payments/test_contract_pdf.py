@@ -41,11 +41,9 @@ def test_the_code_address_is_shown_partly_hidden():
 
 def test_the_verification_page_knows_a_sealed_contract(client, sessions, world, paid, tmp_path):  # noqa: F811
     sign_contract(sessions, world, paid)
-    settings = client.application.extensions["carepath"].settings
-    from engine.documents.storage import FileStore as Store
-
-    contracts.produce_pending(sessions, Store(settings.uploads_path), ContractMaker(signed_documents(settings.keys_path)),
-                              "https://carepath.example")
+    configured = client.application.extensions["carepath"].settings
+    contracts.produce_pending(sessions, FileStore(configured.uploads_path),
+                              ContractMaker(signed_documents(configured.keys_path)), "https://carepath.example")
     with sessions() as session:
         code = session.scalars(select(ContractSignature)).one().verification_code
     page = client.get(f"/verify/{code}")

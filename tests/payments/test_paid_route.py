@@ -295,3 +295,15 @@ def test_a_refund_asked_for_in_a_transaction_runs_after_its_commit(sessions, dep
             break
         time.sleep(0.05)
     assert payment(sessions, held.id).status == REFUNDED
+
+
+def test_a_payment_nothing_can_take_yet_is_asked_again_not_lost(sessions, deployed, world, paid, clock):
+    sign_contract(sessions, world, paid)
+    _, held = book(sessions, deployed, world)
+    with transaction(sessions) as session:
+        # As if the pathway were held by another step at every try: nothing waits under this instance id.
+        session.get(Payment, held.id).process_instance_id = 999_999
+    assert service.payment_received(sessions, held.id, source="yookassa", connectors=deployed).result == "retry"
+    assert payment(sessions, held.id).status == AWAITING
+    with pytest.raises(Conflict, match="could not be recorded"):
+        service.mark_paid_at_desk(sessions, manager(sessions, world), held.id, connectors=deployed)

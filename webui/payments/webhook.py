@@ -37,4 +37,6 @@ def yookassa_webhook() -> Any:
         return {"status": "retry"}, 503
     if result == "forged":
         return {"status": "refused"}, 403
+    if result == "retry":
+        return {"status": "retry"}, 503  # the pathway was busy: YooKassa repeats the notice later
     return {"status": "ok"}, 200
