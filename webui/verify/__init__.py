@@ -15,9 +15,9 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext as _
 
 from engine.conclusions import service
-from engine.payments import contracts
 from engine.documents.models import Document
 from engine.documents.storage import FileStore
+from engine.payments import contracts
 from reports.signing import signed_documents
 from reports.verify import Verdict, verify_pdf
 from webui.db import db
