@@ -38,6 +38,7 @@ REGISTRARS: tuple[str, ...] = (
     "engine.conclusions.connectors",
     "engine.rehab.connectors",
     "engine.consultations.connectors",
+    "engine.payments.connectors",
 )
 
 KIND = re.compile(r"^[a-z][a-z0-9_]{1,63}$")

@@ -46,6 +46,7 @@ def load_demo(session: Session, password: str) -> None:
     demos attach to them (the demo doctor works in a registry institution, and so on)."""
     from engine.consultations.demo import load_consultations_demo
     from engine.monitoring.demo import load_monitoring_demo
+    from engine.payments.demo import load_payments_demo
     from engine.registry.demo import load_registry_demo
 
     ensure_demo_accounts(session, password)
@@ -53,5 +54,7 @@ def load_demo(session: Session, password: str) -> None:
     load_registry_demo(session)
     session.flush()
     load_consultations_demo(session)
+    session.flush()
+    load_payments_demo(session)  # a priced online consultation and its contract (engine/payments)
     session.flush()
     load_monitoring_demo(session)

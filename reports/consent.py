@@ -79,6 +79,8 @@ class ConsentData:
     ip: str = ""
     consultation: str = ""
     stamp: Stamp | None = None
+    # Labels that differ from the consent's (a signed contract uses this layout: reports/contract.py).
+    labels: dict[str, str] | None = None
 
 
 def labels_for(locale: str) -> dict[str, str]:
@@ -98,9 +100,9 @@ def _markdown_light(block: str) -> str:
 
 
 def render_consent(data: ConsentData) -> bytes:
-    lab = labels_for(data.locale)
+    lab = {**labels_for(data.locale), **(data.labels or {})}
     st = layout.styles()
-    title = document_title(data.number, data.locale)
+    title = lab["doc_title"] % {"number": data.number}
     buffer = BytesIO()
     document = SimpleDocTemplate(
         buffer, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=14 * mm, bottomMargin=18 * mm,

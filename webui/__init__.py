@@ -133,6 +133,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
         instances,
         messaging,
         monitoring,
+        payments,
         referrals,
         registry,
         rehab,
@@ -155,6 +156,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
     consultations.register(app)  # the Consultations section
     monitoring.register(app)  # monitoring: questionnaires, doctor's pages
     rehab.register(app)
+    payments.register(app)  # paid consultations: contract, payment, desk, YooKassa's webhook
     app.register_blueprint(messaging.bp)
 
     app.teardown_appcontext(request_db.close_session)

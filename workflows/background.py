@@ -44,8 +44,10 @@ def run_import(import_id: int) -> dict[str, int]:
 @task(name=SIGN_DOCUMENTS, retries=2, retry_delay_seconds=[2, 10])
 def sign_documents() -> int:
     from workflows.conclusions import produce_all_now
+    from workflows.payments import seal_contracts
 
-    produced = produce_all_now(load_settings())
+    settings = load_settings()
+    produced = produce_all_now(settings) + seal_contracts(settings)  # signed contracts of paid services too
     if produced:
         run_logger(__name__).info("signed documents produced: %d", produced)
     return produced

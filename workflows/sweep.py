@@ -28,15 +28,18 @@ def sweep_outbox() -> dict[str, int]:
 @task(name="sweep-documents", cache_policy=None)
 def sweep_documents() -> int:
     from engine.conclusions.service import pending_jobs
+    from workflows.payments import seal_contracts, settle_pending_refunds
     from workflows.resources import session_factory
 
     settings = load_settings()
+    settle_pending_refunds(settings)  # refunds whose background thread died with its process
+    sealed = seal_contracts(settings)  # signed contracts of paid services
     with session_factory(settings.database_url)() as session:
         if not pending_jobs(session, 1):
-            return 0  # the usual case: do not load the signers for nothing
+            return sealed  # the usual case: do not load the signers for nothing
     from workflows.conclusions import produce_all_now
 
-    return produce_all_now(settings)
+    return sealed + produce_all_now(settings)
 
 
 @task(name="sweep-imports", cache_policy=None)

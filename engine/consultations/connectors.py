@@ -63,7 +63,7 @@ class Operators:
             self._application(session, consultation, details)
         elif route == REFERRAL:
             no_reviewer = self._referral(session, consultation, details)
-        elif route == "duty":
+        elif route in ("duty", "paid"):
             # Booked before the consultation joins the session: the loser of a race for the time keeps
             # nothing (no empty consultation without a time or a doctor).
             reason = booking.book(session, consultation, int(details["slot_id"]), doctor_user_id=None)

@@ -19,8 +19,10 @@ from engine.db import Base, UTCDateTime
 APPLICATION = "application"
 DUTY = "duty"
 REFERRAL = "referral"
-ROUTES = (APPLICATION, DUTY, REFERRAL)
-PATHWAYS = {APPLICATION: "consultation_application", DUTY: "consultation_duty", REFERRAL: "consultation_referral"}
+PAID = "paid"  # a duty-like booking of a priced service, paid before it can be joined (engine.payments)
+ROUTES = (APPLICATION, DUTY, REFERRAL, PAID)
+PATHWAYS = {APPLICATION: "consultation_application", DUTY: "consultation_duty", REFERRAL: "consultation_referral",
+            PAID: "consultation_paid"}
 SESSION_PATHWAY = "consultation_session"
 
 # Status

@@ -21,10 +21,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.consultations import centers, service
-from engine.consultations.models import CANCELLED, SCHEDULED, Consultation
+from engine.consultations.models import CANCELLED, PAID, SCHEDULED, Consultation
 from engine.documents import service as documents
 from engine.i18n import UserError
 from engine.join_window import join_window
+from engine.payments import service as payments
 from integrations.calendar import appointment_ics
 from webui.consultations.blueprint import bp
 from webui.consultations.shared import limits, store
@@ -43,6 +44,8 @@ def doctor_slots(task_data: Any) -> list[tuple[Any, Any]]:
 def window_state(consultation: Consultation) -> str:
     if consultation.status != SCHEDULED or consultation.starts_at is None or consultation.ends_at is None:
         return "none"
+    if consultation.route == PAID and not payments.is_paid(db(), consultation.id):
+        return "unpaid"  # the join button stays locked until paid (engine.payments)
     return join_window(consultation.starts_at, consultation.ends_at).state()
 
 
@@ -97,6 +100,7 @@ def join(consultation_id: int) -> Any:
     session = db()
     try:
         url = service.join(session, current_user.id, consultation_id, ip=client_ip())
+        payments.check_paid(session, consultation_id)  # the join button's lock of a paid consultation
     except UserError as error:
         session.rollback()
         if error.status == 404:

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from engine.conclusions import service
 from engine.documents.models import Document
 from engine.documents.storage import FileStore
+from engine.payments import contracts
 from reports.signing import signed_documents
 from reports.verify import Verdict, verify_pdf
 from webui.db import db
@@ -63,7 +64,8 @@ def index() -> Any:
 @bp.route("/<code>", methods=["GET", "POST"])
 @limiter.limit(UPLOAD_LIMIT, methods=["POST"])
 def by_code(code: str) -> Any:
-    record = service.find_by_code(db(), code)
+    # A signed contract of paid services carries its code the same way (engine.payments.contracts).
+    record = service.find_by_code(db(), code) or contracts.find_by_code(db(), code)
     if record is None:
         abort(404)
     registered: Verdict | None = None
