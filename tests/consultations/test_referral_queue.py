@@ -3,6 +3,8 @@ them sees it, one takes it and becomes the consultation's doctor, and nobody out
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -99,3 +101,15 @@ def test_an_untaken_review_goes_overdue_and_the_manager_may_send_it_back_to_the_
     assert again.assignee_user_id is None and again.candidate_group
     do(sessions, deployed, world, "doctor", instance, "review", {"decision": "decline", "message": "Not our field."})
     assert consultation(sessions, consultation_id).doctor_user_id == world.doctor
+
+
+def test_an_overdue_review_in_the_queue_counts_in_the_digest_of_that_queues_doctors_only(
+        sessions, deployed, world, tmp_path):
+    from engine import reminders
+
+    instance, _consultation_id, _document = _referred(sessions, deployed, world, tmp_path)
+    [review] = pending(sessions, instance, "review")
+    assert review.due_at is not None
+    with sessions() as session:  # the digest is read before the timer worker has escalated the review
+        digests = {r.recipient: r.context["queue"] for r in reminders.doctor_digest(session, review.due_at + timedelta(hours=1))}
+    assert digests == {"doctor@example.test": 1, "second_doctor@example.test": 1}
