@@ -171,12 +171,12 @@ def doctor_digest(session: Session, now: datetime) -> Iterable[Reminder]:
     ) or 0  # fmt: skip
     # An institution's queue (a referral's review waiting for one of its doctors of the specialty) counts
     # for the doctors of that queue only.
-    queues = dict(session.execute(
+    queues: dict[str, int] = {group: count for group, count in session.execute(
         select(P.candidate_group, func.count())
         .where(overdue, P.assignee_user_id.is_(None), P.claimed_by.is_(None),
                P.candidate_group.like(f"{INSTITUTION_PREFIX}%"))
         .group_by(P.candidate_group)
-    ).all())  # fmt: skip
+    ).all() if group}  # fmt: skip
     own = dict(session.execute(
         select(func.coalesce(P.assignee_user_id, P.claimed_by), func.count())
         .where(overdue, or_(P.assignee_user_id.is_not(None), P.claimed_by.is_not(None)))
