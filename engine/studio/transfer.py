@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 
 from engine.i18n import N_, UserError
 from engine.studio.files import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, SUFFIXES, check_files
-from engine.workflow.deploy import PATIENT_START
+from engine.workflow.deploy import MANIFEST, PATIENT_START
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 SPIFF_MANIFEST = "process_model.json"
@@ -36,12 +36,17 @@ def export_zip(
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(files):
             archive.writestr(f"{model_id}/{path}", files[path])
-        if "model.json" not in files:
-            manifest: dict[str, object] = {"title": title, "description": description}
-            if patient_start is not None:
-                manifest[PATIENT_START] = dict(patient_start) or True
-            archive.writestr(f"{model_id}/model.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+        if MANIFEST not in files:
+            archive.writestr(f"{model_id}/{MANIFEST}", manifest_file(title, description, patient_start))
     return buffer.getvalue()
+
+
+def manifest_file(title: str, description: str, patient_start: Mapping[str, str] | None) -> str:
+    """model.json as a deployed version stores its parts (the deploy keeps `patient_start` apart)."""
+    manifest: dict[str, object] = {"title": title, "description": description}
+    if patient_start is not None:
+        manifest[PATIENT_START] = dict(patient_start) or True
+    return json.dumps(manifest, ensure_ascii=False, indent=2)
 
 
 def export_spiffarena(
