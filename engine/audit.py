@@ -67,6 +67,7 @@ ACTIONS: dict[str, str] = {
     "consultation_requested": N_("Consultation requested"),
     "consultation_cancelled": N_("Consultation cancelled"),
     "consultation_escalated": N_("Overdue consultation review escalated"),
+    "consultation_taken": N_("Referral review taken from the center's queue"),
     "consultation_consent": N_("Informed consent to a consultation given"),
     "consultation_joined": N_("Joined a video consultation"),
     "consultation_held": N_("Consultation held"),

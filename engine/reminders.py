@@ -32,6 +32,7 @@ from engine.accounts.models import ACTIVE, User, UserRole
 from engine.clock import now as clock_now
 from engine.config import LOCALES
 from engine.db import transaction
+from engine.workflow.access import INSTITUTION_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,14 @@ def doctor_digest(session: Session, now: datetime) -> Iterable[Reminder]:
         select(func.count()).where(overdue, P.assignee_user_id.is_(None), P.claimed_by.is_(None),
                                    or_(P.candidate_group.is_(None), P.candidate_group == "role:doctor"))
     ) or 0  # fmt: skip
+    # An institution's queue (a referral's review waiting for one of its doctors of the specialty) counts
+    # for the doctors of that queue only.
+    queues: dict[str, int] = {group: count for group, count in session.execute(
+        select(P.candidate_group, func.count())
+        .where(overdue, P.assignee_user_id.is_(None), P.claimed_by.is_(None),
+               P.candidate_group.like(f"{INSTITUTION_PREFIX}%"))
+        .group_by(P.candidate_group)
+    ).all() if group}  # fmt: skip
     own = dict(session.execute(
         select(func.coalesce(P.assignee_user_id, P.claimed_by), func.count())
         .where(overdue, or_(P.assignee_user_id.is_not(None), P.claimed_by.is_not(None)))
@@ -175,14 +184,21 @@ def doctor_digest(session: Session, now: datetime) -> Iterable[Reminder]:
     ).all())  # fmt: skip
     for doctor in doctors:
         mine = int(own.get(doctor.id, 0))
-        if (not mine and not shared) or not doctor.email:
+        queue = shared + (sum(queues.get(g, 0) for g in _doctor_groups(session, doctor.id)) if queues else 0)
+        if (not mine and not queue) or not doctor.email:
             continue
         zone = ZoneInfo(doctor.timezone or "Europe/Moscow")
         local = now.astimezone(zone)
         due = datetime.combine(local.date(), DIGEST_HOUR, tzinfo=zone)
         yield Reminder(f"digest:doctor:{doctor.id}:{local.date().isoformat()}", doctor.email, "overdue_digest",
-                       {"name": doctor.first_name, "own": mine, "queue": int(shared), "date": local.strftime("%d.%m.%Y")},
+                       {"name": doctor.first_name, "own": mine, "queue": int(queue), "date": local.strftime("%d.%m.%Y")},
                        due, outbox.EMAIL, doctor.locale, doctor.id)  # fmt: skip
+
+
+def _doctor_groups(session: Session, user_id: int) -> set[str]:
+    from engine.consultations.centers import doctor_groups  # only when an institution queue has tasks
+
+    return doctor_groups(session, user_id)
 
 
 def _registry_present() -> bool:

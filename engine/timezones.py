@@ -64,11 +64,12 @@ def same_offset(first: str | None, second: str | None, at: datetime | None = Non
 
 
 def appointment_label(moment: datetime, institution_zone: str | None, reader_zone: str | None,
-                      locale: str = "ru") -> str:
+                      locale: str = "ru", fmt: str = "%d.%m.%Y %H:%M") -> str:
     """An appointment's time for mails and slot lists: "07.12.2026 20:06", and the institution's zone
-    named when the reader's differs: "07.12.2026 20:06 (Екатеринбург, UTC+5)"."""
+    named when the reader's differs: "07.12.2026 20:06 (Екатеринбург, UTC+5)". `fmt` "%H:%M" for a time
+    on the appointment's own clock, such as the end of a ticket's hold."""
     local = moment.astimezone(zone_of(institution_zone))
-    text = f"{local:%d.%m.%Y %H:%M}"
+    text = local.strftime(fmt)
     if reader_zone is not None and same_offset(institution_zone, reader_zone, moment):
         return text
     return f"{text} ({zone_label(institution_zone, locale, moment).replace(' (', ', ').rstrip(')')})"

@@ -11,6 +11,7 @@ from flask import Flask, g
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 
+from engine.accounts.models import User
 from engine.consultations.centers import institution_zone
 from engine.timezones import DEFAULT_ZONE, same_offset, zone_label, zone_of
 from webui.db import db
@@ -35,6 +36,15 @@ def appointment_time(value: datetime | None, where: str | int | None, fmt: str =
     return f"{text} ({zone_label(zone, locale, value).replace(' (', ', ').rstrip(')')})"
 
 
+def class_time(value: datetime | None, instructor_id: int | None, fmt: str = "short") -> str:
+    """An online class has no institution: it is an appointment on its instructor's clock."""
+    cache = g.setdefault("user_zones", {})
+    if instructor_id not in cache:
+        instructor = db().get(User, instructor_id) if instructor_id else None
+        cache[instructor_id] = (instructor.timezone if instructor is not None else None) or DEFAULT_ZONE
+    return appointment_time(value, cache[instructor_id], fmt)
+
+
 def _zone_of_institution(institution_id: int | None) -> str:
     cache = g.setdefault("institution_zones", {})
     if institution_id not in cache:
@@ -44,6 +54,7 @@ def _zone_of_institution(institution_id: int | None) -> str:
 
 def register(app: Flask) -> None:
     app.add_template_filter(appointment_time, "apptime")
+    app.add_template_filter(class_time, "classtime")
 
     @app.context_processor
     def zone_names() -> dict[str, Any]:

@@ -14,6 +14,7 @@ from engine.consultations.models import OPEN, Consultation, ConsultationCenter, 
 from engine.registry import search
 from engine.registry.models import FREE, Doctor, DoctorPost, Institution, Slot, Specialty
 from engine.timezones import DEFAULT_ZONE, appointment_label
+from engine.workflow.access import INSTITUTION_PREFIX
 
 # How far ahead a reviewing doctor or a patient is offered times; a slot closer than LEAD to its start
 # is not offered, so that the patient has time to read the invitation and accept the consent.
@@ -83,6 +84,25 @@ def reviewer(session: Session, institution_id: int, specialty_id: int | None) ->
         ).group_by(Consultation.doctor_user_id)
     ).all())
     return min(doctors, key=lambda d: (load.get(d.user_id, 0), d.id))
+
+
+def review_group(institution_id: int, specialty_id: int | None) -> str:
+    """The queue of a referral's review (engine.workflow.access `doctor_group`): the receiving
+    institution's doctors of the specialty, or all its doctors when the referral named the center only."""
+    if specialty_id is None:
+        return f"{INSTITUTION_PREFIX}{institution_id}:doctor"
+    return f"{INSTITUTION_PREFIX}{institution_id}:specialty:{specialty_id}"
+
+
+def doctor_groups(session: Session, user_id: int) -> set[str]:
+    """The review queues a doctor's account belongs to, from their registry posts (webui actor_for)."""
+    rows = session.execute(
+        select(Doctor.institution_id, DoctorPost.specialty_id)
+        .outerjoin(DoctorPost, DoctorPost.doctor_id == Doctor.id)
+        .where(Doctor.user_id == user_id, Doctor.active.is_(True))
+    ).all()
+    return {review_group(institution, None) for institution, _ in rows} | {
+        review_group(institution, specialty) for institution, specialty in rows if specialty is not None}
 
 
 def doctor_of_user(session: Session, user_id: int, institution_id: int | None = None) -> Doctor | None:

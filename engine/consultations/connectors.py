@@ -58,11 +58,11 @@ class Operators:
         consultation = Consultation(route=route, patient_id=patient_id, process_instance_id=context.instance_id,
                                     created_at=now())
         details = dict(params.get("details") or {})
-        no_reviewer = ""
+        no_reviewer, group = "", None
         if route == "application":
             self._application(session, consultation, details)
         elif route == REFERRAL:
-            no_reviewer = self._referral(session, consultation, details)
+            no_reviewer, group = self._referral(session, consultation, details)
         elif route in ("duty", "paid"):
             # Booked before the consultation joins the session: the loser of a race for the time keeps
             # nothing (no empty consultation without a time or a doctor).
@@ -85,7 +85,7 @@ class Operators:
                 "full_name": consultation.full_name, "documents": _document_list(session, consultation),
                 # the catalogue's title beside the code in the doctor's review (МКБ-10 is kept in Russian)
                 "diagnosis_title": icd10.title(consultation.diagnosis_code or "", "ru"),
-                "no_reviewer": no_reviewer}
+                "no_reviewer": no_reviewer, "doctor_group": group}
 
     def _application(self, session: Session, consultation: Consultation, details: dict[str, Any]) -> None:
         consultation.center_id = int(details["center_id"])
@@ -99,7 +99,10 @@ class Operators:
         consultation.complaints = str(details["complaints"])
         consultation.status = UNDER_REVIEW
 
-    def _referral(self, session: Session, consultation: Consultation, details: dict[str, Any]) -> str:
+    def _referral(self, session: Session, consultation: Consultation,
+                  details: dict[str, Any]) -> tuple[str, str | None]:
+        """(why nobody can review, or ""; the queue of the receiving institution's doctors of the specialty
+        that reviews it, whoever takes it first becoming the consultation's doctor)."""
         patient = session.get(User, consultation.patient_id)
         consultation.full_name = patient.full_name if patient else ""
         consultation.referral_id = str(details.get("referral_id") or "")[:80]
@@ -111,14 +114,12 @@ class Operators:
         if center is not None:
             consultation.center_id, consultation.institution_id = center.id, center.institution_id
             consultation.specialty_id = specialty.id if specialty else None
-            doctor = centers.reviewer(session, center.institution_id, consultation.specialty_id)
-            consultation.doctor_user_id = doctor.user_id if doctor else None
+            if centers.reviewer(session, center.institution_id, consultation.specialty_id) is not None:
+                return "", centers.review_group(center.institution_id, consultation.specialty_id)
         # Why nobody can review, for the manager's "assign a reviewer" task (not an overdue review).
-        if consultation.doctor_user_id:
-            return ""
         if center is not None:
-            return "no_doctor"
-        return "no_specialist" if _names_a_specialty(session, target) else "no_center"
+            return "no_doctor", None
+        return ("no_specialist" if _names_a_specialty(session, target) else "no_center"), None
 
     # --- documents and review ----------------------------------------------------------------------
     def submit_documents(self, session: Session, _c: InstanceContext, params: dict[str, Any]) -> Mapping[str, Any]:
@@ -138,6 +139,7 @@ class Operators:
     def review(self, session: Session, _c: InstanceContext, params: dict[str, Any]) -> Mapping[str, Any]:
         """The doctor's decision: scheduled (slot booked), more_documents, declined, or retry + problem."""
         consultation = _get(session, params)
+        self._take(session, consultation, params.get("reviewer_id"))
         decision = str(params.get("decision") or "")
         if decision == "schedule":
             slot = str(params.get("slot_id") or "")
@@ -162,6 +164,21 @@ class Operators:
             return {"result": "declined", "problem": ""}
         return {"result": "retry", "problem": "Choose what to do with the application."}
 
+    @staticmethod
+    def _take(session: Session, consultation: Consultation, reviewer_id: object) -> None:
+        """The doctor who decided a review from the queue becomes the consultation's doctor: the time is
+        booked in their slots, the documents and the conclusion are theirs."""
+        if consultation.doctor_user_id is not None or not isinstance(reviewer_id, int):
+            return
+        if consultation.institution_id is None or centers.doctor_of_user(
+                session, reviewer_id, consultation.institution_id) is None:
+            return  # the engine lets only the queue's doctors complete the review; nobody else is taken
+        consultation.doctor_user_id = reviewer_id
+        sent = [d.id for d in documents.for_patient(session, consultation.patient_id, reference=consultation.reference)]
+        documents.grant(session, sent, reviewer_id, reason=consultation.reference)
+        audit.record(session, "consultation_taken", actor_id=reviewer_id, subject_id=consultation.patient_id,
+                     object_type="consultation", object_id=consultation.id)
+
     def escalate(self, session: Session, context: InstanceContext, params: dict[str, Any]) -> Mapping[str, Any]:
         """The review is overdue: the center's managers (or the referral's manager) are told."""
         consultation = _get(session, params)
@@ -175,10 +192,13 @@ class Operators:
         return {"notified": sent}
 
     def reassign(self, session: Session, _c: InstanceContext, params: dict[str, Any]) -> Mapping[str, Any]:
-        """The manager names the doctor who reviews now (blank: the same doctor, reminded)."""
+        """The manager names the doctor who reviews now (blank: the same doctor, reminded, or the same
+        queue of the center's doctors when nobody had taken the review)."""
         consultation = _get(session, params)
         email = str(params.get("doctor_email") or "").strip().lower()
         if not email:
+            if consultation.doctor_user_id is None and params.get("queue"):
+                return {"doctor_id": None, "problem": ""}
             if consultation.doctor_user_id is None:
                 return {"doctor_id": None, "problem": "Name a doctor of the center to review the application."}
             return {"doctor_id": consultation.doctor_user_id, "problem": ""}
@@ -334,7 +354,7 @@ OPERATORS = ("open", "submit_documents", "review", "escalate", "reassign", "meet
 # the consultation is booked, scheduled, held and rated.
 SAMPLES: dict[str, Sample] = {
     "open": {"booked": True, "consultation_id": 1, "doctor_id": 2, "full_name": "Sample Patient", "documents": [],
-             "diagnosis_title": "", "no_reviewer": False},
+             "diagnosis_title": "", "no_reviewer": False, "doctor_group": None},
     "submit_documents": {"new": 1, "count": 1, "documents": [{"id": 1, "name": "sample.pdf"}]},
     "review": {"result": "scheduled", "problem": ""},
     "escalate": {"notified": True},

@@ -181,11 +181,28 @@ def start_referral(session_factory: sessionmaker[Session], actor: Actor, data: d
 # --- reading, with access checks -------------------------------------------------------------------
 
 def get_for(session: Session, user_id: int, consultation_id: int) -> Consultation:
-    """The consultation for its patient or its doctor; anyone else gets 'no such consultation'."""
+    """The consultation for its patient, its doctor, or a doctor of the queue its review waits in;
+    anyone else gets 'no such consultation'."""
     consultation = session.get(Consultation, consultation_id)
-    if consultation is None or user_id not in (consultation.patient_id, consultation.doctor_user_id):
+    if consultation is None or (user_id not in (consultation.patient_id, consultation.doctor_user_id)
+                                and not in_review_queue(session, consultation, user_id)):
         raise NotFound(N_("There is no such consultation."))
     return consultation
+
+
+def in_review_queue(session: Session, consultation: Consultation, user_id: int) -> bool:
+    """A referral whose review waits in its institution's queue: its doctors read the application and the
+    documents to decide whether to take it, until one of them does (then it is only the taker's)."""
+    from engine.workflow.models import PendingTask
+
+    if consultation.doctor_user_id is not None or consultation.institution_id is None \
+            or consultation.process_instance_id is None:
+        return False
+    group = centers_.review_group(consultation.institution_id, consultation.specialty_id)
+    taken_by = session.scalars(select(PendingTask.claimed_by).where(
+        PendingTask.instance_id == consultation.process_instance_id, PendingTask.candidate_group == group,
+        PendingTask.assignee_user_id.is_(None))).all()
+    return any(taker in (None, user_id) for taker in taken_by) and group in centers_.doctor_groups(session, user_id)
 
 
 def for_user(session: Session, user_id: int) -> tuple[list[Consultation], list[Consultation]]:
@@ -206,8 +223,12 @@ def tasks_for(session: Session, user_id: int, consultation: Consultation) -> lis
 
     if consultation.process_instance_id is None:
         return []
+    mine = PendingTask.assignee_user_id == user_id
+    if in_review_queue(session, consultation, user_id):  # the review waiting in their queue
+        mine = or_(mine, PendingTask.candidate_group == centers_.review_group(
+            consultation.institution_id, consultation.specialty_id))  # type: ignore[arg-type]
     return list(session.scalars(select(PendingTask).where(
-        PendingTask.instance_id == consultation.process_instance_id, PendingTask.assignee_user_id == user_id,
+        PendingTask.instance_id == consultation.process_instance_id, mine,
     ).order_by(PendingTask.id)))
 
 

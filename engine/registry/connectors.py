@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from engine.clock import now
 from engine.registry import messages, tickets
-from engine.registry.models import T_ANNULLED, T_CONFIRMED, Institution
+from engine.registry.models import T_ANNULLED, T_CONFIRMED
 from engine.workflow.connectors import ConnectorRegistry, InstanceContext, Sample
 from engine.workflow.sandbox import parse_duration
 
@@ -54,14 +53,8 @@ def send_code(session: Session, _context: InstanceContext, params: dict[str, Any
     code = tickets.new_code(session, ticket, int(params.get("max_attempts") or 5))
     session.flush()
     sent = messages.notify(session, ticket, "ticket_code", link=str(params.get("link") or ""),
-                           extra={"code": code, "valid_until": _local_hold_end(session, ticket)})
+                           extra={"code": code, "valid_until": messages.hold_end(session, ticket)})
     return {"sent": sent, "channel": ticket.code_channel}
-
-
-def _local_hold_end(session: Session, ticket: tickets.Ticket) -> str:
-    institution = session.get(Institution, ticket.institution_id)
-    assert institution is not None and ticket.hold_expires_at is not None
-    return ticket.hold_expires_at.astimezone(ZoneInfo(institution.timezone)).strftime("%H:%M")
 
 
 def check_code(session: Session, _context: InstanceContext, params: dict[str, Any]) -> Mapping[str, Any]:

@@ -26,6 +26,15 @@ def local_time(ticket: Ticket, institution: Institution, reader_zone: str | None
     return appointment_label(ticket.starts_at, institution.timezone, reader_zone, ticket.locale)
 
 
+def hold_end(session: Session, ticket: Ticket) -> str:
+    """Until when an unconfirmed ticket is held: on the same clock as the visit (the institution's), so
+    that one page or mail never mixes two zones; named like the visit's time."""
+    institution = session.get(Institution, ticket.institution_id)
+    assert institution is not None and ticket.hold_expires_at is not None
+    return appointment_label(ticket.hold_expires_at, institution.timezone, _reader_zone(session, ticket),
+                             ticket.locale, "%H:%M")
+
+
 def _reader_zone(session: Session, ticket: Ticket) -> str | None:
     if not ticket.from_cabinet:
         return None

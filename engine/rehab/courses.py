@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,6 +32,7 @@ from engine.rehab.models import (
     RehabClass,
     RehabCourse,
 )
+from engine.timezones import DEFAULT_ZONE, appointment_label
 
 MODEL_ID = "rehab_course"
 SCHEDULE_CHANGED = "rehab_schedule_changed"  # the BPMN message that makes a course look again
@@ -337,19 +337,17 @@ def send_reminder(session: Session, seat_id: int, *, base_url: str) -> bool:
         dedupe_key=f"rehab_reminder:{seat.id}:{item.starts_at.isoformat()}",
         context={"name": patient.first_name, "title": item.title,
                  "instructor": instructor.full_name if instructor else "",
-                 "when": local_time(item.starts_at, patient.timezone), "minutes": item.duration_minutes,
+                 "when": class_time(item.starts_at, instructor, patient), "minutes": item.duration_minutes,
                  "link": f"{base_url.rstrip('/')}/rehab/classes/{item.id}/join"},
     )
     return True
 
 
-def local_time(moment: datetime, timezone: str) -> str:
-    """A time as the person reads it in their own zone (mail has no browser to convert it)."""
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("Europe/Moscow")
-    return moment.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+def class_time(moment: datetime, instructor: User | None, reader: User) -> str:
+    """A class is an appointment on its instructor's clock (an online class has no institution): that
+    zone, named when it differs from the reader's (engine.timezones)."""
+    zone = instructor.timezone if instructor is not None else DEFAULT_ZONE
+    return appointment_label(moment, zone, reader.timezone, reader.locale if reader.locale in ("ru", "en") else "ru")
 
 
 def complete_course(session: Session, course_id: int, *, by: int | None = None) -> RehabCourse:

@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.clock import now
 from engine.i18n import N_, NotFound, UserError
+from engine.studio import transfer
 from engine.studio.files import check_files
 from engine.studio.models import StudioDraft
 from engine.studio.validate import FormChecker, Report, validate
 from engine.workflow import ConnectorRegistry, deploy_model, latest_version
-from engine.workflow.deploy import MODEL_ID
+from engine.workflow.deploy import MANIFEST, MODEL_ID
 from engine.workflow.models import ProcessInstance, ProcessModel, ProcessModelVersion
 
 
@@ -103,7 +104,12 @@ def working_files(session: Session, model_id: str) -> tuple[dict[str, str], str,
         return dict(draft.files), "draft", base.number if base else None
     if latest is None:
         raise NotFound(N_("There is no pathway %(name)s."), name=model_id)
-    return dict(latest.files), "version", latest.number
+    files = dict(latest.files)
+    model = session.get(ProcessModel, model_id)
+    if latest.patient_start is not None and MANIFEST not in files and model is not None:
+        # Kept apart by the deploy: without it, the next deploy from the editor would stop patient starts.
+        files[MANIFEST] = transfer.manifest_file(model.title, model.description, latest.patient_start)
+    return files, "version", latest.number
 
 
 def save_draft(

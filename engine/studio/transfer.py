@@ -24,20 +24,36 @@ from engine.studio.files import (
     SUFFIXES,
     check_files,
 )
+from engine.workflow.deploy import MANIFEST, PATIENT_START
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 SPIFF_MANIFEST = "process_model.json"
 
 
-def export_zip(model_id: str, files: Mapping[str, str], title: str, description: str) -> bytes:
+def export_zip(
+    model_id: str,
+    files: Mapping[str, str],
+    title: str,
+    description: str,
+    patient_start: Mapping[str, str] | None = None,
+) -> bytes:
+    """`patient_start` as the deployed version keeps it (None, {} or {"form": path}); a deployed version's
+    files no longer hold model.json, so the manifest is written again from what the version stores."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(files):
             archive.writestr(f"{model_id}/{path}", files[path])
-        if "model.json" not in files:
-            manifest = {"title": title, "description": description}
-            archive.writestr(f"{model_id}/model.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+        if MANIFEST not in files:
+            archive.writestr(f"{model_id}/{MANIFEST}", manifest_file(title, description, patient_start))
     return buffer.getvalue()
+
+
+def manifest_file(title: str, description: str, patient_start: Mapping[str, str] | None) -> str:
+    """model.json as a deployed version stores its parts (the deploy keeps `patient_start` apart)."""
+    manifest: dict[str, object] = {"title": title, "description": description}
+    if patient_start is not None:
+        manifest[PATIENT_START] = dict(patient_start) or True
+    return json.dumps(manifest, ensure_ascii=False, indent=2)
 
 
 def export_spiffarena(
@@ -68,8 +84,8 @@ def export_spiffarena(
     return buffer.getvalue()
 
 
-def import_zip(data: bytes) -> tuple[dict[str, str], dict[str, str]]:
-    """(files in our layout, manifest {title, description, process}) from either kind of zip."""
+def import_zip(data: bytes) -> tuple[dict[str, str], dict[str, object]]:
+    """(files in our layout, manifest {title, description, process, patient_start}) from either kind of zip."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise UserError(N_("The file is larger than %(limit)s MB."), limit=MAX_UPLOAD_BYTES // 2**20)
     try:
@@ -109,8 +125,8 @@ def _read_limited(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int)
     return content
 
 
-def _our_layout(raw: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    manifest: dict[str, str] = {}
+def _our_layout(raw: dict[str, str]) -> tuple[dict[str, str], dict[str, object]]:
+    manifest: dict[str, object] = {}
     if SPIFF_MANIFEST in raw:
         try:
             spiff = json.loads(raw.pop(SPIFF_MANIFEST))
@@ -130,6 +146,8 @@ def _our_layout(raw: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
             raise UserError(N_("model.json is not valid JSON.")) from exc
         if isinstance(ours, dict):
             manifest.update({k: str(v) for k, v in ours.items() if k in ("title", "description", "process")})
+            if ours.get(PATIENT_START) not in (None, False):
+                manifest[PATIENT_START] = ours[PATIENT_START]  # as written; the deploy checks its shape
     files = {}
     for name, text in raw.items():
         # SpiffArena keeps form JSON beside the BPMN; ours live under forms/ (the engine finds both).

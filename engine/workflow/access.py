@@ -34,6 +34,9 @@ INSTANCE_ADMINS = frozenset({roles.MANAGER, roles.ANALYST, roles.ADMIN})
 # The role of a task in no role lane (SpiffArena's lanes): who acts is the assignee or the group alone.
 ANY_ROLE = "*"
 GROUP_PREFIX = "group:"
+# An institution's queues: `institution:<id>:doctor`, `institution:<id>:specialty:<id>` (its doctors of a
+# specialty); members come from the registry's posts (engine.consultations.centers.doctor_groups).
+INSTITUTION_PREFIX = "institution:"
 # lane_owners naming several people: the row's candidate group lists them, "owners:|a@x|7|group:b|".
 OWNERS_PREFIX = "owners:"
 # SpiffArena's rule: a lane called "process initiator" (any spacing or case) is the starter's.
@@ -120,10 +123,12 @@ def require_staff(actor: Actor) -> None:
         raise Forbidden(N_("Only staff may do this."))
 
 
-def refusal(actor: Actor, role: str) -> UserError:
+def refusal(actor: Actor, role: str, group: str | None = None) -> UserError:
     """What a person who may not act on a task is told. A patient (no staff role) learns nothing of a task
-    that is not theirs, not even that it exists: 404. Staff, who see pathways from their pages, are told
-    it is not theirs: 403."""
-    if not actor.roles & roles.STAFF_ROLES:
+    that is not theirs, not even that it exists: 404; nor does staff of another institution learn of a
+    task in an institution's queue. Staff, who see pathways from their pages, are otherwise told it is not
+    theirs: 403."""
+    if not actor.roles & roles.STAFF_ROLES or (group and group.startswith(INSTITUTION_PREFIX)
+                                               and group not in actor.groups):
         return NotFound(N_("There is no such task."))
     return Forbidden(N_("This task is not yours."))

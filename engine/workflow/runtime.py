@@ -94,7 +94,7 @@ def complete_task(
                 raise Conflict(ALREADY_DONE)  # it was pending once; another step has moved past it
             raise NotFound(N_("There is no such task."))
         if not may_act(actor, pending.role, pending.assignee_user_id, pending.candidate_group, pending.claimed_by):
-            raise refusal(actor, pending.role)
+            raise refusal(actor, pending.role, pending.candidate_group)
         _check_submitted_keys(pending.role, data)
         task = _ready_task(step, task_guid)
         spiffarena_helpers.record_completion(task, actor.user_id)
@@ -141,7 +141,7 @@ def claim_task(session: Session, actor: Actor, instance_id: int, task_guid: str)
     if pending is None:
         raise NotFound(N_("There is no such task."))
     if not may_act(actor, pending.role, pending.assignee_user_id, pending.candidate_group, None):
-        raise refusal(actor, pending.role)
+        raise refusal(actor, pending.role, pending.candidate_group)
     if pending.assignee_user_id is not None:
         return  # a personal task needs no claim
     result = session.execute(

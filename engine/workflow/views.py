@@ -190,7 +190,7 @@ def get_task(session: Session, actor: Actor, instance_id: int, task_guid: str) -
     if pending is None:
         raise NotFound(N_("There is no such task."))
     if not may_act(actor, pending.role, pending.assignee_user_id, pending.candidate_group, pending.claimed_by):
-        raise refusal(actor, pending.role)
+        raise refusal(actor, pending.role, pending.candidate_group)
     instance = session.get(ProcessInstance, instance_id)
     version = session.get(ProcessModelVersion, instance.version_id) if instance else None
     if instance is None or version is None:

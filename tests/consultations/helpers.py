@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import roles
-from engine.consultations import service
+from engine.consultations import centers, service
 from engine.consultations.models import Consultation
 from engine.db import transaction
 from engine.documents import service as documents
@@ -21,8 +21,14 @@ from tests.consultations.conftest import PDF, World, pending
 ROLE_OF = {"patient": roles.PATIENT, "other_patient": roles.PATIENT, "manager": roles.MANAGER}
 
 
-def actor(world: World, who: str) -> Actor:
-    return Actor(getattr(world, who), frozenset({ROLE_OF.get(who, roles.DOCTOR)}))
+def actor(world: World, who: str, sessions: sessionmaker[Session] | None = None) -> Actor:
+    """As webui's actor_for sees the person: a doctor is in the review queues of their registry posts."""
+    role = ROLE_OF.get(who, roles.DOCTOR)
+    groups = {f"role:{role}"}
+    if sessions is not None and role == roles.DOCTOR:
+        with sessions() as session:
+            groups |= centers.doctor_groups(session, getattr(world, who))
+    return Actor(getattr(world, who), frozenset({role}), frozenset(groups))
 
 
 def do(sessions: sessionmaker[Session], connectors: ConnectorRegistry, world: World, who: str, instance_id: int,
@@ -30,7 +36,8 @@ def do(sessions: sessionmaker[Session], connectors: ConnectorRegistry, world: Wo
     """Complete the one pending `task` of the instance as `who`; fails if it is not pending."""
     rows = pending(sessions, instance_id, task)
     assert rows, f"{task} is not pending; pending: {[p.task_name for p in pending(sessions, instance_id)]}"
-    return complete_task(sessions, actor(world, who), instance_id, rows[0].task_guid, data or {}, connectors=connectors)
+    return complete_task(sessions, actor(world, who, sessions), instance_id, rows[0].task_guid, data or {},
+                         connectors=connectors)
 
 
 def upload(sessions: sessionmaker[Session], tmp_path: Path, patient_id: int, name: str = "mri.pdf") -> int:

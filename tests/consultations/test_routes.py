@@ -212,7 +212,8 @@ def test_route_3_starts_from_a_referral_row_and_asks_until_documents_arrive(sess
         from engine.consultations.models import Consultation
 
         opened = session.scalars(select(Consultation).where(Consultation.process_instance_id == instance)).one()
-    assert opened.route == "referral" and opened.doctor_user_id == world.doctor and opened.center_id == world.center_id
+    # Nobody is its doctor yet: the review waits in the queue of the center's neurologists.
+    assert opened.route == "referral" and opened.doctor_user_id is None and opened.center_id == world.center_id
     do(sessions, deployed, world, "patient", instance, "upload", {"uploaded": True})
     assert pending(sessions, instance, "upload")  # nothing arrived: asked again
     upload(sessions, tmp_path, world.patient)
@@ -298,7 +299,7 @@ def test_the_doctors_review_of_a_referral_shows_the_icd10_title_beside_the_code(
     assert pending(sessions, instance, "review")
 
     with sessions() as session:
-        summary = instance_data(session, actor(world, "doctor"), instance)["application_summary"]
+        summary = instance_data(session, actor(world, "doctor", sessions), instance)["application_summary"]
     assert summary.endswith(": G40.1 (Локализованная (фокальная) (парциальная) симптоматическая эпилепсия и "
                             "эпилептические синдромы с простыми парциальными припадками) Эпилепсия")
 
@@ -412,7 +413,8 @@ def test_route_3_a_review_escalates_as_overdue_only_once_its_time_has_passed(ses
     instance = _referral(sessions, deployed, world, "неврология")
     upload(sessions, tmp_path, world.patient)
     do(sessions, deployed, world, "patient", instance, "upload", {"uploaded": True})
-    assert pending(sessions, instance, "review")[0].assignee_user_id == world.doctor
+    [review] = pending(sessions, instance, "review")
+    assert review.assignee_user_id is None and review.candidate_group  # the center's neurologists' queue
     clock.advance(days=3, hours=23, minutes=59)
     tick(sessions, deployed)
     assert pending(sessions, instance, "review") and not pending(sessions, instance, "handle_overdue")

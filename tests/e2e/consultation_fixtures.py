@@ -25,6 +25,7 @@ from engine.consultations.models import Consultation
 from engine.db import create_all, transaction
 from engine.workflow import fire_due_timers, sync_folder
 from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.demo_setup import login as sign_in
 
 BPMN = Path(__file__).resolve().parents[2] / "workflows" / "bpmn"
 # A PDF small enough to read in a test and real enough for the content check (magic bytes).
@@ -46,13 +47,9 @@ def consult_server(live_server):
 
 
 def login(context, url, email, password=DEMO_PASSWORD):
+    """A new page of `context`, logged in and switched to English (tests.e2e.demo_setup.login)."""
     page = context.new_page()
-    page.goto(f"{url}/account/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    # Demo accounts speak Russian; these checks read the English text, so switch like a person would.
-    page.locator("form.lang button[lang=en]").click()
+    sign_in(page, url, email, password)
     return page
 
 

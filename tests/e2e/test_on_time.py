@@ -6,29 +6,17 @@ engine.clock: the pathway's timer, the worker's sleep, the ticket's record); the
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from engine import clock
 from engine.registry.models import T_ANNULLED, T_HELD, Ticket
+from tests.e2e.demo_setup import due_in_a_moment, timer_worker_for, wait_for  # noqa: F401
 from tests.e2e.test_registry import CENTER, registry  # noqa: F401 - the registry demo on the live server
-from workflows.timer_worker import TimerWorker
 
 pytestmark = pytest.mark.e2e
-LEAD = timedelta(seconds=4)  # real seconds between moving the clock and the due moment
-
-
-@pytest.fixture
-def timer_worker(registry):  # noqa: F811
-    worker = TimerWorker(registry.settings)
-    thread = worker.start()
-    yield worker
-    worker.stop()
-    thread.join(10)
-    clock.reset()
 
 
 def book_without_confirming(page, base: str, email: str) -> None:
@@ -49,8 +37,9 @@ def book_without_confirming(page, base: str, email: str) -> None:
     expect(page.locator(".warning-text")).to_contain_text("will be annulled")
 
 
-def test_an_unconfirmed_ticket_is_annulled_at_the_minute_its_hold_ends(registry, timer_worker, new_context):  # noqa: F811
+def test_an_unconfirmed_ticket_is_annulled_at_the_minute_its_hold_ends(registry, timer_worker_for, new_context):  # noqa: F811
     sessions = registry.app.extensions["carepath"].sessions
+    timer_worker = timer_worker_for(registry)
     page = new_context().new_page()
     book_without_confirming(page, registry.url, "hold.ends@example.net")
     with sessions() as session:
@@ -58,16 +47,14 @@ def test_an_unconfirmed_ticket_is_annulled_at_the_minute_its_hold_ends(registry,
         ticket_id, expires_at = ticket.id, ticket.hold_expires_at
     assert ticket.status == T_HELD and expires_at is not None
 
-    offset = expires_at - datetime.now(UTC) - LEAD
-    clock.use(lambda: datetime.now(UTC) + offset)  # the hour of the hold has all but passed
-    timer_worker.wake()
+    due_in_a_moment(timer_worker, expires_at)  # the hour of the hold has all but passed
 
-    for _ in range(120):  # up to a minute of real time; the hold ends in LEAD
+    def annulled() -> Ticket | None:
         with sessions() as session:
-            ticket = session.get(Ticket, ticket_id)
-            if ticket.status == T_ANNULLED:
-                break
-        page.wait_for_timeout(500)
+            found = session.get(Ticket, ticket_id)
+            return found if found.status == T_ANNULLED else None
+
+    ticket = wait_for(page, annulled) or ticket
     page.reload()
 
     expect(page.get_by_role("status").first).to_contain_text("This booking was annulled")

@@ -8,47 +8,31 @@ away (every part reads engine.clock); each wait is real."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from engine import clock
 from engine.consultations.models import Consultation
 from engine.outbox import OutboxMessage
 from tests.e2e import consultation_fixtures as shared
 from tests.e2e.consultation_fixtures import login
-from workflows.timer_worker import TimerWorker
+from tests.e2e.demo_setup import due_in_a_moment, timer_worker_for, wait_for  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 consult_server = shared.consult_server  # the shared fixture, used by name
-LEAD = timedelta(seconds=4)  # real seconds between moving the clock and the due moment
 
 
-@pytest.fixture
-def timer_worker(consult_server):
-    server, _ = consult_server
-    worker = TimerWorker(server.settings)
-    thread = worker.start()
-    yield worker
-    worker.stop()
-    thread.join(10)
-
-
-def delivered_reminder(sessions, consultation_id: int, stage: str, page) -> OutboxMessage | None:
+def delivered_reminder(sessions, consultation_id: int, stage: str) -> OutboxMessage | None:
     key = f"consultation:{consultation_id}:consultation_reminder:%:{stage}"
-    for _ in range(120):  # up to a minute of real time; the reminder is due in LEAD
-        with sessions() as session:
-            sent = session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key.like(key),
-                                                               OutboxMessage.sent_at.is_not(None))).first()
-        if sent is not None:
-            return sent
-        page.wait_for_timeout(500)
-    return None
+    with sessions() as session:
+        return session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key.like(key),
+                                                           OutboxMessage.sent_at.is_not(None))).first()
 
 
-def test_the_consultation_reminders_go_out_at_the_minute_they_are_due(consult_server, timer_worker, new_context):
+def test_the_consultation_reminders_go_out_at_the_minute_they_are_due(consult_server, timer_worker_for, new_context):  # noqa: F811
     server, _ = consult_server
+    timer_worker = timer_worker_for(server)
     sessions = server.app.extensions["carepath"].sessions
     patient = login(new_context(), server.url, "patient@example.org")
     patient.goto(f"{server.url}/consultations/duty")
@@ -64,10 +48,8 @@ def test_the_consultation_reminders_go_out_at_the_minute_they_are_due(consult_se
         stages.insert(0, ("day", starts_at - timedelta(days=1)))
 
     for stage, due in stages:
-        offset = due - datetime.now(UTC) - LEAD
-        clock.use(lambda offset=offset: datetime.now(UTC) + offset)
-        timer_worker.wake()
-        sent = delivered_reminder(sessions, consultation_id, stage, patient)
+        due_in_a_moment(timer_worker, due)
+        sent = wait_for(patient, lambda stage=stage: delivered_reminder(sessions, consultation_id, stage))
         assert sent is not None, f"no {stage} reminder was delivered"
         assert sent.recipient == "patient@example.org"
         assert timedelta(0) <= sent.created_at - due < timedelta(minutes=1), (stage, sent.created_at - due)

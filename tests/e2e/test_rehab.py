@@ -4,66 +4,31 @@ and a video, the patient sees "Join class" inside the join window and the recomm
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.composition import build_connectors
-from engine.db import transaction
-from engine.workflow import deploy_model
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e import demo_setup
+from tests.e2e.demo_setup import attach_instructor, instructor_on_course, login, plan_class
 
-MODEL = Path(__file__).resolve().parents[2] / "workflows" / "bpmn" / "rehab_course"
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def rehab_server(live_server):
-    files = {str(p.relative_to(MODEL)): p.read_text(encoding="utf-8") for p in MODEL.rglob("*") if p.is_file()}
-    with transaction(live_server.app.extensions["carepath"].sessions) as session:
-        deploy_model(session, "rehab_course", files, connectors=build_connectors(live_server.settings))
-    return live_server
-
-
-def login(page, base: str, email: str) -> None:
-    page.goto(f"{base}/account/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    # Demo accounts speak Russian; these checks read the English text, so switch like a person would.
-    page.locator("form.lang button[lang=en]").click()
+rehab_server = demo_setup.rehab_server  # the shared fixture, used by name
 
 
 def test_the_patient_joins_a_planned_class_in_its_window_and_finds_the_recommended_video(rehab_server, new_context):
     base = rehab_server.url
-    doctor = new_context().new_page()
-    login(doctor, base, "doctor@example.org")
-    doctor.goto(f"{base}/rehab/attach")
-    doctor.get_by_label("Patient's email").fill("patient@example.org")
-    doctor.get_by_label("Course title").fill("After knee surgery")
-    doctor.get_by_role("button", name="Attach").click()
-    assert doctor.get_by_text("The instructor is attached").is_visible()
+    attach_instructor(new_context, base, "After knee surgery")
 
     patient = new_context().new_page()
     login(patient, base, "patient@example.org")
     patient.goto(f"{base}/rehab/")
     assert patient.get_by_text("No classes are planned yet.").is_visible()
 
-    instructor = new_context().new_page()
-    login(instructor, base, "instructor@example.org")
-    instructor.goto(f"{base}/rehab/")
-    instructor.get_by_role("link", name="After knee surgery").click()
+    instructor = instructor_on_course(new_context, base, "After knee surgery")
     moscow = datetime.now(ZoneInfo("Europe/Moscow"))
     soon, later = moscow + timedelta(minutes=5), moscow + timedelta(days=2)
     for when, title in ((soon, "Breathing and balance"), (later, "Knee mobility")):
-        form = instructor.locator("form", has=instructor.get_by_role("button", name="Plan"))
-        form.get_by_label("Title").fill(title)
-        form.get_by_label("Date").fill(when.strftime("%Y-%m-%d"))
-        form.get_by_label("Start time").fill(when.strftime("%H:%M"))
-        form.get_by_label("Duration, minutes").fill("30")
-        form.get_by_role("button", name="Plan").click()
-        assert instructor.get_by_text("Classes planned: 1.").is_visible()
+        plan_class(instructor, title, when)
     video = instructor.locator("form", has=instructor.get_by_role("button", name="Recommend"))
     video.get_by_label("Title").fill("Morning knee exercises")
     video.get_by_label("Description").fill("Ten minutes every morning, slowly.")

@@ -6,7 +6,6 @@ the group's classes on their page."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,46 +14,31 @@ from engine.accounts import service as accounts
 from engine.composition import build_connectors
 from engine.db import transaction
 from engine.rehab import courses
-from engine.workflow import Actor, deploy_model, start_instance
-from tests.e2e.test_rehab import login
+from engine.workflow import Actor, start_instance
+from tests.e2e.demo_setup import deploy_rehab_course, instructor_on_course, login, plan_class
 
-MODEL = Path(__file__).resolve().parents[2] / "workflows" / "bpmn" / "rehab_course"
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def course_server(live_server):
-    files = {str(p.relative_to(MODEL)): p.read_text(encoding="utf-8") for p in MODEL.rglob("*") if p.is_file()}
+    deploy_rehab_course(live_server)
     sessions = live_server.app.extensions["carepath"].sessions
-    registry = build_connectors(live_server.settings)
     with transaction(sessions) as session:
-        deploy_model(session, "rehab_course", files, connectors=registry)
         ids = [accounts.find_by_email(session, e).id
                for e in ("patient@example.org", "doctor@example.org", "instructor@example.org")]
     # The doctor attached the instructor to the patient (as on /rehab/attach, tested in test_rehab.py).
     start_instance(sessions, courses.MODEL_ID, Actor(ids[1], frozenset({"doctor"})),
                    data={"doctor_id": ids[1], "instructor_id": ids[2], "title": "Back pain"},
-                   patient_id=ids[0], connectors=registry)
+                   patient_id=ids[0], connectors=build_connectors(live_server.settings))
     return live_server
 
 
 def test_a_logged_in_patient_enrols_in_a_listed_group_and_finds_its_classes(course_server, new_context):
     base = course_server.url
-    instructor = new_context().new_page()
-    login(instructor, base, "instructor@example.org")
-    instructor.goto(f"{base}/rehab/")
-    instructor.get_by_role("link", name="Back pain").click()
+    instructor = instructor_on_course(new_context, base, "Back pain")
     start = datetime.now(ZoneInfo("Europe/Moscow")) + timedelta(days=3)
-    form = instructor.locator("form", has=instructor.get_by_role("button", name="Plan"))
-    form.get_by_label("Title").fill("Healthy back group")
-    form.get_by_label("Date").fill(start.strftime("%Y-%m-%d"))
-    form.get_by_label("Start time").fill("10:00")
-    form.get_by_label("Duration, minutes").fill("45")
-    form.get_by_label("group").check()
-    form.get_by_label("Repeat").select_option("weekly")
-    form.get_by_label("Number of classes in the series").fill("4")
-    form.get_by_role("button", name="Plan").click()
-    assert instructor.get_by_text("Classes planned: 4.").is_visible()
+    plan_class(instructor, "Healthy back group", start, 45, start_time="10:00", group_series=4)
 
     patient = new_context().new_page()
     login(patient, base, "patient@example.org")

@@ -59,9 +59,9 @@ def test_another_patient_can_neither_see_nor_complete_the_task(sessions, deploy)
     assert (after.revision, after.state) == (before.revision, before.state)
 
 
-def test_a_doctor_of_another_institution_is_forbidden(sessions, reviewing):
+def test_a_doctor_of_another_institution_learns_nothing_of_its_queue_task(sessions, reviewing):
     iid, guid = reviewing
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):  # another institution's queue: a foreign object, 404 (issue 16)
         complete_task(sessions, OUTSIDE_DOCTOR, iid, guid, {"verdict": "accept"})
     assert titles(sessions, iid) == ["Review the application"]
 

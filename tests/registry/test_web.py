@@ -283,3 +283,21 @@ def test_an_online_consultation_is_listed_as_one_not_among_the_clinic_tickets(cl
     assert "No active tickets" in active and "Ticket No." not in active
     assert f"Online consultation No. {booked.id}" in online and f'href="/consultations/{booked.id}"' in online
     assert "Print" not in online
+
+
+@pytest.mark.parametrize(("language", "zone_words"), [("ru", "Екатеринбург, UTC+5"), ("en", "Yekaterinburg, UTC+5")])
+def test_the_hold_ends_on_the_clinics_clock_with_the_zone_in_words(client, demo, app, language, zone_words):  # noqa: F811
+    from zoneinfo import ZoneInfo
+
+    slot = free_slots(demo)[0]
+    headers = {"Accept-Language": language}
+    ticket_path = client.post(f"/registry/book/{slot.id}", data=IDENTITY, headers=headers).headers["Location"]
+    with demo() as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.slot_id == slot.id)).one()
+        zone = session.get(Institution, ticket.institution_id).timezone
+        ends = f"{ticket.hold_expires_at.astimezone(ZoneInfo(zone)):%H:%M} ({zone_words})"
+    assert zone == "Asia/Yekaterinburg"  # the reader without an account reads in Moscow time
+    page = client.get(ticket_path, headers=headers).get_data(as_text=True)
+    assert ends in page and "Europe/" not in page
+    [message] = outbox(app, "ticket_code")
+    assert message.context["valid_until"] == ends

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from engine.accounts.models import PENDING_ACTIVATION, User
@@ -151,7 +153,7 @@ def test_moving_a_class_on_the_course_page_moves_its_reminder_and_bad_times_chan
     with transaction(_sessions(app)) as session:
         session.get(User, instructor.id).timezone = "Europe/Moscow"
     web = as_user(app, instructor.email)
-    start = (clock.current + timedelta(days=2)).astimezone(courses.ZoneInfo("Europe/Moscow"))
+    start = (clock.current + timedelta(days=2)).astimezone(ZoneInfo("Europe/Moscow"))
     response = web.post(f"/rehab/courses/{course_id}/classes", follow_redirects=True, data={
         "kind": "individual", "date": start.date().isoformat(), "time": "10:00", "duration": "30", "repeat": "none"})
     assert b"Classes planned: 1." in response.data
@@ -171,3 +173,25 @@ def test_moving_a_class_on_the_course_page_moves_its_reminder_and_bad_times_chan
         assert moved - planned == timedelta(hours=2, minutes=30)
         assert session.scalars(select(DueTimer.due_at)).all() == [moved - timedelta(minutes=10)]
     assert as_user(app, cast.other_patient.email).post(f"/rehab/classes/{class_id}/move", data={}).status_code == 403
+
+
+@pytest.mark.parametrize(("language", "zone_words"), [("ru", "Екатеринбург, UTC+5"), ("en", "Yekaterinburg, UTC+5")])
+def test_a_class_is_shown_on_its_instructors_clock_with_the_zone_in_words(app, client, cast, clock,  # noqa: F811
+                                                                          language, zone_words):
+    from engine.rehab.models import ClassSeat
+
+    course_id, instructor = _course(app, cast, clock)
+    with transaction(_sessions(app)) as session:
+        session.get(User, instructor.id).timezone = "Asia/Yekaterinburg"
+        session.get(User, cast.patient.id).locale = language  # the patient reads in Moscow time
+    day = (clock.current + timedelta(days=2)).astimezone(ZoneInfo("Asia/Yekaterinburg")).date()
+    planned = as_user(app, instructor.email).post(f"/rehab/courses/{course_id}/classes", follow_redirects=True, data={
+        "kind": "individual", "date": day.isoformat(), "time": "10:00", "duration": "30", "repeat": "none"})
+    assert b"Classes planned: 1." in planned.data and b"UTC+5" not in planned.data  # the instructor's own zone
+    page = as_user(app, cast.patient.email).get(f"/rehab/courses/{course_id}").get_data(as_text=True)
+    assert f"10:00 ({zone_words})" in page and "Asia/" not in page
+    with transaction(_sessions(app)) as session:
+        seat = session.scalars(select(ClassSeat)).one()
+        assert courses.send_reminder(session, seat.id, base_url="http://carepath.test")
+    [reminder] = outbox(app, "class_reminder")
+    assert reminder.context["when"] == f"{day:%d.%m.%Y} 10:00 ({zone_words})"

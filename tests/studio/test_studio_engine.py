@@ -5,6 +5,7 @@ same and refuses (with the reason, changing nothing) when it is not; export/impo
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -167,3 +168,28 @@ def test_a_looping_model_fails_its_test_run_within_seconds(sessions):
     assert failed[0]["element"] == "compute"
     assert decode_message(failed[0]["message"]) == (limits.TIME_MESSAGE, {"seconds": "1"})
     assert seconds < 15, f"the test run took {seconds:.1f} s"  # a child process start, a deploy, a 1 s loop
+
+
+def test_a_pathway_patients_may_start_keeps_that_through_export_and_import():
+    files = read_model_folder(BPMN / "consultation_session")
+    files.pop("model.json", None)  # as a deployed version holds them
+    offered, _ = transfer.import_zip(transfer.export_zip("consultation_session", files, "Session", "", {}))
+    assert offered["model.json"] and json.loads(offered["model.json"])["patient_start"] is True
+    staff_only, manifest = transfer.import_zip(transfer.export_zip("consultation_session", files, "Session", ""))
+    assert "patient_start" not in json.loads(staff_only["model.json"]) and "patient_start" not in manifest
+
+
+def test_a_change_deployed_from_the_editor_keeps_who_may_start_the_pathway(world):
+    from engine.workflow import deploy_model
+
+    sessions, stubs, _files = world
+    folder = Path(__file__).resolve().parents[1] / "data" / "workflow" / "start_form"
+    with transaction(sessions) as session:
+        deploy_model(session, "start_form", read_model_folder(folder), connectors=stubs)
+    with transaction(sessions) as session:
+        files, origin, _number = service.working_files(session, "start_form")
+        assert origin == "version" and json.loads(files["model.json"])["patient_start"] == {"form": "forms/start.json"}
+        bpmn = next(p for p in files if p.endswith(".bpmn"))
+        changed = {**files, bpmn: files[bpmn] + "\n<!-- reviewed -->\n"}
+        version, was_changed = service.deploy(session, "start_form", changed, None, stubs)
+        assert was_changed and version.number == 2 and version.patient_start == {"form": "forms/start.json"}

@@ -37,7 +37,9 @@ from webui.timedisplay import reader
 
 
 def doctor_slots(task_data: Any) -> list[tuple[Any, Any]]:
-    doctor_id = task_data.get("doctor_id")
+    # A review waiting in a queue (doctor_group, no doctor_id yet) offers the reading doctor's own times:
+    # whoever completes it becomes the consultation's doctor.
+    doctor_id = task_data.get("doctor_id") or (current_user.id if task_data.get("doctor_group") else None)
     return centers.doctor_slot_choices(db(), int(doctor_id), *reader()) if doctor_id else []
 
 
@@ -146,7 +148,8 @@ def document(consultation_id: int, document_id: int) -> Any:
     consultation = service.get_for(session, current_user.id, consultation_id)
     if document_id not in {d.id for d in service.documents_of(session, consultation)}:
         abort(404)
-    found, data = documents.read(session, store(), document_id, user_id=current_user.id, ip=client_ip())
+    found, data = documents.read(session, store(), document_id, user_id=current_user.id, ip=client_ip(),
+                                 granted=service.in_review_queue(session, consultation, current_user.id))
     session.commit()
     return Response(data, mimetype=found.content_type, headers={
         "Content-Disposition": f"attachment; filename=document-{found.id}.{found.content_type.rsplit('/', 1)[-1]}",

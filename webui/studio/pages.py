@@ -165,7 +165,9 @@ def export(model_id: str) -> Any:
             model_id, version.files, model.title, model.description, version.primary_process_id
         )
     else:
-        data = transfer.export_zip(model_id, version.files, model.title, model.description)
+        data = transfer.export_zip(
+            model_id, version.files, model.title, model.description, version.patient_start
+        )
     audit.record(
         session,
         "process_exported",

@@ -1,10 +1,10 @@
 """What the task pages and the JSON API share: who the person is to the engine, loading a task with its
 form, and completing it (validation happens in the caller: WTForms for pages, JSON for the API).
 
-Actor groups (`actor_for`): until institutions exist, a person's candidate groups are derived from their
-roles by one rule, `role:<role>` for each role they hold (a task with `doctor_group = "role:doctor"`
-is any doctor's queue). When institutions arrive, their memberships (e.g. `institution:5:doctor`) are
-added here and nowhere else.
+Actor groups (`actor_for`): `role:<role>` for each role a person holds (a task with `doctor_group =
+"role:doctor"` is any doctor's queue); the work groups an admin manages (`group:<name>`); and a doctor's
+institution queues from their registry posts (`institution:5:doctor`, `institution:5:specialty:3`,
+engine.consultations.centers.doctor_groups), added here and nowhere else.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from engine import audit, roles
 from engine.accounts import groups as work_groups
 from engine.accounts.models import UserRole
 from engine.composition import build_connectors
+from engine.consultations import centers
 from engine.i18n import N_, Conflict, NotFound, UserError
 from engine.workflow import Actor, ConnectorRegistry, TaskView, complete_task, get_task
 from engine.workflow.access import GROUP_PREFIX
@@ -51,12 +52,14 @@ class FormUnavailable(UserError):
 
 def actor_for(user: Any) -> Actor:
     """The engine's view of an account: id, roles, and candidate groups (see the module docstring)."""
-    roles = frozenset(user.role_names)
-    groups = {f"role:{role}" for role in roles}
+    names = frozenset(user.role_names)
+    groups = {f"role:{role}" for role in names}
     session = object_session(user)
     if session is not None:  # work groups an admin manages (lanes that are not roles, SpiffArena's)
         groups.update(f"{GROUP_PREFIX}{name}" for name in work_groups.groups_of(session, user.id))
-    return Actor(user_id=user.id, roles=roles, groups=frozenset(groups), email=user.email)
+        if roles.DOCTOR in names:  # the review queues of their institutions and specialties
+            groups.update(centers.doctor_groups(session, user.id))
+    return Actor(user_id=user.id, roles=names, groups=frozenset(groups), email=user.email)
 
 
 def sessions() -> sessionmaker[Session]:
