@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from engine.consultations.models import CANCELLED, OPEN, Consultation
 from engine.payments import contracts, prices, service
 from engine.payments.models import AWAITING, PAID, REFUND_PENDING, RELEASED, VOIDED, Payment, provider_name
 from engine.registry.models import Slot, Ticket
-from engine.workflow.connectors import ConnectorRegistry, InstanceContext
+from engine.workflow.connectors import ConnectorRegistry, InstanceContext, Sample
 
 
 class Operators:
@@ -163,6 +164,17 @@ def _payment(session: Session, params: dict[str, Any]) -> Payment:
 
 
 OPERATORS = ("contract", "hold", "receipt", "release", "void", "settle")
+# The usual result of each operator, offered by the studio's test run (see ConnectorRegistry.register):
+# the contract is signed and the booking held for an hour; unpaid in the test run, it is released.
+SAMPLES: dict[str, Sample] = {
+    "contract": {"ok": True, "reason": "", "price_id": 1, "version": 1},
+    "hold": lambda at: {"payment_id": 1, "pay_until": (at + timedelta(hours=1)).isoformat(), "amount": "1500.00",
+                        "released": False},
+    "receipt": {"paid": True, "receipt": "R-000001"},
+    "release": {"released": True},
+    "void": {"status": "voided"},
+    "settle": {"refund": True},
+}
 
 
 def register(registry: ConnectorRegistry, settings: Settings | None = None) -> ConnectorRegistry:
@@ -170,5 +182,5 @@ def register(registry: ConnectorRegistry, settings: Settings | None = None) -> C
     for name in OPERATORS:
         full = f"payment_{name}"
         if full not in registry:
-            registry.register(full, getattr(ops, name))
+            registry.register(full, getattr(ops, name), sample=SAMPLES[name])
     return registry
