@@ -118,6 +118,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
         accounts,
         admin,
         api,
+        card,
         consultations,
         history,
         instances,
@@ -146,6 +147,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
     monitoring.register(app)  # monitoring: questionnaires, doctor's pages
     rehab.register(app)
     app.register_blueprint(messaging.bp)
+    card.register(app)  # the patient card and its FHIR export
 
     app.teardown_appcontext(request_db.close_session)
     app.after_request(security_headers)
