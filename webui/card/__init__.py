@@ -8,7 +8,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     # Importing the route modules attaches their routes to the blueprint before the app mounts it.
-    from webui.card import pages  # noqa: F401
+    from webui.card import export, pages  # noqa: F401
     from webui.card.blueprint import bp
 
     app.register_blueprint(bp)
