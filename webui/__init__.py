@@ -120,6 +120,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
         api,
         card,
         consultations,
+        devicecheck,
         history,
         instances,
         messaging,
@@ -148,6 +149,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
     rehab.register(app)
     app.register_blueprint(messaging.bp)
     card.register(app)  # the patient card and its FHIR export
+    devicecheck.register(app)  # camera, microphone, speaker, browser and network before a session
 
     app.teardown_appcontext(request_db.close_session)
     app.after_request(security_headers)
