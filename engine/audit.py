@@ -97,6 +97,7 @@ ACTIONS: dict[str, str] = {
     "relay_refused": N_("Relayed email refused"),
     "patient_card_viewed": N_("Patient card viewed"),
     "patient_card_exported": N_("Patient card exported as a FHIR bundle"),
+    "feedback_answered": N_("Feedback answered"),
 }
 
 

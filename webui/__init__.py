@@ -121,6 +121,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
         card,
         consultations,
         devicecheck,
+        feedback,
         history,
         instances,
         messaging,
@@ -150,6 +151,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
     app.register_blueprint(messaging.bp)
     card.register(app)  # the patient card and its FHIR export
     devicecheck.register(app)  # camera, microphone, speaker, browser and network before a session
+    feedback.register(app)  # feedback with a self-hosted captcha; managers answer
 
     app.teardown_appcontext(request_db.close_session)
     app.after_request(security_headers)

@@ -1,0 +1,52 @@
+"""issue 21: feedback messages with their answers, and the captcha challenges already used
+
+Revision ID: i21_card_feedback_pages
+Revises: c4d1e2f3a414
+"""
+from alembic import op
+import sqlalchemy as sa
+
+from engine.db import UTCDateTime
+
+revision = 'i21_card_feedback_pages'
+down_revision = 'c4d1e2f3a414'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('feedback_message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('topic', sa.String(length=20), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('institution_id', sa.Integer(), nullable=True),
+    sa.Column('locale', sa.String(length=5), nullable=False),
+    sa.Column('ip', sa.String(length=45), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('created_at', UTCDateTime(), nullable=False),
+    sa.Column('answer', sa.Text(), nullable=False),
+    sa.Column('answered_by', sa.Integer(), nullable=True),
+    sa.Column('answered_at', UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['answered_by'], ['user_account.id'], ),
+    sa.ForeignKeyConstraint(['institution_id'], ['registry_institution.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_feedback_message_created_at'), 'feedback_message', ['created_at'], unique=False)
+    op.create_index(op.f('ix_feedback_message_status'), 'feedback_message', ['status'], unique=False)
+    op.create_table('feedback_spent_challenge',
+    sa.Column('nonce', sa.String(length=64), nullable=False),
+    sa.Column('expires_at', UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('nonce')
+    )
+    op.create_index(op.f('ix_feedback_spent_challenge_expires_at'), 'feedback_spent_challenge', ['expires_at'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f('ix_feedback_spent_challenge_expires_at'), table_name='feedback_spent_challenge')
+    op.drop_table('feedback_spent_challenge')
+    op.drop_index(op.f('ix_feedback_message_status'), table_name='feedback_message')
+    op.drop_index(op.f('ix_feedback_message_created_at'), table_name='feedback_message')
+    op.drop_table('feedback_message')
