@@ -98,6 +98,7 @@ ACTIONS: dict[str, str] = {
     "patient_card_viewed": N_("Patient card viewed"),
     "patient_card_exported": N_("Patient card exported as a FHIR bundle"),
     "feedback_answered": N_("Feedback answered"),
+    "info_page_changed": N_("Information page changed"),
 }
 
 

@@ -123,6 +123,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
         devicecheck,
         feedback,
         history,
+        infopages,
         instances,
         messaging,
         monitoring,
@@ -152,6 +153,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
     card.register(app)  # the patient card and its FHIR export
     devicecheck.register(app)  # camera, microphone, speaker, browser and network before a session
     feedback.register(app)  # feedback with a self-hosted captcha; managers answer
+    infopages.register(app)  # information pages in both languages, edited by managers, versioned
 
     app.teardown_appcontext(request_db.close_session)
     app.after_request(security_headers)
