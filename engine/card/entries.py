@@ -104,8 +104,8 @@ def diagnoses(session: Session, patient_id: int, locale: str) -> list[Entry]:
         values = r.values or {}
         add(str(values.get("diagnosis_code", "")), str(values.get("diagnosis_text", "")),
             r.start_requested_at, "", 0, r)
-    for c in session.scalars(select(Conclusion).where(Conclusion.patient_id == patient_id, Conclusion.status != FAILED)):
-        add(c.diagnosis_code, c.diagnosis_text, c.created_at, CONCLUSION, c.id, c)
+    for d in session.scalars(select(Conclusion).where(Conclusion.patient_id == patient_id, Conclusion.status != FAILED)):
+        add(d.diagnosis_code, d.diagnosis_text, d.created_at, CONCLUSION, d.id, d)
     return list(found.values())
 
 

@@ -230,9 +230,10 @@ def _rehab(session: Session, patient_id: int, names: dict[int, str]) -> list[dic
 
 def _people(session: Session, patient_id: int) -> tuple[dict[int, str], dict[int, int | None]]:
     """Names of the staff accounts the card mentions, and the account of each registry doctor."""
-    doctor_users = dict(session.execute(select(registry.Doctor.id, registry.Doctor.user_id).where(
-        registry.Doctor.id.in_(select(Ticket.doctor_id).where(Ticket.user_id == patient_id)))).all())
-    ids = set(doctor_users.values())
+    doctor_users: dict[int, int | None] = {
+        row.id: row.user_id for row in session.execute(select(registry.Doctor.id, registry.Doctor.user_id).where(
+            registry.Doctor.id.in_(select(Ticket.doctor_id).where(Ticket.user_id == patient_id))))}
+    ids: set[int | None] = set(doctor_users.values())
     for column, owner in ((Consultation.doctor_user_id, Consultation.patient_id), (Conclusion.doctor_id, Conclusion.patient_id),
                           (MonitoringPlan.doctor_id, MonitoringPlan.patient_id), (RehabCourse.doctor_id, RehabCourse.patient_id),
                           (RehabCourse.instructor_id, RehabCourse.patient_id)):

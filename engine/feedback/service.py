@@ -89,7 +89,8 @@ def listing(session: Session, *, status: str | None = None, limit: int = 200) ->
 
 
 def counts(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(FeedbackMessage.status, func.count()).group_by(FeedbackMessage.status)).all())
+    rows = session.execute(select(FeedbackMessage.status, func.count()).group_by(FeedbackMessage.status))
+    return {status: count for status, count in rows}
 
 
 def get(session: Session, message_id: int) -> FeedbackMessage:
