@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.test_accessibility import _axe
 
 pytestmark = pytest.mark.e2e
 FAKE_DEVICES = "--use-fake-device-for-media-stream"
@@ -66,6 +67,7 @@ def test_with_working_devices_every_check_passes_and_the_join_button_says_so(liv
     join = page.locator("#join")
     assert join.inner_text() == "Join — everything works" and join.get_attribute("data-state") == "passed"
     assert join.get_attribute("href") == JOIN
+    assert _axe(page) == []  # no serious or critical WCAG A/AA violation
     live_server.screenshot(page, "device-check-passed")
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from engine.db import transaction
 from engine.feedback.models import FeedbackMessage
+from tests.e2e.test_accessibility import _axe
 
 pytestmark = pytest.mark.e2e
 
@@ -20,6 +21,7 @@ def test_the_widget_solves_the_captcha_in_the_browser_and_the_message_is_kept(li
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "404" not in m.text else None)
     page.on("response", lambda r: errors.append(r.url) if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
     page.goto(f"{live_server.url}/feedback/")
+    assert _axe(page) == []  # the form and the widget: no serious or critical WCAG A/AA violation
     page.select_option("#topic", "technical")
     page.fill("#message", "The join button does not appear on my phone.")
     page.fill("#email", "reader@example.org")
