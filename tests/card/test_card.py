@@ -53,10 +53,15 @@ def test_the_doctor_of_the_patient_sees_the_card_and_the_view_is_journalled(clie
     assert [e.object_id for e in journal(app, "document_viewed")] == [str(card.document_id)]
 
 
-def test_the_instructor_of_a_course_is_on_the_care_team(client, card):
+def test_the_instructor_of_a_course_is_on_the_care_team_but_opens_only_documents_given_to_them(client, card):
     login(client, card.instructor.email)
 
-    assert card_page(client, card.cast.patient.id).status_code == 200
+    page = card_page(client, card.cast.patient.id)
+    download = client.get(f"/card/patients/{card.cast.patient.id}/documents/{card.document_id}")
+
+    assert page.status_code == 200 and "ecg.pdf" in page.text
+    assert f"/documents/{card.document_id}" not in page.text  # listed, not linked
+    assert download.status_code == 403
 
 
 def test_a_foreign_doctor_a_manager_and_another_patient_get_404_and_nothing_is_journalled(client, app, card):

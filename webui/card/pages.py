@@ -67,6 +67,9 @@ def _link(entry: card.Entry, patient: User) -> str:
     if target in (card.CONCLUSION, card.CONSENT):
         return url_for("history.download", document_id=object_id)
     if target == card.DOCUMENT:
+        # Listed for the whole care team; opened only by those it was given to (engine.documents).
+        if not documents.may_read(db(), entry.row, current_user.id):
+            return ""
         return url_for("card.document", patient_id=patient.id, document_id=object_id)
     if target == card.VISIT:
         return url_for("registry.booking.my_tickets") + f"#ticket-{object_id}" if own else ""
