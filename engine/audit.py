@@ -96,6 +96,10 @@ ACTIONS: dict[str, str] = {
     "correspondence_closed": N_("Correspondence with the doctor switched off"),
     "message_sent": N_("Message sent"),
     "relay_refused": N_("Relayed email refused"),
+    "patient_card_viewed": N_("Patient card viewed"),
+    "patient_card_exported": N_("Patient card exported as a FHIR bundle"),
+    "feedback_answered": N_("Feedback answered"),
+    "info_page_changed": N_("Information page changed"),
 }
 
 

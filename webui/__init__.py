@@ -128,8 +128,12 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
         accounts,
         admin,
         api,
+        card,
         consultations,
+        devicecheck,
+        feedback,
         history,
+        infopages,
         instances,
         messaging,
         monitoring,
@@ -158,6 +162,10 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
     rehab.register(app)
     payments.register(app)  # paid consultations: contract, payment, desk, YooKassa's webhook
     app.register_blueprint(messaging.bp)
+    card.register(app)  # the patient card and its FHIR export
+    devicecheck.register(app)  # camera, microphone, speaker, browser and network before a session
+    feedback.register(app)  # feedback with a self-hosted captcha; managers answer
+    infopages.register(app)  # information pages in both languages, edited by managers, versioned
 
     app.teardown_appcontext(request_db.close_session)
     app.after_request(security_headers)

@@ -1,7 +1,13 @@
 """FHIR R4 export of a patient's monitoring as plain JSON dicts: a `collection` Bundle with the plans
-as Questionnaires, each answered day as a QuestionnaireResponse, and every measurement as a vital-signs
-Observation with its LOINC code (blood pressure as the 85354-9 panel with systolic 8480-6 and diastolic
-8462-4 components). Glucose is stored in mmol/L and exported in mg/dL, the unit of LOINC 2339-0."""
+as Questionnaires, each answered day as a QuestionnaireResponse per plan, and every measurement as a
+vital-signs Observation with its LOINC code (blood pressure as the 85354-9 panel with systolic 8480-6 and
+diastolic 8462-4 components). Glucose is stored in mmol/L and exported in mg/dL, the unit of LOINC 2339-0.
+
+What the FHIR rules ask of it (checked with fhir.resources in the tests):
+- an item answered with two values (blood pressure) is `repeats` in its Questionnaire;
+- every linkId of a response, the day's comment included, is an item of the Questionnaire it names;
+- an Observation's effectiveDateTime is when it was measured (the section's clock time, in the patient's
+  zone; the day alone for whole-day items), not when the questionnaire was sent."""
 
 from __future__ import annotations
 
@@ -9,19 +15,28 @@ from datetime import date, datetime, time
 from typing import Any
 
 from engine.accounts.models import User
+from engine.fhir_ids import collection, ref, rid, urn
 from engine.monitoring import catalog
 from engine.monitoring.history import History
-from engine.monitoring.models import ANSWERED, MEASUREMENT, MEDICATION, PlanItem
+from engine.monitoring.models import ANSWERED, MEASUREMENT, MEDICATION, SECTION_CLOCK, PlanItem
+from engine.monitoring.schedule import local_moment
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 VITAL_SIGNS = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
                            "code": "vital-signs", "display": "Vital Signs"}]}
 LOCAL = "urn:carepath:monitoring"
+COMMENT_LINK_ID = "comment"
 
 
-def _when(day: date, answered_at: datetime | None) -> str:
+def _authored(day: date, answered_at: datetime | None) -> str:
     return (answered_at or datetime.combine(day, time(12))).isoformat()
+
+
+def measured_at(item: PlanItem, day: date, timezone: str | None) -> str:
+    """When the value was taken: the section's time in the patient's zone, or the day for whole-day items."""
+    clock = SECTION_CLOCK.get(item.time_of_day)
+    return local_moment(day, clock, timezone).isoformat() if clock else day.isoformat()
 
 
 def _quantity(measure: catalog.Measure, value: float) -> dict[str, Any]:
@@ -34,6 +49,10 @@ def _link_id(item: PlanItem) -> str:
     return f"item-{item.id}"
 
 
+def questionnaire_url(plan_id: int) -> str:
+    return urn("Questionnaire", plan_id)
+
+
 def questionnaire(plan_id: int, title: str, items: list[PlanItem]) -> dict[str, Any]:
     entries = []
     for item in items:
@@ -43,6 +62,8 @@ def questionnaire(plan_id: int, title: str, items: list[PlanItem]) -> dict[str, 
             measure = catalog.measure(item.code)
             if measure is not None:
                 entry["code"] = [{"system": LOINC, "code": measure.loinc, "display": measure.loinc_display}]
+                # Blood pressure is answered with two decimals (systolic, diastolic).
+                entry["repeats"] = bool(measure.components)
         elif item.kind == MEDICATION:
             entry["type"] = "boolean"
         elif item.options:
@@ -52,8 +73,9 @@ def questionnaire(plan_id: int, title: str, items: list[PlanItem]) -> dict[str, 
         else:
             entry["type"] = "integer"
         entries.append(entry)
-    return {"resourceType": "Questionnaire", "id": f"plan-{plan_id}", "status": "active", "title": title,
-            "item": entries}
+    entries.append({"linkId": COMMENT_LINK_ID, "text": "Comment", "type": "text"})
+    return {"resourceType": "Questionnaire", "id": rid("Questionnaire", plan_id), "url": questionnaire_url(plan_id),
+            "status": "active", "title": title, "item": entries}
 
 
 def _answer_values(item: PlanItem, answer: Any) -> list[dict[str, Any]]:
@@ -68,17 +90,18 @@ def _answer_values(item: PlanItem, answer: Any) -> list[dict[str, Any]]:
     return [{"valueInteger": answer.choice or 0}]
 
 
-def observation(patient_ref: str, item: PlanItem, answer: Any, day: date, answered_at: datetime | None,
-                response_id: str) -> dict[str, Any] | None:
+def observation(patient_id: int, item: PlanItem, answer: Any, day: date, timezone: str | None,
+                response_key: str) -> dict[str, Any] | None:
     measure = catalog.measure(item.code)
     if measure is None or answer.value is None:
         return None
     resource: dict[str, Any] = {
-        "resourceType": "Observation", "id": f"obs-{answer.id}", "status": "final", "category": [VITAL_SIGNS],
+        "resourceType": "Observation", "id": rid("Observation", answer.id), "status": "final",
+        "category": [VITAL_SIGNS],
         "code": {"coding": [{"system": LOINC, "code": measure.loinc, "display": measure.loinc_display}],
                  "text": item.title},
-        "subject": {"reference": patient_ref}, "effectiveDateTime": _when(day, answered_at),
-        "derivedFrom": [{"reference": f"QuestionnaireResponse/{response_id}"}],
+        "subject": ref("Patient", patient_id), "effectiveDateTime": measured_at(item, day, timezone),
+        "derivedFrom": [ref("QuestionnaireResponse", response_key)],
     }  # fmt: skip
     if measure.components:
         resource["component"] = [
@@ -96,37 +119,48 @@ def observation(patient_ref: str, item: PlanItem, answer: Any, day: date, answer
     return resource
 
 
-def bundle(patient: User, history: History, plans: list[Any]) -> dict[str, Any]:
-    patient_ref = f"Patient/{patient.id}"
-    resources: list[dict[str, Any]] = [{
-        "resourceType": "Patient", "id": str(patient.id),
+def patient_resource(patient: User) -> dict[str, Any]:
+    return {
+        "resourceType": "Patient", "id": rid("Patient", patient.id),
+        "identifier": [{"system": "urn:carepath:user", "value": str(patient.id)}],
         "name": [{"family": patient.last_name, "given": [p for p in (patient.first_name, patient.patronymic) if p]}],
         **({"birthDate": patient.birth_date.isoformat()} if patient.birth_date else {}),
-    }]  # fmt: skip
+    }  # fmt: skip
+
+
+def resources(patient: User, history: History, plans: list[Any]) -> list[dict[str, Any]]:
+    """The monitoring resources of the patient, without the Patient itself (the card's export adds them)."""
     items_by_plan: dict[int, list[PlanItem]] = {}
     for item in history.items.values():
         items_by_plan.setdefault(item.plan_id, []).append(item)
-    resources += [questionnaire(p.id, p.title, items_by_plan.get(p.id, [])) for p in plans]
+    found: list[dict[str, Any]] = [questionnaire(p.id, p.title, items_by_plan.get(p.id, [])) for p in plans]
+    exported = {p.id for p in plans}
     for q in sorted(history.days, key=lambda d: d.day):
         if q.status != ANSWERED:
             continue
-        response_id = f"day-{q.id}"
         answers = history.answers.get(q.id, {})
-        plan_ids = sorted({history.items[i].plan_id for i in answers})
-        response: dict[str, Any] = {
-            "resourceType": "QuestionnaireResponse", "id": response_id, "status": "completed",
-            "subject": {"reference": patient_ref}, "authored": _when(q.day, q.answered_at),
-            "item": [{"linkId": _link_id(history.items[i]), "text": history.items[i].title,
-                      "answer": _answer_values(history.items[i], a)} for i, a in answers.items()],
-        }  # fmt: skip
-        if plan_ids:
-            response["questionnaire"] = f"Questionnaire/plan-{plan_ids[0]}"
-        if q.comment:
-            response["item"].append({"linkId": "comment", "text": "Comment", "answer": [{"valueString": q.comment}]})
-        resources.append(response)
-        for item_id, answer in answers.items():
-            found = observation(patient_ref, history.items[item_id], answer, q.day, q.answered_at, response_id)
-            if found is not None:
-                resources.append(found)
-    return {"resourceType": "Bundle", "type": "collection",
-            "entry": [{"fullUrl": f"urn:carepath:{r['resourceType']}/{r['id']}", "resource": r} for r in resources]}
+        # A day covers every plan; each plan's answers go in a response to that plan's Questionnaire, so
+        # every linkId is one of its items.
+        for plan_id in sorted({history.items[i].plan_id for i in answers} & exported):
+            key = f"{q.id}-{plan_id}"
+            mine = {i: a for i, a in answers.items() if history.items[i].plan_id == plan_id}
+            response: dict[str, Any] = {
+                "resourceType": "QuestionnaireResponse", "id": rid("QuestionnaireResponse", key),
+                "questionnaire": questionnaire_url(plan_id), "status": "completed",
+                "subject": ref("Patient", patient.id), "authored": _authored(q.day, q.answered_at),
+                "item": [{"linkId": _link_id(history.items[i]), "text": history.items[i].title,
+                          "answer": _answer_values(history.items[i], a)} for i, a in mine.items()],
+            }  # fmt: skip
+            if q.comment:
+                response["item"].append({"linkId": COMMENT_LINK_ID, "text": "Comment",
+                                         "answer": [{"valueString": q.comment}]})
+            found.append(response)
+            for item_id, answer in mine.items():
+                made = observation(patient.id, history.items[item_id], answer, q.day, patient.timezone, key)
+                if made is not None:
+                    found.append(made)
+    return found
+
+
+def bundle(patient: User, history: History, plans: list[Any]) -> dict[str, Any]:
+    return collection([patient_resource(patient), *resources(patient, history, plans)])

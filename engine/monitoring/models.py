@@ -25,6 +25,9 @@ MIDDAY = "midday"
 EVENING = "evening"
 WHOLE_DAY = "day"
 TIMES_OF_DAY = (MORNING, MIDDAY, EVENING, WHOLE_DAY)
+# The patient's local clock time a section's measurements are taken at (the questionnaire's section titles
+# say the same: "Morning (about 9:00)"); whole-day items have no time, only their day.
+SECTION_CLOCK = {MORNING: "09:00", MIDDAY: "14:00", EVENING: "20:00"}
 
 # How often an item is due.
 DAILY = "daily"

@@ -13,6 +13,7 @@ from engine.i18n import NotFound, UserError
 from engine.monitoring import answering, dispatch, export, fhir, history, plans, questionnaires, schedule
 from engine.monitoring.models import MonitoringPlan, PlanItem
 from engine.workflow import Actor
+from tests.fhir_check import check_bundle, resources
 from tests.monitoring.conftest import BASE_URL, BP_MORNING, NAUSEA, PILL_MIDDAY, START, make_plan
 
 
@@ -82,22 +83,29 @@ def test_the_fhir_bundle_has_the_required_fields_and_loinc_codes(answered, sessi
 
         bundle = fhir.bundle(session.get(User, world.patient.id), data, [session.get(MonitoringPlan, plan_id)])
     json.dumps(bundle)  # plain JSON
+    check_bundle(bundle)  # fhir.resources parses it; references, linkIds and repeats fit
     assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
-    resources = [e["resource"] for e in bundle["entry"]]
-    by_type: dict[str, list[dict]] = {}
-    for resource in resources:
-        by_type.setdefault(resource["resourceType"], []).append(resource)
-    [questionnaire] = by_type["Questionnaire"]
+    [patient] = resources(bundle, "Patient")
+    [questionnaire] = resources(bundle, "Questionnaire")
     assert questionnaire["status"] == "active" and all({"linkId", "type"} <= set(i) for i in questionnaire["item"])
-    [response] = by_type["QuestionnaireResponse"]
-    assert response["status"] == "completed" and response["questionnaire"] == questionnaire["id"].join(["Questionnaire/", ""])
+    [response] = resources(bundle, "QuestionnaireResponse")
+    assert response["status"] == "completed" and response["questionnaire"] == questionnaire["url"]
     assert {"linkId", "answer"} <= set(response["item"][0])
-    observations = {o["code"]["coding"][0]["code"]: o for o in by_type["Observation"]}
+    by_link = {i["linkId"]: i for i in questionnaire["item"]}
+    bp_item = next(i for i in response["item"] if len(i["answer"]) == 2)
+    assert by_link[bp_item["linkId"]]["repeats"] is True  # systolic and diastolic: two answers
+    assert response["item"][-1] == {"linkId": "comment", "text": "Comment", "answer": [{"valueString": "@SUM(A1) -dizzy"}]}
+    assert by_link["comment"]["type"] == "text"
+    observations = {o["code"]["coding"][0]["code"]: o for o in resources(bundle, "Observation")}
     assert set(observations) == {"85354-9", "2339-0"}
     for observation in observations.values():
-        assert observation["status"] == "final" and observation["subject"]["reference"] == f"Patient/{world.patient.id}"
-        assert observation["category"][0]["coding"][0]["code"] == "vital-signs" and observation["effectiveDateTime"]
+        assert observation["status"] == "final" and observation["subject"]["reference"] == f"urn:uuid:{patient['id']}"
+        assert observation["category"][0]["coding"][0]["code"] == "vital-signs"
+    # Measured in the morning section at 9:00 Moscow time, on the day; sent that evening (16:05 UTC).
     bp = observations["85354-9"]
+    assert bp["effectiveDateTime"] == "2026-03-02T09:00:00+03:00"
+    assert response["authored"].startswith("2026-03-02T16:05")
+    assert observations["2339-0"]["effectiveDateTime"] == "2026-03-02"  # a whole-day item: the day only
     assert [(c["code"]["coding"][0]["code"], c["valueQuantity"]["value"]) for c in bp["component"]] == [
         ("8480-6", 150), ("8462-4", 85)]
     assert bp["component"][0]["valueQuantity"]["unit"] == "mm[Hg]" and bp["interpretation"][0]["coding"][0]["code"] == "A"

@@ -1,0 +1,3 @@
+"""The web app fixtures for the device check page."""
+
+from tests.webui.conftest import app, client, settings  # noqa: F401

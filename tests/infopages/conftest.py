@@ -1,0 +1,3 @@
+"""The web app fixtures for the information pages."""
+
+from tests.webui.conftest import app, cast, client, settings  # noqa: F401
