@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from forms.authored import translated
+from forms.errors import Problem
 from forms.instructions import render_text
 
 DYNAMIC_PREFIX = "options_from_task_data_var:"
@@ -134,9 +135,16 @@ def _hide(schema: dict[str, Any], ui: dict[str, Any], path: list[str]) -> None:
         _hide(properties[name], entry, path[1:])
 
 
-def check_task_form(schema: Any, ui_schema: Any) -> list[str]:
-    """Deploy's question: can this form (with this UI schema) be shown? Every reason, or []."""
-    from forms.schema import check_schema  # schema.py builds on this module's neighbours, not on it
+def check_task_form(schema: Any, ui_schema: Any) -> list[Problem]:
+    """Deploy's question: can this form (with this UI schema) be shown? Every reason (msgid and
+    parameters, see forms.errors), or []."""
+    from forms.schema import schema_problems  # schema.py builds on this module's neighbours, not on it
 
     prepared, ui = prepare(schema, ui_schema, None)
-    return check_schema(prepared, ui)
+    return schema_problems(prepared, ui)
+
+
+def coded_task_form_problems(schema: Any, ui_schema: Any) -> list[dict[str, object]]:
+    """`check_task_form` as the engine's deploy asks it (engine.workflow.validation.FormCheck): each
+    problem as a message with its parameters, shown later in the reader's or the terminal's language."""
+    return [problem.coded() for problem in check_task_form(schema, ui_schema)]
