@@ -114,3 +114,19 @@ def test_every_part_of_a_form_problem_is_in_the_readers_language():
     assert "поле «n», ключ «minimum»: должно быть числом" in russian
     assert [str(p) for p in problems] == [p.text() for p in problems]  # English without a catalogue
     assert all(p.coded()["params"]["reason"]["msgid"] == p.message for p in problems)  # stored as msgids, not text
+
+
+def test_formatted_number_options_become_what_the_number_input_checks(ctx):
+    schema = {"type": "object", "properties": {
+        "price": {"type": "number"},
+        "items": {"type": "array", "items": {"type": "object", "properties": {"qty": {"type": "integer"}}}}}}
+    ui = {"price": {"ui:widget": "formattedNumber", "ui:options": {"decimals": 2, "allowNegative": False, "locale": "auto"}},
+          "items": {"items": {"qty": {"ui:widget": "formattedNumber", "ui:options": {"allowNegative": False}}}}}
+    assert check_task_form(schema, ui) == []
+    form_class = build_form_class(*prepare(schema, ui, {}))
+    assert form_class(MultiDict({"price": "12.34", "items-0-qty": "2"})).validate()
+    for bad in ({"price": "12.345"}, {"price": "-1"}, {"price": "1", "items-0-qty": "-2"}):
+        assert not form_class(MultiDict(bad)).validate(), bad
+    assert ui["price"]["ui:options"]["decimals"] == 2  # the model's own files are left as they are
+    [problem] = check_task_form(schema, {"price": {"ui:widget": "formattedNumber", "ui:options": {"currency": "RUB"}}})
+    assert (problem.field, problem.keyword) == ("price", "ui:options.currency")
