@@ -135,7 +135,6 @@ def _formatted_numbers(schema: dict[str, Any], ui: dict[str, Any]) -> None:
         items, item_ui = prop.get("items"), entry.get("items")
         if isinstance(items, dict) and isinstance(item_ui, dict):  # a repeating section's entries
             _formatted_numbers({"properties": {"entry": items}}, {"entry": item_ui})
-            _formatted_numbers(items, item_ui)
         _formatted_numbers(prop, entry)  # a group's fields
         options = entry.get("ui:options")
         if entry.get("ui:widget") == "formattedNumber" and isinstance(options, dict):
