@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import engine.models  # noqa: E402,F401
+import forms  # noqa: E402, F401 - installs the check deploy runs on every form (engine.workflow.validation)
 from engine.accounts.service import find_by_email  # noqa: E402
 from engine.composition import build_connectors  # noqa: E402
 from engine.db import create_all, make_engine, make_session_factory, transaction  # noqa: E402

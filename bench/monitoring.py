@@ -24,6 +24,7 @@ sys.path[:] = [str(HERE.parent)] + [p for p in sys.path if Path(p or ".").resolv
 from aiosmtpd.controller import Controller  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
+import forms  # noqa: E402, F401 - installs the check deploy runs on every form (engine.workflow.validation)
 from bench.notify import Counter, database, free_port  # noqa: E402
 from engine import clock, outbox  # noqa: E402
 from engine.accounts.models import ACTIVE, User, UserRole  # noqa: E402

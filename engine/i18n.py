@@ -6,6 +6,8 @@ the English message id when it shows it, in the reader's language.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 
 def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
     return message
@@ -60,3 +62,35 @@ def decode_message(text: str | None) -> tuple[str, dict[str, object]] | None:
         return str(body["msgid"]), dict(body.get("params") or {})
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def nested_message(message: str, params: dict[str, object] | None = None) -> dict[str, object]:
+    """A message as a parameter of another ("The form cannot be shown: %(reason)s"), kept as msgid and
+    parameters so that `render_message` translates both, in the reader's language."""
+    return {"msgid": message, "params": dict(params or {})}
+
+
+def _is_nested(value: object) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("msgid"), str) and isinstance(value.get("params", {}), dict)
+
+
+def render_message(
+    message: str, params: Mapping[str, object] | None = None, translate: Callable[[str], str] | None = None
+) -> str:
+    """A msgid with its parameters as text: `translate` (gettext of the reader's or the terminal's
+    language; none: English) is applied to the msgid and to every nested message (`nested_message`);
+    plain parameters (a file, a field, a number) are inserted as they are. A translation whose
+    placeholders do not fit falls back to the English text rather than failing."""
+    gettext = translate or (lambda text: text)
+    values = {
+        key: render_message(value["msgid"], value.get("params") or {}, translate)
+        if isinstance(value, dict) and _is_nested(value) else value
+        for key, value in (params or {}).items()
+    }
+    text = gettext(message)
+    if not values:
+        return text
+    try:
+        return text % values
+    except (KeyError, ValueError, TypeError):
+        return message % values

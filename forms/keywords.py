@@ -6,6 +6,8 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+from engine.i18n import N_
+
 
 def choices_of(schema: dict[str, Any]) -> list[tuple[Any, str]]:
     if "oneOf" in schema:
@@ -30,32 +32,32 @@ def check_values(prop: dict[str, Any], json_type: str | None, problem: Any) -> N
     """Keyword values of the right shape, so building and validating never trip on them."""
     for key in ("minLength", "maxLength", "minItems", "maxItems"):
         if key in prop and not (isinstance(prop[key], int) and not isinstance(prop[key], bool) and prop[key] >= 0):
-            problem(key, "must be a whole number, 0 or more")
+            problem(key, N_("must be a whole number, 0 or more"))
     for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         if key in prop and not _is_number(prop[key]):
-            problem(key, "must be a number")
+            problem(key, N_("must be a number"))
     if "multipleOf" in prop and not (_is_number(prop["multipleOf"]) and prop["multipleOf"] > 0):
-        problem("multipleOf", "must be a number above 0")
+        problem("multipleOf", N_("must be a number above 0"))
     low: Any = prop.get("minimum")
     high: Any = prop.get("maximum")
     if _is_number(low) and _is_number(high) and float(low) > float(high):
-        problem("maximum", "is below minimum")
+        problem("maximum", N_("is below minimum"))
     for key in ("readOnly", "uniqueItems"):
         if key in prop and not isinstance(prop[key], bool):
-            problem(key, "must be true or false")
+            problem(key, N_("must be true or false"))
     for key in ("title", "description"):
         if key in prop and not isinstance(prop[key], str):
-            problem(key, "must be text")
+            problem(key, N_("must be text"))
     if "pattern" in prop:
         try:
             re.compile(prop["pattern"])
         except (re.error, TypeError) as exc:
-            problem("pattern", f"is not a valid regular expression ({exc})")
+            problem("pattern", N_("is not a valid regular expression (%(reason)s)"), reason=str(exc))
     if "enum" in prop and "oneOf" in prop:
-        problem("oneOf", "use either enum or oneOf, not both")
+        problem("oneOf", N_("use either enum or oneOf, not both"))
     elif "enum" in prop:
         if not isinstance(prop["enum"], list) or not prop["enum"]:
-            problem("enum", "must be a non-empty list")
+            problem("enum", N_("must be a non-empty list"))
         else:
             _check_choice_values(prop["enum"], json_type, "enum", problem)
     elif "oneOf" in prop:
@@ -63,7 +65,7 @@ def check_values(prop: dict[str, Any], json_type: str | None, problem: Any) -> N
         if not isinstance(options, list) or not options or not all(
             isinstance(o, dict) and "const" in o and not o.keys() - {"const", "title"} for o in options
         ):
-            problem("oneOf", 'must be a non-empty list of {"const": ..., "title": ...}')
+            problem("oneOf", N_('must be a non-empty list of {"const": ..., "title": ...}'))
         else:
             _check_choice_values([o["const"] for o in options], json_type, "oneOf", problem)
 
@@ -75,34 +77,34 @@ def _check_choice_values(values: list[Any], json_type: str | None, keyword: str,
         "number": _is_number,
     }.get(json_type or "", lambda v: isinstance(v, str | int | float))
     if not all(fits(v) for v in values):
-        problem(keyword, f"every option must be a {json_type}")
+        problem(keyword, N_("every option must be a %(type)s"), type=json_type)
     elif len({choice_key(v) for v in values}) != len(values):
-        problem(keyword, "lists the same option twice")
+        problem(keyword, N_("lists the same option twice"))
 
 
 def check_default(prop: dict[str, Any], json_type: str, kind: str, problem: Any) -> None:
     default = prop["default"]
     if kind == "upload":
-        problem("default", "an upload cannot have a default")
+        problem("default", N_("an upload cannot have a default"))
     elif json_type == "array":
         keys = {choice_key(v) for v, _ in choices_of(prop.get("items", {}))}
         if not isinstance(default, list) or not all(choice_key(v) in keys for v in default):
-            problem("default", "must be a list of the options")
+            problem("default", N_("must be a list of the options"))
     elif "enum" in prop or "oneOf" in prop:
         if choice_key(default) not in {choice_key(v) for v, _ in choices_of(prop)}:
-            problem("default", "must be one of the options")
+            problem("default", N_("must be one of the options"))
     elif json_type == "boolean" and not isinstance(default, bool):
-        problem("default", "must be true or false")
+        problem("default", N_("must be true or false"))
     elif json_type == "integer" and not (isinstance(default, int) and not isinstance(default, bool)):
-        problem("default", "must be a whole number")
+        problem("default", N_("must be a whole number"))
     elif json_type == "number" and not _is_number(default):
-        problem("default", "must be a number")
+        problem("default", N_("must be a number"))
     elif json_type == "string" and not isinstance(default, str):
-        problem("default", "must be text")
+        problem("default", N_("must be text"))
     elif kind == "date" and not _parses(date.fromisoformat, default):
-        problem("default", "must be a date as YYYY-MM-DD")
+        problem("default", N_("must be a date as YYYY-MM-DD"))
     elif kind == "datetime" and not _parses(datetime.fromisoformat, default):
-        problem("default", "must be a date and time as YYYY-MM-DDTHH:MM")
+        problem("default", N_("must be a date and time as YYYY-MM-DDTHH:MM"))
 
 
 def _parses(parse: Any, text: str) -> bool:

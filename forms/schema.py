@@ -33,7 +33,7 @@ from wtforms.utils import unset_value
 from forms.authored import authored
 from forms.build import make_field
 from forms.domain import DocumentUploadField, SlotField, Upload
-from forms.errors import FormSchemaError
+from forms.errors import FormSchemaError, Problem
 from forms.fields import SchemaField
 from forms.spec import FormSpec, read_spec
 
@@ -85,12 +85,17 @@ def _read(schema: Any, ui_schema: Any, providers: frozenset[str] | None) -> tupl
 
 
 def check_schema(schema: Any, ui_schema: Any = None, *, providers: Any = None) -> list[str]:
-    """Every problem of a form file, as readable lines; [] when it can be deployed.
+    """Every problem of a form file, as English lines; [] when it can be deployed.
 
     `providers` (names of slot providers) makes a slot picker naming an unknown one a problem too.
     """
+    return [str(p) for p in schema_problems(schema, ui_schema, providers=providers)]
+
+
+def schema_problems(schema: Any, ui_schema: Any = None, *, providers: Any = None) -> list[Problem]:
+    """Every problem of a form file, as msgid and parameters (to be shown in the reader's language)."""
     _, problems = _read(schema, ui_schema, frozenset(providers) if providers is not None else None)
-    return [str(p) for p in problems]
+    return problems
 
 
 def build_form_class(

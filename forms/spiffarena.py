@@ -6,7 +6,10 @@ What SpiffArena's backend and its rjsf front end do to a form file, done here in
   options from the task data list `colors` of `{"value", "label"}` (plain values are taken as both);
 - `form_ui_hidden_fields` in the task data hides those fields (`"building.floor"` for a nested one);
 - `{{ ... }}` in titles and descriptions is rendered over the task data (sandboxed Jinja, as in
-  instructions).
+  instructions);
+- the `ui:options` of SpiffArena's `formattedNumber` widget become what the number input checks:
+  `decimals` a `multipleOf` (0.01 for 2), `allowNegative: false` a `minimum` of 0, and `locale` goes
+  (the browser shows the number in the reader's language). Anything else stays, and the check names it.
 Without task data (`data=None`: the deploy-time check) a dynamic list stands for one placeholder
 option, so the form's structure is checked while its options stay the instance's.
 """
@@ -18,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from forms.authored import translated
+from forms.errors import Problem
 from forms.instructions import render_text
 
 DYNAMIC_PREFIX = "options_from_task_data_var:"
@@ -42,6 +46,8 @@ def prepare(schema: Any, ui_schema: Any, data: Mapping[str, Any] | None) -> tupl
         if data is not None:
             _render_texts(result, data)
     ui = copy.deepcopy(ui_schema) if isinstance(ui_schema, dict) else ui_schema
+    if isinstance(result, dict) and isinstance(ui, dict):
+        _formatted_numbers(result, ui)
     hidden = data.get(HIDDEN_FIELDS_VAR) if data is not None else None
     if isinstance(hidden, list) and isinstance(result, dict):
         ui = ui if isinstance(ui, dict) else {}
@@ -120,6 +126,37 @@ def _render_texts(node: Any, data: Mapping[str, Any]) -> None:
                 _render_texts(value, data)
 
 
+def _formatted_numbers(schema: dict[str, Any], ui: dict[str, Any]) -> None:
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    for name, prop in properties.items():
+        entry = ui.get(name)
+        if not isinstance(prop, dict) or not isinstance(entry, dict):
+            continue
+        items, item_ui = prop.get("items"), entry.get("items")
+        if isinstance(items, dict) and isinstance(item_ui, dict):  # a repeating section's entries
+            _formatted_numbers({"properties": {"entry": items}}, {"entry": item_ui})
+        _formatted_numbers(prop, entry)  # a group's fields
+        options = entry.get("ui:options")
+        if entry.get("ui:widget") == "formattedNumber" and isinstance(options, dict):
+            _number_options(prop, options)
+
+
+def _number_options(prop: dict[str, Any], options: dict[str, Any]) -> None:
+    decimals = options.get("decimals")
+    if isinstance(decimals, int) and not isinstance(decimals, bool) and 0 <= decimals <= 10:
+        del options["decimals"]
+        prop.setdefault("multipleOf", 1 if decimals == 0 else float(f"1e-{decimals}"))
+    if options.get("allowNegative") is False:
+        del options["allowNegative"]
+        low = prop.get("minimum")
+        if not isinstance(low, int | float) or isinstance(low, bool) or low < 0:
+            prop["minimum"] = 0
+    elif options.get("allowNegative") is True:
+        del options["allowNegative"]  # the schema's own minimum still holds, as in SpiffArena
+    if isinstance(options.get("locale"), str):
+        del options["locale"]
+
+
 def _hide(schema: dict[str, Any], ui: dict[str, Any], path: list[str]) -> None:
     properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
     name = path[0]
@@ -134,9 +171,16 @@ def _hide(schema: dict[str, Any], ui: dict[str, Any], path: list[str]) -> None:
         _hide(properties[name], entry, path[1:])
 
 
-def check_task_form(schema: Any, ui_schema: Any) -> list[str]:
-    """Deploy's question: can this form (with this UI schema) be shown? Every reason, or []."""
-    from forms.schema import check_schema  # schema.py builds on this module's neighbours, not on it
+def check_task_form(schema: Any, ui_schema: Any) -> list[Problem]:
+    """Deploy's question: can this form (with this UI schema) be shown? Every reason (msgid and
+    parameters, see forms.errors), or []."""
+    from forms.schema import schema_problems  # schema.py builds on this module's neighbours, not on it
 
     prepared, ui = prepare(schema, ui_schema, None)
-    return check_schema(prepared, ui)
+    return schema_problems(prepared, ui)
+
+
+def coded_task_form_problems(schema: Any, ui_schema: Any) -> list[dict[str, object]]:
+    """`check_task_form` as the engine's deploy asks it (engine.workflow.validation.FormCheck): each
+    problem as a message with its parameters, shown later in the reader's or the terminal's language."""
+    return [problem.coded() for problem in check_task_form(schema, ui_schema)]

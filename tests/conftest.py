@@ -10,6 +10,10 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+# Deploy checks that every form renders with the check the forms package installs when imported; every
+# process that deploys imports it (engine.workflow.validation.install_form_check), and so do the tests,
+# whichever of them runs first.
+import forms  # noqa: F401, E402
 from engine import clock as clock_module
 from engine.db import Base, create_all, make_engine, make_session_factory
 from engine.workflow import serialization, stepping

@@ -37,6 +37,9 @@ main.add_command(shell_command)
 main.add_command(routes_command)
 
 
+PATHWAYS = Path(__file__).resolve().parents[1] / "workflows" / "bpmn"
+
+
 def _settings() -> Settings:
     return current_app.extensions["carepath"].settings
 
@@ -80,17 +83,24 @@ def _load_demo() -> None:
                     _settings().video_base_url)
 
 
-def _sync_pathways() -> None:
-    """Deploy workflows/bpmn as new versions where the files changed (engine contract)."""
+def _sync_pathways(folder: Path = PATHWAYS) -> None:
+    """Deploy the platform's pathways (workflows/bpmn) as new versions where the files changed (engine
+    contract); what was refused is printed in the terminal's language."""
+    from flask_babel import gettext
+
     from engine.composition import build_connectors
     from engine.workflow import sync_folder
+    from webui.tasks.deploy import DeployFailed, problem_messages
+    from webui.terminal import terminal_language
 
-    folder = Path(__file__).resolve().parents[1] / "workflows" / "bpmn"
     if not folder.is_dir():
         return
     result = sync_folder(current_app.extensions["carepath"].sessions, folder, connectors=build_connectors(_settings()))
-    for model_id, error in sorted(result.failed.items()):
-        click.echo(f"Pathway {model_id} was not deployed:\n{error}", err=True)
+    with terminal_language():
+        for model_id, error in sorted(result.failed.items()):
+            click.echo(gettext("Pathway %(model)s was not deployed:", model=model_id), err=True)
+            for line in DeployFailed(problem_messages(model_id, error)).lines(gettext):
+                click.echo(f"  {line}", err=True)
 
 
 @main.command("deploy")
@@ -98,20 +108,27 @@ def _sync_pathways() -> None:
 @click.option("--model-id", default=None, help="Model id for a single model (default: the folder's name).")
 def deploy(path: Path, model_id: str | None) -> None:
     """Deploy a model folder, a folder of model folders, or a .bpmn file; all or nothing."""
+    from flask_babel import gettext
+
     from engine.composition import build_connectors
     from webui.tasks.deploy import DeployFailed, deploy_path
+    from webui.terminal import terminal_language
 
-    try:
-        results = deploy_path(current_app.extensions["carepath"].sessions, path, build_connectors(_settings()),
-                              model_id=model_id)
-    except DeployFailed as exc:
-        for line in exc.lines:
-            click.echo(line, err=True)
-        click.echo("Nothing was deployed.", err=True)
-        raise click.exceptions.Exit(1) from exc
-    for item in results:
-        state = "deployed as version" if item.changed else "unchanged, still version"
-        click.echo(f"{item.model_id}: {state} {item.number}")
+    with terminal_language():  # problems and results in the terminal's language (LC_ALL, LANG)
+        try:
+            results = deploy_path(current_app.extensions["carepath"].sessions, path, build_connectors(_settings()),
+                                  model_id=model_id)
+        except DeployFailed as exc:
+            for line in exc.lines(gettext):
+                click.echo(line, err=True)
+            click.echo(gettext("Nothing was deployed."), err=True)
+            raise click.exceptions.Exit(1) from exc
+        for item in results:
+            if item.changed:
+                click.echo(gettext("%(model)s: deployed as version %(number)s", model=item.model_id, number=item.number))
+            else:
+                click.echo(gettext("%(model)s: unchanged, still version %(number)s", model=item.model_id,
+                                   number=item.number))
 
 
 @main.command("import-referrals")

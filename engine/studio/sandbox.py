@@ -26,6 +26,7 @@ from engine.i18n import N_, UserError
 from engine.studio.files import check_files
 from engine.workflow import ConnectorRegistry, limits
 from engine.workflow.deploy import latest_versions
+from engine.workflow.validation import form_check_module
 
 # The walk's scripts each stop at the platform's script time limit (engine/workflow/limits.py), so a
 # looping model ends its test run in seconds; this bounds the whole walk (deploys, many steps) besides.
@@ -68,6 +69,8 @@ def test_run(
         "start_data": dict(start_data or {}),
         "start": now().isoformat(),
         "limits": {"seconds": limits.LIMITS.seconds, "megabytes": limits.LIMITS.megabytes},
+        # The child checks forms as this process does (the check comes from a layer above the engine).
+        "imports": [name for name in (form_check_module(),) if name],
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAREPATH_")}  # no real database, no mail
     try:

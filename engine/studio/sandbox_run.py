@@ -10,6 +10,7 @@ returns the result the analyst gave for it (or nothing), and the call is shown a
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import tempfile
@@ -217,6 +218,8 @@ def _form(session: Any, task: PendingTask) -> Any:
 
 def main() -> int:
     job = json.loads(sys.stdin.read())
+    for name in job.get("imports") or []:  # the parent's form check (see sandbox.py), installed by importing it
+        importlib.import_module(name)
     budget = job.get("limits") or {}  # the web process's limits: a looping model fails here as it would live
     limits.configure(float(budget.get("seconds", limits.LIMITS.seconds)), int(budget.get("megabytes", limits.LIMITS.megabytes)))
     with tempfile.TemporaryDirectory(prefix="carepath-sandbox-") as folder:

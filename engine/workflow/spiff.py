@@ -81,17 +81,16 @@ class _SandboxEnvironment(BasePythonScriptEngineEnvironment):
 class PathwayScriptEngine(PythonScriptEngine):
     """Sandboxed scripts and expressions; service tasks go to `call_service(operator, params, task)`."""
 
-    def __init__(self, call_service: ServiceCall | None = None, session: Callable[[], Any] | None = None) -> None:
+    def __init__(self, call_service: ServiceCall | None = None) -> None:
         super().__init__(environment=_SandboxEnvironment())
         self._call_service = call_service
-        self._session = session  # the step's, for SpiffArena's helpers that look people up
 
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
-        with spiffarena_helpers.running(task, self._session):
+        with spiffarena_helpers.running(task):
             return super().evaluate(task, expression, external_context)
 
     def execute(self, task: Any, script: str, external_context: Any = None) -> Any:
-        with spiffarena_helpers.running(task, self._session):
+        with spiffarena_helpers.running(task):
             return super().execute(task, script, external_context)
 
     def call_service(self, task: Any, operation_name: str = "", operation_params: Any = None, **_: Any) -> str:
@@ -120,7 +119,7 @@ def tasks_in_state(workflow: BpmnWorkflow, state: int, manual: bool | None = Non
     return found
 
 
-# What a cached workflow holds between steps instead of a step's engine (which holds the step's session).
+# What a workflow loaded outside a step holds (views, migration): no connector results to hand over.
 IDLE_ENGINE = PathwayScriptEngine()
 
 

@@ -15,7 +15,9 @@ None hands out a secret, a password hash, a phone number or anything of the serv
 What the helpers need to know about the instance (its id, model, starter, who completed what) is kept
 in the workflow's own data under FACTS, which scripts cannot name (the sandbox refuses underscore
 names), so it travels with the saved state and costs no query. People are looked up through the
-`People` the app composition installs (`configure`), on the step's session.
+`People` the app composition installs (`configure`), in a short read session of their own: the engine
+step sets `READER` (engine.workflow.txn.step_connection), since no transaction is open on the step's
+connection while pathway code runs. That is the one way in; the script engine holds no session.
 """
 
 from __future__ import annotations
@@ -58,23 +60,15 @@ class HelperError(Exception):
     """A helper asked for something that does not exist; the instance goes to `error` with this text."""
 
 
-@dataclass(frozen=True)
-class _Scope:
-    task: Any
-    session: Callable[[], Any] | None
-
-
-_SCOPE: ContextVar[_Scope | None] = ContextVar("spiffarena_scope", default=None)
+_TASK: ContextVar[Any] = ContextVar("spiffarena_task", default=None)
 # Set by the engine step (engine.workflow.txn): a short read session of its own, since pathway code runs
-# with no transaction open on the step's connection.
+# with no transaction open on the step's connection. Outside a step (a bare workflow in a test) it is
+# None and the helpers answer without looking people up.
 READER: ContextVar[Callable[[], AbstractContextManager[Any]] | None] = ContextVar("spiffarena_reader", default=None)
 
 
 @contextmanager
-def _people_session(scope: _Scope) -> Iterator[Any]:
-    if scope.session is not None:
-        yield scope.session()
-        return
+def _people_session() -> Iterator[Any]:
     reader = READER.get()
     if reader is None:
         yield None
@@ -84,13 +78,13 @@ def _people_session(scope: _Scope) -> Iterator[Any]:
 
 
 @contextmanager
-def running(task: Any, session: Callable[[], Any] | None) -> Iterator[None]:
+def running(task: Any) -> Iterator[None]:
     """The task whose script or expression runs now (set by the script engine around each call)."""
-    token = _SCOPE.set(_Scope(task, session))
+    token = _TASK.set(task)
     try:
         yield
     finally:
-        _SCOPE.reset(token)
+        _TASK.reset(token)
 
 
 # ------------------------------------------------------------------ facts kept in the workflow's data
@@ -107,12 +101,6 @@ def facts_of(workflow: Any) -> dict[str, Any]:
 
 def record_start(workflow: Any, instance_id: int | None, model_id: str, started_by: int | None) -> None:
     facts_of(workflow).update(instance=instance_id, model=model_id, started_by=started_by, acting=started_by)
-
-
-def record_instance_id(workflow: Any, instance_id: int) -> None:
-    """The id arrives with the instance's INSERT, after its first run (no transaction is open while
-    pathway code runs): scripts of that first run see None, every later one the id."""
-    facts_of(workflow)["instance"] = instance_id
 
 
 def record_completion(task: Any, user_id: int) -> None:
@@ -133,35 +121,35 @@ def started_by(task: Any) -> int | None:
 # ------------------------------------------------------------------ the helpers
 
 
-def _scope() -> _Scope:
-    scope = _SCOPE.get()
-    if scope is None:
+def _task() -> Any:
+    task = _TASK.get()
+    if task is None:
         raise HelperError("this helper works only inside a running pathway")
-    return scope
+    return task
 
 
 def _user(user_id: Any) -> dict[str, Any] | None:
     if not isinstance(user_id, int):
         return None
-    scope = _scope()
-    with _people_session(scope) as session:
+    _task()
+    with _people_session() as session:
         if SITE.people is None or session is None:
             return {"id": user_id, "username": str(user_id), "email": None, "display_name": str(user_id)}
         return SITE.people.user(session, user_id)
 
 
 def get_current_user(*_args: Any, **_kwargs: Any) -> dict[str, Any] | None:
-    return _user(facts_of(_scope().task.workflow).get("acting"))
+    return _user(facts_of(_task().workflow).get("acting"))
 
 
 def get_process_initiator_user(*_args: Any, **_kwargs: Any) -> dict[str, Any] | None:
-    return _user(facts_of(_scope().task.workflow).get("started_by"))
+    return _user(facts_of(_task().workflow).get("started_by"))
 
 
 def get_last_user_completing_task(*args: Any, **kwargs: Any) -> dict[str, Any] | None:
     process = args[0] if len(args) == 2 else kwargs.get("bpmn_process_identifier")
     name = args[1] if len(args) == 2 else kwargs.get("task_bpmn_identifier")
-    completed = facts_of(_scope().task.workflow).get("completed", {})
+    completed = facts_of(_task().workflow).get("completed", {})
     user_id = completed.get(f"{process}:{name}")
     if user_id is None:
         raise HelperError(f"nobody has completed task {name} of process {process} yet")
@@ -169,8 +157,8 @@ def get_last_user_completing_task(*args: Any, **kwargs: Any) -> dict[str, Any] |
 
 
 def get_group_members(group_identifier: str, *_args: Any, **_kwargs: Any) -> list[str]:
-    scope = _scope()
-    with _people_session(scope) as session:
+    _task()
+    with _people_session() as session:
         members = SITE.people.group_members(session, str(group_identifier)) if SITE.people and session else None
     if members is None:
         raise HelperError(f"get_group_members could not find group with identifier {group_identifier!r}")
@@ -186,7 +174,7 @@ def get_frontend_url(*_args: Any, **_kwargs: Any) -> str:
 
 
 def get_toplevel_process_info(*_args: Any, **_kwargs: Any) -> dict[str, Any]:
-    facts = facts_of(_scope().task.workflow)
+    facts = facts_of(_task().workflow)
     return {"process_instance_id": facts.get("instance"), "process_model_identifier": facts.get("model")}
 
 

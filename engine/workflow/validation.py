@@ -4,7 +4,8 @@ Checked, in this order, so that one upload reports as much as it can at once:
 XML that does not parse (with the line), JSON that does not parse, scripts and expressions the sandbox
 refuses, user and manual tasks pointing at a missing form or at a form that cannot be shown (the
 `formJsonSchemaFilename` property names the form, `formUiSchemaFilename` its UI schema, whatever the
-files are called; the form check is installed by the web layer, see `install_form_check`), unknown
+files are called; the check is the forms package's, installed when it is imported, see
+`install_form_check`), unknown
 service operators, cycle timers (unsupported: loop back through a duration timer instead), event-based
 gateways waiting for more than one timer or one message, and finally
 whatever SpiffWorkflow's own parser rejects (schema errors, unknown call targets, DMN problems).
@@ -21,7 +22,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine.i18n import N_, UserError
+from engine.i18n import N_, UserError, render_message
 from engine.workflow import sandbox, spiff
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -32,14 +33,27 @@ EVAL_TAGS = frozenset(
 )  # fmt: skip
 HUMAN_TASKS = frozenset({"userTask", "manualTask"})
 FORM_PROPERTY, UI_PROPERTY = "formJsonSchemaFilename", "formUiSchemaFilename"
-# (schema, ui schema) -> readable reasons the form cannot be shown; [] when it renders. The engine does
-# not import `forms`, so the web app installs forms' check here once (webui.tasks.register).
-FormCheck = Callable[[Any, Any], list[str]]
+# (schema, ui schema) -> the reasons the form cannot be shown, each a message with its parameters
+# (engine.i18n.nested_message); [] when it renders. The engine does not import `forms` (forms sits above
+# it), so `forms` installs its check here when it is imported; every process that deploys imports it (the
+# web app, the CLI, the studio's sandbox, the tests' conftest), whether or not a Flask app exists.
+FormCheck = Callable[[Any, Any], list[dict[str, object]]]
 _FORM_CHECK: list[FormCheck] = []
 
 
 def install_form_check(check: FormCheck) -> None:
     _FORM_CHECK[:] = [check]
+
+
+def form_check_module() -> str | None:
+    """The module whose import installed the form check: a child process (the studio's test run)
+    imports it too, so it checks forms as this process does."""
+    return _FORM_CHECK[0].__module__ if _FORM_CHECK else None
+
+
+class FormCheckMissing(RuntimeError):
+    """A model with a form was deployed in a process that never imported `forms`: refusing beats
+    deploying a form nobody checked (and beats a result that depends on what was imported before)."""
 
 
 @dataclass(frozen=True)
@@ -49,11 +63,14 @@ class Problem:
     message: str  # N_ msgid
     params: dict[str, object] = field(default_factory=dict)
 
+    def reason(self, translate: Callable[[str], str] | None = None) -> str:
+        """The message with its parameters (nested messages included), in `translate`'s language."""
+        return render_message(self.message, self.params, translate)
+
     @property
     def text(self) -> str:
-        reason = self.message % self.params if self.params else self.message
         where = f"{self.file}, {self.element}" if self.element else self.file
-        return f"{where}: {reason}"
+        return f"{where}: {self.reason()}"
 
 
 class DeployError(UserError):
@@ -141,11 +158,12 @@ def _check_task_form(path: str, element: str | None, files: Mapping[str, str], s
         return [Problem(schema_path, element, N_('A form must be a JSON schema of "type": "object".'))]
     if ui is not None and not isinstance(ui, dict):
         return [Problem(ui_path or "", element, N_("A UI schema must be a JSON object."))]
-    problems = []
-    for check in _FORM_CHECK:
-        for reason in check(schema, ui):
-            problems.append(Problem(schema_path, element, N_("The form cannot be shown: %(reason)s"), {"reason": reason}))
-    return problems
+    if not _FORM_CHECK:
+        raise FormCheckMissing("no form check installed: import forms before deploying (see install_form_check)")
+    return [
+        Problem(schema_path, element, N_("The form cannot be shown: %(reason)s"), {"reason": reason})
+        for reason in _FORM_CHECK[0](schema, ui)
+    ]
 
 
 def _check_document(path: str, root: Any, files: Mapping[str, str], operators: frozenset[str]) -> list[Problem]:

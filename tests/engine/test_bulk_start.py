@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.i18n import NotFound
-from engine.workflow import complete_task, start_instances
+from engine.workflow import complete_task, instance_data, start_instance, start_instances
 from engine.workflow.models import COMPLETED, WAITING, InstanceEvent, PendingTask, ProcessInstance
 from tests.engine.helpers import DOCTOR, MANAGER, OTHER_PATIENT, PATIENT, instance, only_task, pending
 
@@ -62,3 +62,12 @@ def test_a_bulk_start_of_an_unknown_model_is_not_found_and_an_empty_one_does_not
         start_instances(sessions, "nothing_here", MANAGER, [({}, None)])
     assert start_instances(sessions, "nothing_here", MANAGER, []) == []
     assert count(sessions, ProcessInstance) == 0
+
+
+def test_a_script_of_the_first_run_sees_its_own_instance_id_alone_and_in_a_batch(sessions, deploy):
+    deploy("own_id")
+    ids = [*start_instances(sessions, "own_id", MANAGER, [({}, None), ({}, None)]),
+           start_instance(sessions, "own_id", MANAGER, {})]
+    with sessions() as session:
+        seen = [instance_data(session, MANAGER, iid)["info"] for iid in ids]
+    assert seen == [{"process_instance_id": iid, "process_model_identifier": "own_id"} for iid in ids]

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +16,8 @@ from engine.db import transaction
 from engine.workflow import DeployError, complete_task, deploy_model, start_instance, sync_folder
 from engine.workflow.models import ProcessInstance, ProcessModel, ProcessModelVersion
 from tests.engine.helpers import DATA, PATIENT, model_files, only_task
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SAFE_CONDITION = "False"
 
@@ -118,3 +124,34 @@ def test_sync_deploys_changed_folders_in_dependency_order(sessions, tmp_path, co
     assert sorted(second.unchanged) == ["session_tail", "with_session"]
     with sessions() as session:
         assert session.get(ProcessModel, "review").title == "Application review"
+
+
+def test_the_form_check_comes_with_importing_forms_not_with_a_flask_app():
+    """A process that deploys without having imported `forms` is refused loudly instead of deploying an
+    unchecked form; importing `forms` (no app created) is all it takes for the check to run."""
+    script = textwrap.dedent('''
+        import json, sys
+        from engine.workflow.deploy import read_model_folder
+        from engine.workflow.validation import DeployError, FormCheckMissing, compile_model
+        files = read_model_folder(__import__("pathlib").Path(sys.argv[1]))
+        files["forms/application.json"] = json.dumps(
+            {"type": "object", "properties": {"complaint": {"type": "string", "format": "uri"}}})
+        try:
+            compile_model("review", files, [])
+        except FormCheckMissing:
+            print("refused: no form check")
+        import forms
+        assert "flask" not in sys.modules or not __import__("flask").current_app
+        try:
+            compile_model("review", files, [])
+        except DeployError as exc:
+            print(exc.problems[0].reason())
+    ''')
+    done = subprocess.run([sys.executable, "-c", script, str(DATA / "review")], capture_output=True,
+                          text=True, cwd=ROOT, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "refused: no form check",
+        "The form cannot be shown: field \"complaint\", keyword \"format\": 'uri' is not supported "
+        "(supported: date, date-time, email, tel)",
+    ]

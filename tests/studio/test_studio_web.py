@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
+from pathlib import Path
 
+from engine.workflow.deploy import read_model_folder
 from tests.webui.conftest import login, make_user
+
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def test_only_analysts_and_admins_reach_the_studio(app, client, cast):
@@ -68,3 +73,21 @@ def test_the_zip_export_and_import_keep_who_may_start_the_pathway(app, client):
         draft = session.get(StudioDraft, "start_form_copy")
         version = deploy_model(session, "start_form_copy", draft.files)
         assert version.patient_start == {"form": "forms/start.json"}
+
+
+def test_a_forms_problem_reads_in_the_analysts_language_in_validation_and_in_the_preview(app, client):
+    analyst = make_user(app, "analyst4@example.test", "analyst")
+    login(client, analyst.email)
+    with client.session_transaction() as browser:
+        browser["lang"] = "ru"
+    files = read_model_folder(DATA / "spiffarena_style" / "shared-ack")
+    files["ack-uischema.json"] = json.dumps({"confirmed": {"ui:widget": "typeahead"}})
+    report = client.post("/studio/api/shared_ack/validate", json={"files": files}).get_json()
+    [error] = [f for f in report["findings"] if f["severity"] == "error"]
+    assert (error["file"], error["element"]) == ("ack-schema.json", "ack_task")
+    assert error["text"].startswith("Форму невозможно показать: поле «confirmed», ключ «ui:widget»: виджет SpiffArena "
+                                    "typeahead в CarePath недоступен: ")
+    uri = {"type": "object", "properties": {"a": {"type": "string", "format": "uri"}}}
+    preview = client.post("/studio/api/form-preview", json={"schema": json.dumps(uri)}).get_json()
+    assert preview["errors"] == ["поле «a», ключ «format»: формат 'uri' не поддерживается "
+                                 "(поддерживаются: date, date-time, email, tel)"]

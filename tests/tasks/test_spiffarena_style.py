@@ -79,9 +79,8 @@ def test_a_spiffarena_style_request_goes_from_starter_to_group_to_named_owner_an
     assert data["starter"]["email"] == "starter@test.org" and "password_hash" not in data["starter"]
     assert data["acting"]["email"] == "starter@test.org"
     assert data["environment"] == "carepath"
-    # Known gap, left open on issue 17: a script of the first run (before the first wait) runs before the
-    # instance's row exists (no transaction is open while pathway code runs), so it sees no id yet.
-    assert data["info"] == {"process_instance_id": None, "process_model_identifier": "intake"}
+    # A script of the first run (before the first wait) already sees its instance's id.
+    assert data["info"] == {"process_instance_id": iid, "process_model_identifier": "intake"}
     assert data["reviewers"] == [{"email": "reviewer@test.org", "note": "Written by hand"}]
     assert data["delivery"] == {"building": "Written by hand", "floor": 3}
     assert data["comments"] == ["Written by hand"] and data["confirmed"] is True

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine import audit
-from engine.i18n import N_, UserError
+from engine.i18n import N_, UserError, render_message
 from engine.roles import ROLES
 from engine.studio import sandbox, service, validate
 from engine.workflow import DeployError
@@ -45,7 +45,7 @@ def _finding(f: validate.Finding) -> dict[str, Any]:
     if f.source == "lint":
         text = lint_text(f.params.get("rule"), f.message)
     else:
-        text = _(f.message) % f.params if f.params else _(f.message)
+        text = render_message(f.message, f.params, _)  # a form's problem nests its reason (forms.errors)
     return {"file": f.file, "element": f.element, "severity": f.severity, "source": f.source, "text": text}
 
 
@@ -55,7 +55,7 @@ def check_form(path: str, text: str) -> list[str]:
         schema = json.loads(text)
     except ValueError as exc:
         return [_("The form is not valid JSON: %(reason)s") % {"reason": str(exc)}]
-    return check_task_form(schema, None)
+    return [p.text(_) for p in check_task_form(schema, None)]
 
 
 def _report_json(report: validate.Report) -> dict[str, Any]:
@@ -203,12 +203,12 @@ def form_preview() -> Any:
     # The preview shows what a task would: SpiffArena's $ref and dynamic options resolved (placeholders).
     problems = check_task_form(schema, None)
     if problems:
-        return jsonify(ok=False, errors=problems)
+        return jsonify(ok=False, errors=[p.text(_) for p in problems])
     try:
         schema, _ui = prepare(schema, None, None)
         form_class = build_form_class(schema, choices_providers=slot_providers())
     except FormSchemaError as exc:
-        return jsonify(ok=False, errors=[str(p) for p in exc.problems])
+        return jsonify(ok=False, errors=[p.text(_) for p in exc.problems])
     form = form_class(formdata=None, meta={"csrf": False})  # nothing submitted: the empty form
     return jsonify(ok=True, errors=[], html=render_template_string(PREVIEW, form=form))
 

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from engine import audit
 from engine.accounts.models import User
-from engine.i18n import N_, UserError
+from engine.i18n import N_, UserError, render_message
 from engine.studio import dashboard, diff, migrate, service, suggest, transfer
 from engine.studio.files import START_SAMPLE
 from engine.workflow.models import FINISHED_STATUSES, ProcessInstance, ProcessModel
@@ -223,9 +223,7 @@ def import_model() -> Any:
 
 
 def _import_problems(exc: Any) -> str:
-    return "; ".join(
-        f"{p.file or '-'}: {_(p.message) % p.params if p.params else _(p.message)}" for p in exc.problems
-    )
+    return "; ".join(f"{p.file or '-'}: {render_message(p.message, p.params, _)}" for p in exc.problems)
 
 
 @bp.route("/dashboard")

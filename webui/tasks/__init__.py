@@ -17,7 +17,6 @@ from engine.accounts import service as accounts
 from engine.accounts.models import User
 from engine.i18n import N_, UserError
 from engine.workflow import claim_task, inbox, inbox_counts, release_task
-from engine.workflow.validation import install_form_check
 from forms import ADD_ENTRY, build_form_class, form_data, form_files, render_instructions, translated
 from forms.domain import DocumentUploadField
 from forms.sections import RepeatField
@@ -50,8 +49,6 @@ def register(app: Flask) -> None:
     import forms
 
     app.register_blueprint(bp)
-    # One validator for the CLI, the studio and import: deploy asks forms whether each task's form renders.
-    install_form_check(forms.check_task_form)
     if "forms" not in app.blueprints:
         app.register_blueprint(forms.blueprint)
 

@@ -3,12 +3,14 @@
 PATH may be a model folder (`<model_id>/` with *.bpmn, *.dmn, forms/*.json, optional model.json), a
 folder of model folders (deployed together; a model calling another is deployed after it), or a single
 .bpmn file. The model id is the folder's (or file's) name with `-` and spaces read as `_`, unless given.
-Every problem is reported with its file, element and reason, and then nothing is deployed.
+Every problem is reported with its file, element and reason, and then nothing is deployed. Problems are
+kept as msgids with their parameters, so the command prints them in the terminal's language.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine import audit
 from engine.db import transaction
+from engine.i18n import N_, nested_message, render_message
 from engine.workflow import ConnectorRegistry, DeployError, deploy_model, latest_version
 from engine.workflow.deploy import read_model_folder
 
@@ -27,10 +30,17 @@ class Deployed:
     changed: bool
 
 
+Message = tuple[str, dict[str, object]]  # msgid (N_) and its parameters
+
+
 class DeployFailed(Exception):
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = lines
+    def __init__(self, messages: list[Message]) -> None:
+        self.messages = messages
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self, translate: Callable[[str], str] | None = None) -> list[str]:
+        """One line per problem, in `translate`'s language (English without)."""
+        return [render_message(message, params, translate) for message, params in self.messages]
 
 
 def model_id_for(name: str) -> str:
@@ -41,24 +51,27 @@ def read_models(path: Path, model_id: str | None = None) -> dict[str, dict[str, 
     """model id -> files, from a folder, a folder of folders, or one .bpmn file."""
     if path.is_file():
         if path.suffix != ".bpmn":
-            raise DeployFailed([f"{path.name}: a single file must be a .bpmn file; deploy its folder instead"])
+            raise DeployFailed([(N_("%(name)s: a single file must be a .bpmn file; deploy its folder instead"),
+                                 {"name": path.name})])
         return {model_id or model_id_for(path.stem): {path.name: path.read_text(encoding="utf-8")}}
     if any(p.suffix == ".bpmn" for p in path.iterdir() if p.is_file()):
         return {model_id or model_id_for(path.name): read_model_folder(path)}
     folders = [p for p in sorted(path.iterdir()) if p.is_dir() and any(p.glob("*.bpmn"))]
     if not folders:
-        raise DeployFailed([f"{path}: no .bpmn file here, nor in its sub-folders"])
+        raise DeployFailed([(N_("%(path)s: no .bpmn file here, nor in its sub-folders"), {"path": str(path)})])
     if model_id:
-        raise DeployFailed(["--model-id applies to one model, not to a folder of models"])
+        raise DeployFailed([(N_("--model-id applies to one model, not to a folder of models"), {})])
     return {model_id_for(p.name): read_model_folder(p) for p in folders}
 
 
-def _lines(model: str, error: DeployError) -> list[str]:
-    lines = []
-    for problem in error.problems:
-        reason = problem.message % problem.params if problem.params else problem.message
-        lines.append(f"{model}: file {problem.file or '-'}, element {problem.element or '-'}: {reason}")
-    return lines or [f"{model}: {error}"]
+def problem_messages(model: str, error: DeployError) -> list[Message]:
+    """Each problem of a refused model as one message: model, file, element and the reason."""
+    return [
+        (N_("%(model)s: file %(file)s, element %(element)s: %(reason)s"),
+         {"model": model, "file": p.file or "-", "element": p.element or "-",
+          "reason": nested_message(p.message, p.params)})
+        for p in error.problems
+    ] or [(N_("%(model)s: %(reason)s"), {"model": model, "reason": nested_message(error.message, error.params)})]
 
 
 def deploy_path(
@@ -97,5 +110,5 @@ def deploy_path(
                 break
         if errors:
             session.rollback()
-            raise DeployFailed([line for mid in sorted(errors) for line in _lines(mid, errors[mid])])
+            raise DeployFailed([m for mid in sorted(errors) for m in problem_messages(mid, errors[mid])])
     return results
