@@ -26,6 +26,9 @@ import gevent
 from locust import HttpUser, between, events, task
 from locust.env import Environment
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from tests.scale.pdf import small_pdf  # noqa: E402
+
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 TASK_LINK = re.compile(r'href="(/tasks/\d+/[0-9a-f-]{36})"')
 MY_DOCUMENT = re.compile(r'href="/consultations/documents/(\d+)"')
@@ -44,23 +47,6 @@ DOWNLOADED: list[str] = []
 def _count_server_errors(name: str, response: Any, exception: Any, **_: Any) -> None:
     if response is not None and getattr(response, "status_code", 0) >= 500:
         SERVER_ERRORS.append(f"{response.status_code} {name}")
-
-
-def small_pdf(tag: str) -> bytes:
-    """A valid one-page PDF whose bytes differ per upload (the store keeps one copy of equal files)."""
-    body = f"BT /F1 12 Tf 72 720 Td (scale {tag}) Tj ET".encode()
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
-               b"<< /Length %d >>\nstream\n" % len(body) + body + b"\nendstream"]
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, obj in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 class Person(HttpUser):
