@@ -3,7 +3,7 @@ instance folder, sharing only PostgreSQL, the Prefect server and the file store;
 (locust) register, book, complete tasks, upload documents and download conclusions while one worker is
 killed and started again. Afterwards nothing went wrong and nothing happened twice.
 
-Bounded for CI (2 cores): 30 people for 40 s by default; CAREPATH_SCALE_USERS=100
+Bounded for CI (2 cores): 20 people for 40 s by default; CAREPATH_SCALE_USERS=100
 CAREPATH_SCALE_SECONDS=60 runs the issue's full figure.
 """
 
@@ -28,7 +28,7 @@ from tests.conftest import _postgres_answers
 from tests.scale.cluster import ROOT, Cluster
 from tests.scale.seed import PASSWORD, seed
 
-USERS = int(os.environ.get("CAREPATH_SCALE_USERS", "30"))
+USERS = int(os.environ.get("CAREPATH_SCALE_USERS", "20"))
 SECONDS = int(os.environ.get("CAREPATH_SCALE_SECONDS", "40"))
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(900)]
