@@ -15,7 +15,8 @@ Creation is guarded by a lock, so a web worker and a flow run starting together 
 roots. Where the files live is a `KeyVault`: the folder above by default (a file lock), or the shared
 store of several hosts (integrations/files.py: a database table and an advisory lock). With a passphrase
 the private keys are written encrypted (PKCS#8, AES-256); the shared store is only used with one, so a
-private key is never on a shared disk in plain form. Certificate times are real wall-clock times (validators use them), not the engine's test clock.
+private key is never on a shared disk in plain form. Certificate times are real wall-clock times
+(validators use them), not the engine's test clock.
 """
 
 from __future__ import annotations
