@@ -48,6 +48,11 @@ class Settings:
     # Budget of every piece of pathway code, per evaluation (engine/workflow/limits.py).
     script_time_limit: float = 2.0
     script_memory_mb: int = 256
+    # Where uploads, signed PDFs and the CA's files live: "local" (the instance folder) or "database"
+    # (tables of CAREPATH_DATABASE_URL, shared by every host; integrations/files.py).
+    file_store: str = "local"
+    # Encrypts the CA's private keys at rest; required with the database store (a secret file per host).
+    keys_passphrase: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -173,6 +178,16 @@ def _secret_key(env: Mapping[str, str], instance: Path) -> str:
     return key
 
 
+FILE_STORES = ("local", "database")
+
+
+def _file_store(env: Mapping[str, str]) -> str:
+    value = (_get(env, "FILE_STORE") or "local").strip().lower()
+    if value not in FILE_STORES:
+        raise ConfigError(f"{PREFIX}FILE_STORE must be one of {', '.join(FILE_STORES)}, not {value!r}")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     env = os.environ if env is None else env
     instance = Path(_get(env, "INSTANCE_PATH") or "instance").resolve()
@@ -211,10 +226,19 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         workflow_cache_mb=_non_negative_int(env, "WORKFLOW_CACHE_MB", Settings.workflow_cache_mb),
         script_time_limit=_positive_seconds(env, "SCRIPT_TIME_LIMIT", Settings.script_time_limit),
         script_memory_mb=_positive_int(env, "SCRIPT_MEMORY_MB", Settings.script_memory_mb),
+        file_store=_file_store(env),
+        keys_passphrase=_get(env, "KEYS_PASSPHRASE", secret=True),
         extra={k: v for k, v in env.items() if k.startswith(PREFIX)},
     )
     values.update(overrides)
     settings = Settings(**values)  # type: ignore[arg-type]
+    if settings.file_store == "database" and not settings.database_url.startswith("postgresql"):
+        raise ConfigError(f"{PREFIX}FILE_STORE=database is for several hosts sharing a PostgreSQL database; "
+                          f"{PREFIX}DATABASE_URL is not one")
+    if settings.file_store == "database" and not settings.keys_passphrase:
+        # The CA's private keys would otherwise sit in a shared place in plain form.
+        raise ConfigError(f"{PREFIX}FILE_STORE=database needs {PREFIX}KEYS_PASSPHRASE_FILE (a secret file on each "
+                          "host) to encrypt the CA's private keys")
     for folder in (settings.mailbox_path, settings.uploads_path, settings.keys_path):
         folder.mkdir(parents=True, exist_ok=True)
     return settings

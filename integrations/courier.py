@@ -16,10 +16,11 @@ from email.utils import formataddr, parseaddr
 from jinja2 import TemplateError
 
 from engine.config import Settings
-from engine.documents.storage import FileStore
+from engine.documents.storage import BlobStore
 from engine.outbox import EMAIL, SMS, QueuedMessage
 from integrations.base import Attachment, RenderedMessage, Transport, TransportError
 from integrations.calendar import appointment_ics
+from integrations.files import file_store
 from integrations.mail import SmtpTransport
 from integrations.mailbox import MailboxTransport
 from integrations.render import render_message
@@ -35,7 +36,7 @@ class Courier:
 
     def __init__(
         self, transports: Mapping[str, Transport], *, domain: str, render: Renderer = render_message,
-        files: FileStore | None = None,
+        files: BlobStore | None = None,
     ) -> None:
         self.transports = dict(transports)
         self.files = files  # where `attachments` in a row's context are read from
@@ -121,4 +122,4 @@ def courier_for(settings: Settings) -> Courier:
     else:
         sms = SmsMailboxTransport(settings.mailbox_path, settings.mail_from)
     domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "carepath.local"
-    return Courier({EMAIL: email, SMS: sms}, domain=domain, files=FileStore(settings.uploads_path))
+    return Courier({EMAIL: email, SMS: sms}, domain=domain, files=file_store(settings))

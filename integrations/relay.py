@@ -36,10 +36,11 @@ from engine import audit
 from engine.config import Settings, load_settings
 from engine.db import make_engine, make_session_factory, transaction
 from engine.documents.service import Limits
-from engine.documents.storage import FileStore
+from engine.documents.storage import BlobStore
 from engine.i18n import UserError
 from engine.messaging import service
 from engine.messaging.models import EMAIL
+from integrations.files import file_store
 
 log = logging.getLogger("carepath.relay")
 
@@ -114,7 +115,7 @@ def body_and_files(message: EmailMessage) -> tuple[str, list[service.Upload]]:
 class RelayHandler:
     """aiosmtpd handler. Database work runs in a worker thread, so one slow query never stalls the loop."""
 
-    def __init__(self, sessions: sessionmaker[Session], *, relay: service.Relay, store: FileStore,
+    def __init__(self, sessions: sessionmaker[Session], *, relay: service.Relay, store: BlobStore,
                  limits: Limits) -> None:
         self.sessions = sessions
         self.relay = relay
@@ -204,7 +205,7 @@ def make_controller(settings: Settings, sessions: sessionmaker[Session] | None =
     max_bytes = settings.upload_max_mb * 1024 * 1024
     handler = RelayHandler(
         sessions, relay=service.Relay(domain=settings.relay_domain, base_url=settings.base_url),
-        store=FileStore(settings.uploads_path), limits=Limits(max_bytes=max_bytes),
+        store=file_store(settings), limits=Limits(max_bytes=max_bytes),
     )
     return Controller(handler, hostname=hostname or settings.host, port=port or settings.relay_port,
                       data_size_limit=data_size_limit, ident="CarePath relay")

@@ -11,8 +11,12 @@ Signer certificates are EC P-256 (ECDSA signs several times faster than RSA-2048
 again when they are about to expire or the doctor's name changed, so the name in a new signature is
 always the current one; documents signed earlier keep their own embedded certificate.
 
-Creation is guarded by a file lock, so a web worker and a flow run starting together never make two
-roots. Certificate times are real wall-clock times (validators use them), not the engine's test clock.
+Creation is guarded by a lock, so a web worker and a flow run starting together never make two
+roots. Where the files live is a `KeyVault`: the folder above by default (a file lock), or the shared
+store of several hosts (integrations/files.py: a database table and an advisory lock). With a passphrase
+the private keys are written encrypted (PKCS#8, AES-256); the shared store is only used with one, so a
+private key is never on a shared disk in plain form. Certificate times are real wall-clock times
+(validators use them), not the engine's test clock.
 """
 
 from __future__ import annotations
@@ -21,10 +25,11 @@ import fcntl
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -55,10 +60,50 @@ class Credentials:
         return format(self.certificate.serial_number, "X")
 
 
-class PlatformCA:
-    def __init__(self, folder: Path, organization: str = "CarePath") -> None:
+class KeyVault(Protocol):
+    """Where the CA's files live, by name (`ca/root.key.pem`, `signers/doctor-7.cert.pem`)."""
+
+    def read(self, name: str) -> bytes | None: ...
+
+    def write(self, name: str, data: bytes, *, private: bool) -> None: ...
+
+    def locked(self) -> AbstractContextManager[None]:
+        """Held while a root or signer is made, across every process sharing the vault."""
+        ...
+
+
+class FolderVault:
+    """The instance folder's keys/ (owner-only modes, written aside and renamed, a file lock)."""
+
+    def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
+
+    def read(self, name: str) -> bytes | None:
+        try:
+            return (self.folder / name).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def write(self, name: str, data: bytes, *, private: bool) -> None:
+        _write(self.folder / name, data, mode=0o600 if private else 0o644)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / ".ca.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class PlatformCA:
+    def __init__(self, folder: Path | KeyVault, organization: str = "CarePath", *,
+                 passphrase: bytes | None = None) -> None:
+        self.vault: KeyVault = FolderVault(folder) if isinstance(folder, (str, Path)) else folder
         self.organization = organization
+        self.passphrase = passphrase
 
     # ------------------------------------------------------------------ public
 
@@ -77,21 +122,11 @@ class PlatformCA:
 
     # ------------------------------------------------------------------ internals
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / ".ca.lock", "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
     def _root(self) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-        key_path, cert_path = self.folder / "ca" / "root.key.pem", self.folder / "ca" / "root.cert.pem"
-        if not cert_path.exists():
-            with self._locked():
-                if not cert_path.exists():  # another process may have made it while we waited
+        key_path, cert_path = "ca/root.key.pem", "ca/root.cert.pem"
+        if self.vault.read(cert_path) is None:
+            with self.vault.locked():
+                if self.vault.read(cert_path) is None:  # another process may have made it while we waited
                     key = ec.generate_private_key(ec.SECP256R1())
                     name = x509.Name([
                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, self.organization),
@@ -111,18 +146,17 @@ class PlatformCA:
                         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
                         .sign(key, hashes.SHA256())
                     )
-                    _write_key(key_path, key)
-                    _write(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
-        return _load_key(key_path), _load_cert(cert_path)
+                    self._write_key(key_path, key)
+                    self.vault.write(cert_path, certificate.public_bytes(serialization.Encoding.PEM), private=False)
+        return self._load_key(key_path), _load_cert(self.vault, cert_path)
 
     def _signer(self, stem: str, common_name: str, *, user_ref: str) -> Credentials:
         root_key, root = self._root()
-        key_path = self.folder / "signers" / f"{stem}.key.pem"
-        cert_path = self.folder / "signers" / f"{stem}.cert.pem"
-        current = _read_signer(key_path, cert_path)
+        key_path, cert_path = f"signers/{stem}.key.pem", f"signers/{stem}.cert.pem"
+        current = self._read_signer(key_path, cert_path)
         if current is None or _needs_new(current[1], common_name, root):
-            with self._locked():
-                current = _read_signer(key_path, cert_path)
+            with self.vault.locked():
+                current = self._read_signer(key_path, cert_path)
                 if current is None or _needs_new(current[1], common_name, root):
                     key = ec.generate_private_key(ec.SECP256R1())
                     subject = x509.Name([
@@ -148,10 +182,36 @@ class PlatformCA:
                         )
                         .sign(root_key, hashes.SHA256())
                     )
-                    _write_key(key_path, key)
-                    _write(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
+                    self._write_key(key_path, key)
+                    self.vault.write(cert_path, certificate.public_bytes(serialization.Encoding.PEM), private=False)
                     current = (key, certificate)
         return Credentials(key=current[0], certificate=current[1], chain=(root,))
+
+    def _read_signer(self, key_path: str, cert_path: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None:
+        if self.vault.read(key_path) is None or self.vault.read(cert_path) is None:
+            return None
+        key, certificate = self._load_key(key_path), _load_cert(self.vault, cert_path)
+        # A crash between writing the new key and its certificate leaves a pair that does not match.
+        if certificate.public_key() != key.public_key():
+            return None
+        return key, certificate
+
+    def _load_key(self, name: str) -> ec.EllipticCurvePrivateKey:
+        data = self.vault.read(name)
+        if data is None:
+            raise FileNotFoundError(name)
+        encrypted = b"ENCRYPTED" in data.split(b"\n", 1)[0]
+        # A key written before a passphrase was set stays readable; the next one is written encrypted.
+        key = serialization.load_pem_private_key(data, password=self.passphrase if encrypted else None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise ValueError(f"{name} is not an EC key")
+        return key
+
+    def _write_key(self, name: str, key: ec.EllipticCurvePrivateKey) -> None:
+        protection = (serialization.BestAvailableEncryption(self.passphrase) if self.passphrase
+                      else serialization.NoEncryption())
+        data = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, protection)
+        self.vault.write(name, data, private=True)
 
 
 def _now() -> datetime:
@@ -176,32 +236,11 @@ def _needs_new(certificate: x509.Certificate, common_name: str, root: x509.Certi
     )
 
 
-def _read_signer(key_path: Path, cert_path: Path) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None:
-    if not (key_path.exists() and cert_path.exists()):
-        return None
-    key, certificate = _load_key(key_path), _load_cert(cert_path)
-    # A crash between writing the new key and its certificate leaves a pair that does not match.
-    if certificate.public_key() != key.public_key():
-        return None
-    return key, certificate
-
-
-def _load_key(path: Path) -> ec.EllipticCurvePrivateKey:
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise ValueError(f"{path} is not an EC key")
-    return key
-
-
-def _load_cert(path: Path) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(path.read_bytes())
-
-
-def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
-    data = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    _write(path, data, mode=0o600)
+def _load_cert(vault: KeyVault, name: str) -> x509.Certificate:
+    data = vault.read(name)
+    if data is None:
+        raise FileNotFoundError(name)
+    return x509.load_pem_x509_certificate(data)
 
 
 def _write(path: Path, data: bytes, mode: int = 0o644) -> None:

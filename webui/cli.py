@@ -17,6 +17,7 @@ from flask.cli import FlaskGroup, routes_command, shell_command
 
 from engine import roles
 from engine.config import ConfigError, Settings
+from webui.hosts import add_commands as add_host_commands
 
 
 def _create_app() -> Any:
@@ -45,11 +46,14 @@ def _settings() -> Settings:
 
 
 @main.command("init-db")
-def init_db() -> None:
+@click.option("--pathways", is_flag=True, help="Also deploy workflows/bpmn where its files changed.")
+def init_db(pathways: bool) -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
     from engine.schema import upgrade
 
     upgrade(_settings().database_url)
+    if pathways:
+        _sync_pathways()
     click.echo("Database is up to date.")
 
 
@@ -287,6 +291,9 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float) -> Non
             time.sleep(0.5)
     raise click.ClickException(f"{url} did not answer within {timeout:.0f} s")
 
+
+# One command per part of the platform, for several machines (webui/hosts.py).
+add_host_commands(main, gunicorn_arguments)
 
 if __name__ == "__main__":
     main()

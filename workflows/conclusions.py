@@ -3,15 +3,14 @@ conclusion and consent, then queues the conclusion's email. The `sign-documents`
 (workflows/background.py) runs it when a request or an engine step asks for a document; the sweep flow
 catches any request whose wake was lost.
 
-The signers stay loaded in the worker process between runs (reports.signing.signed_documents).
+The signers stay loaded in the worker process between runs (integrations.files.signing).
 """
 
 from __future__ import annotations
 
 from engine.conclusions.service import produce_pending
 from engine.config import Settings
-from engine.documents.storage import FileStore
-from reports.signing import signed_documents
+from integrations.files import file_store, signing
 from workflows.resources import session_factory
 
 BATCH = 50
@@ -26,8 +25,8 @@ def produce_now(settings: Settings, limit: int = BATCH) -> int:
     """One batch, in this process (tests, development, the background task)."""
     return produce_pending(
         session_factory(settings.database_url),
-        FileStore(settings.uploads_path),
-        signed_documents(settings.keys_path),
+        file_store(settings),
+        signing(settings),
         base_url(settings),
         limit=limit,
     )

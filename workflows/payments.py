@@ -156,18 +156,16 @@ def _safe_settle(session_factory: sessionmaker[Session], provider: PaymentProvid
 
 def seal_contracts(settings: Any) -> int:
     """Seal every signed contract still without its PDF (the signing background task runs this)."""
-    from engine.documents.storage import FileStore
     from engine.payments.contracts import any_pending, produce_pending
+    from integrations.files import file_store, signing
     from reports.contract import ContractMaker
-    from reports.signing import signed_documents
     from workflows.conclusions import base_url
     from workflows.resources import session_factory
 
     sessions = session_factory(settings.database_url)
     if not any_pending(sessions):
         return 0  # the usual case: do not load the signers for nothing
-    return produce_pending(sessions, FileStore(settings.uploads_path),
-                           ContractMaker(signed_documents(settings.keys_path)), base_url(settings))
+    return produce_pending(sessions, file_store(settings), ContractMaker(signing(settings)), base_url(settings))
 
 
 def settle_pending_refunds(settings: Any) -> int:

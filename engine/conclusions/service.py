@@ -41,7 +41,7 @@ from engine.config import LOCALES
 from engine.db import transaction
 from engine.documents.models import SUBMITTED, Document
 from engine.documents.service import grant
-from engine.documents.storage import FileStore
+from engine.documents.storage import BlobStore
 from engine.i18n import N_, NotFound, UserError
 from engine.roles import DOCTOR
 
@@ -210,7 +210,7 @@ def pending_jobs(session: Session, limit: int) -> list[_Job]:
 
 def produce_pending(
     session_factory: sessionmaker[Session],
-    store: FileStore,
+    store: BlobStore,
     signer_provider: SignedPdfMaker,
     base_url: str,
     *,
@@ -227,7 +227,7 @@ def produce_pending(
 
 
 def _produce(
-    session_factory: sessionmaker[Session], store: FileStore, maker: SignedPdfMaker, base_url: str, job: _Job,
+    session_factory: sessionmaker[Session], store: BlobStore, maker: SignedPdfMaker, base_url: str, job: _Job,
 ) -> bool:
     with transaction(session_factory) as session:
         row = _get(session, job)

@@ -28,7 +28,7 @@ from engine.consultations.models import (
 )
 from engine.documents import service as documents
 from engine.documents.models import DRAFT, Document
-from engine.documents.storage import FileStore
+from engine.documents.storage import BlobStore
 from engine.i18n import N_, Conflict, Forbidden, NotFound, UserError
 from engine.join_window import join_window
 from engine.registry.models import FREE, Slot
@@ -313,7 +313,7 @@ def join(session: Session, user_id: int, consultation_id: int, *, ip: str = "") 
     return consultation.room_url
 
 
-def attach_file(session: Session, store: FileStore, user_id: int, consultation_id: int, *, filename: str,
+def attach_file(session: Session, store: BlobStore, user_id: int, consultation_id: int, *, filename: str,
                 data: bytes, limits: documents.Limits, ip: str = "") -> Document:
     """The doctor attaches a file during the session (join window); it is sent at once, so immutable."""
     consultation = get_for(session, user_id, consultation_id)
@@ -329,7 +329,7 @@ def attach_file(session: Session, store: FileStore, user_id: int, consultation_i
     return document
 
 
-def send_document(session: Session, store: FileStore, user_id: int, consultation_id: int, *, filename: str,
+def send_document(session: Session, store: BlobStore, user_id: int, consultation_id: int, *, filename: str,
                   data: bytes, limits: documents.Limits, ip: str = "") -> Document:
     """The patient sends a document to the doctor of an open consultation (R-DOC-06): it is submitted at
     once, so it can no longer be deleted (R-DOC-08), and the doctor may read it."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.clock import now
@@ -45,3 +45,26 @@ class DocumentGrant(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     reason: Mapped[str] = mapped_column(String(80))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class StoredFile(Base):
+    """A file's bytes in the shared store of several hosts (CAREPATH_FILE_STORE=database), named by the
+    sha256 of its content like the local folder store; integrations/files.py reads and writes it."""
+
+    __tablename__ = "stored_file"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class KeyFile(Base):
+    """A file of the platform's CA (reports/ca.py) in the shared store: certificates in PEM, private keys
+    only encrypted with CAREPATH_KEYS_PASSPHRASE (a secret each host reads from its own file)."""
+
+    __tablename__ = "key_file"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.clock import now
 from engine.documents.models import DRAFT, SUBMITTED, WITHDRAWN, Document, DocumentGrant
-from engine.documents.storage import FileStore
+from engine.documents.storage import BlobStore
 from engine.i18n import N_, Forbidden, NotFound, UserError
 
 # What patients may send (R-DOC): the type is decided by the bytes, never by the name or the browser.
@@ -48,7 +48,7 @@ def check_file(filename: str, data: bytes, limits: Limits) -> str:
 
 
 def upload(
-    session: Session, store: FileStore, *, patient_id: int, uploader_id: int, filename: str, data: bytes,
+    session: Session, store: BlobStore, *, patient_id: int, uploader_id: int, filename: str, data: bytes,
     ip: str = "", limits: Limits | None = None, purpose: str = "", reference: str = "",
 ) -> Document:
     content_type = check_file(filename, data, limits or Limits())
@@ -113,7 +113,7 @@ def may_read(session: Session, document: Document, user_id: int) -> bool:
     ) is not None
 
 
-def read(session: Session, store: FileStore, document_id: int, *, user_id: int, ip: str = "",
+def read(session: Session, store: BlobStore, document_id: int, *, user_id: int, ip: str = "",
          granted: bool = False) -> tuple[Document, bytes]:
     """The document and its bytes for a reader who may see it; every view goes to the journal.
     `granted`: the caller has established access otherwise (a doctor of the queue a review waits in)."""

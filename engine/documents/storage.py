@@ -1,5 +1,9 @@
-"""Files on disk under the instance folder, named by their sha256: no user-chosen path ever reaches the
-file system, and the same file uploaded twice is stored once."""
+"""Files named by their sha256: no user-chosen path ever reaches the file system, and the same file
+uploaded twice is stored once.
+
+`BlobStore` is what the engine's services take; `FileStore` keeps the files on disk under the instance
+folder (the default); integrations/files.py chooses it or the store shared by several hosts.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,25 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Protocol
 
 _KEY = re.compile(r"^[0-9a-f]{64}$")
+
+
+class BlobStore(Protocol):
+    def put(self, data: bytes) -> str:
+        """Stores the bytes; returns their key (sha256 hex)."""
+        ...
+
+    def read(self, key: str) -> bytes:
+        """The bytes stored under the key; FileNotFoundError if there are none, ValueError for a bad key."""
+        ...
+
+
+def check_key(key: str) -> str:
+    if not _KEY.match(key):
+        raise ValueError("not a storage key")
+    return key
 
 
 class FileStore:
@@ -17,8 +38,7 @@ class FileStore:
         self.root = Path(root)
 
     def _path(self, key: str) -> Path:
-        if not _KEY.match(key):
-            raise ValueError("not a storage key")
+        check_key(key)
         return self.root / key[:2] / key
 
     def put(self, data: bytes) -> str:

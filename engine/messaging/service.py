@@ -18,7 +18,7 @@ from engine import audit, outbox, roles
 from engine.accounts.models import DISABLED, User
 from engine.clock import now
 from engine.documents import service as documents
-from engine.documents.storage import FileStore
+from engine.documents.storage import BlobStore
 from engine.i18n import N_, Forbidden, NotFound, UserError
 from engine.messaging.models import (
     CLOSED,
@@ -145,7 +145,7 @@ def participant_by_email(session: Session, conversation: Conversation, email: st
 
 
 def post(session: Session, conversation: Conversation, sender: User, body: str, *, relay: Relay,
-         store: FileStore, attachments: Sequence[Upload] = (), limits: documents.Limits | None = None,
+         store: BlobStore, attachments: Sequence[Upload] = (), limits: documents.Limits | None = None,
          via: str = WEB, ip: str = "") -> ConversationMessage:
     """Store a message and queue its copy for the other side (in the caller's transaction)."""
     if sender.id not in (conversation.doctor_id, conversation.patient_id):

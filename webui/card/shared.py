@@ -11,7 +11,8 @@ from flask_login import current_user
 from engine import audit
 from engine.accounts.models import User
 from engine.card import team
-from engine.documents.storage import FileStore
+from engine.documents.storage import BlobStore
+from integrations import files
 from webui.db import db
 from webui.security import client_ip
 
@@ -37,6 +38,5 @@ def journal_staff_view(patient: User, action: str, **details: Any) -> None:
 STORE_FOLDERS = {"monitoring": "documents"}
 
 
-def file_store(purpose: str) -> FileStore:
-    root = current_app.extensions["carepath"].settings.uploads_path
-    return FileStore(root / STORE_FOLDERS[purpose] if purpose in STORE_FOLDERS else root)
+def file_store(purpose: str) -> BlobStore:
+    return files.file_store(current_app.extensions["carepath"].settings, STORE_FOLDERS.get(purpose, ""))

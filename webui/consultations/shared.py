@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import current_app
 
 from engine.documents import service as documents
-from engine.documents.storage import FileStore
+from engine.documents.storage import BlobStore
+from integrations.files import file_store
 
 
-def store() -> FileStore:
+def store() -> BlobStore:
     # The same store as the signed conclusions (workflows/conclusions.py): one place for documents.
-    return FileStore(current_app.extensions["carepath"].settings.uploads_path)
+    return file_store(current_app.extensions["carepath"].settings)
 
 
 def limits() -> documents.Limits:

@@ -4,9 +4,10 @@ with its specialty profile), booking a duty doctor's time (route 2), and the pat
 
 from __future__ import annotations
 
+from io import BytesIO
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,7 +15,7 @@ from engine import roles
 from engine.consultations import centers, service
 from engine.documents import service as documents
 from engine.documents.models import DRAFT
-from engine.i18n import UserError
+from engine.i18n import Forbidden, NotFound, UserError
 from webui.consultations.blueprint import start_bp as bp
 from webui.consultations.shared import limits, store
 from webui.db import db
@@ -110,3 +111,18 @@ def my_documents() -> Any:
             return redirect(url_for("consultations_start.my_documents"))
     return render_template("consultations/documents.html", docs=documents.for_patient(session, current_user.id),
                            max_mb=limits().max_bytes // (1024 * 1024)), status
+
+
+@bp.route("/documents/<int:document_id>")
+@confirmed_required
+@roles_required(roles.PATIENT)
+def my_document(document_id: int) -> Any:
+    """The patient's own document as uploaded (from whichever host's store: integrations/files.py)."""
+    session = db()
+    try:
+        document, data = documents.read(session, store(), document_id, user_id=current_user.id, ip=client_ip())
+    except (NotFound, Forbidden):
+        abort(404)  # another patient's document is "not found", never "forbidden"
+    session.commit()
+    return send_file(BytesIO(data), mimetype=document.content_type, download_name=document.filename,
+                     as_attachment=True, max_age=0)

@@ -20,7 +20,8 @@ from engine.conclusions import service
 from engine.conclusions.models import Conclusion, ConsentDocument
 from engine.documents import service as documents
 from engine.documents.models import Document
-from engine.documents.storage import FileStore
+from engine.documents.storage import BlobStore
+from integrations.files import file_store
 from webui.db import db
 from webui.security import client_ip
 
@@ -28,8 +29,8 @@ bp = Blueprint("history", __name__, url_prefix="/history")
 PURPOSES = ("conclusion", "consent")
 
 
-def _store() -> FileStore:
-    return FileStore(current_app.extensions["carepath"].settings.uploads_path)
+def _store() -> BlobStore:
+    return file_store(current_app.extensions["carepath"].settings)
 
 
 def _names(user_ids: set[int]) -> dict[int, str]:

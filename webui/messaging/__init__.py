@@ -14,10 +14,11 @@ from engine import roles
 from engine.accounts import service as accounts
 from engine.accounts.models import User
 from engine.documents import service as documents
-from engine.documents.storage import FileStore
+from engine.documents.storage import BlobStore
 from engine.i18n import N_, UserError
 from engine.messaging import service
 from engine.messaging.models import DUTY_CHAT, Conversation
+from integrations.files import file_store
 from webui.db import db
 from webui.messages import user_message
 from webui.security import client_ip, confirmed_required, roles_required
@@ -34,8 +35,8 @@ def _relay() -> service.Relay:
     return service.Relay(domain=settings.relay_domain, base_url=settings.base_url)
 
 
-def _store() -> FileStore:
-    return FileStore(_settings().uploads_path)
+def _store() -> BlobStore:
+    return file_store(_settings())
 
 
 def chat_context(session: Any, user: Any, conversation: Conversation) -> dict[str, Any]:

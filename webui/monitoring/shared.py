@@ -6,12 +6,13 @@ from typing import Any
 
 from flask import current_app
 
-from engine.documents.storage import FileStore
+from engine.documents.storage import BlobStore
+from integrations import files
 
 
 def settings() -> Any:
     return current_app.extensions["carepath"].settings
 
 
-def file_store() -> FileStore:
-    return FileStore(settings().uploads_path / "documents")
+def file_store() -> BlobStore:
+    return files.file_store(settings(), "documents")

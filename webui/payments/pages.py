@@ -24,11 +24,11 @@ from sqlalchemy import select
 
 from engine.accounts.models import ConsentRecord
 from engine.documents.models import Document
-from engine.documents.storage import FileStore
 from engine.i18n import N_, UserError
 from engine.payments import booking, contracts, prices, service
 from engine.payments.models import ContractSignature, ServicePrice
 from engine.registry.models import Institution, Slot
+from integrations.files import file_store
 from webui.db import db
 from webui.messages import user_message
 from webui.payments.blueprint import bp
@@ -205,6 +205,6 @@ def contract_pdf(signature_id: int) -> Any:
     document = session.get(Document, row.document_id)
     if document is None:
         abort(404)
-    data = FileStore(current_app.extensions["carepath"].settings.uploads_path).read(document.storage_key)
+    data = file_store(current_app.extensions["carepath"].settings).read(document.storage_key)
     return Response(data, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="contract-{row.id}.pdf"'})

@@ -17,7 +17,7 @@ from engine import roles
 from engine.accounts import service as accounts
 from engine.accounts.models import User, UserRole
 from engine.documents import service as documents
-from engine.documents.storage import FileStore
+from engine.documents.storage import BlobStore
 from engine.i18n import N_, UserError
 from engine.messaging import service as messaging
 from engine.monitoring.models import PLAN_ACTIVE
@@ -25,6 +25,7 @@ from engine.monitoring.plans import plans_of_patient
 from engine.rehab import courses
 from engine.rehab.models import CLASS_KINDS, VIDEO_LISTS
 from engine.workflow import start_instance
+from integrations.files import file_store
 from integrations.video import rooms_for
 from webui.db import db, session_factory
 from webui.messages import user_message
@@ -39,8 +40,8 @@ def _settings() -> Any:
     return current_app.extensions["carepath"].settings
 
 
-def _store() -> FileStore:
-    return FileStore(_settings().uploads_path)
+def _store() -> BlobStore:
+    return file_store(_settings())
 
 
 def _fail(error: UserError, target: str) -> Any:

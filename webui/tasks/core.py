@@ -9,7 +9,6 @@ engine.consultations.centers.doctor_groups), added here and nowhere else.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +27,7 @@ from engine.workflow.access import GROUP_PREFIX
 from engine.workflow.models import PendingTask, ProcessModel, TaskHistory
 from forms import DynamicOptionsMissing, FormSchemaError, SchemaForm, build_form_class, prepare
 from forms.domain import Upload
+from integrations.files import file_store
 
 CONNECTORS_KEY = "carepath_connectors"
 SLOT_PROVIDERS_KEY = "carepath_slot_providers"
@@ -151,18 +151,16 @@ def form_values(view: TaskView) -> dict[str, Any]:
 
 
 def store_uploads(instance_id: int, files: dict[str, list[Upload]], multiple: dict[str, bool]) -> dict[str, Any]:
-    """Saves checked uploads under the instance folder; task data keeps their storage names, never the
-    patient's file names as paths."""
-    folder = current_app.extensions["carepath"].settings.uploads_path / "tasks" / str(instance_id)
+    """Saves checked uploads in the file store (the instance folder, or the store every host shares);
+    task data keeps their storage names (`<sha256>.<ext>`), never the patient's file names as paths."""
+    store = file_store(current_app.extensions["carepath"].settings, "tasks")
     stored: dict[str, Any] = {}
     for name, uploads in files.items():
         names = []
         for upload in uploads:
-            folder.mkdir(parents=True, exist_ok=True)
             extension = upload.content_type.rsplit("/", 1)[-1].replace("jpeg", "jpg")
-            target = f"{uuid.uuid4().hex}.{extension}"
-            upload.storage.save(folder / target)
-            names.append(f"tasks/{instance_id}/{target}")
+            upload.storage.stream.seek(0)
+            names.append(f"{store.put(upload.storage.stream.read())}.{extension}")
         if names or name in multiple:
             stored[name] = names if multiple.get(name) else (names[0] if names else None)
     return stored

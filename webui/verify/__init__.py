@@ -16,9 +16,8 @@ from flask_babel import gettext as _
 
 from engine.conclusions import service
 from engine.documents.models import Document
-from engine.documents.storage import FileStore
 from engine.payments import contracts
-from reports.signing import signed_documents
+from integrations.files import file_store, platform_ca
 from reports.verify import Verdict, verify_pdf
 from webui.db import db
 from webui.extensions import limiter
@@ -32,7 +31,7 @@ def _settings() -> Any:
 
 
 def _check(data: bytes) -> Verdict:
-    root = signed_documents(_settings().keys_path).ca.root_certificate()
+    root = platform_ca(_settings()).root_certificate()
     return verify_pdf(data, [root])
 
 
@@ -71,7 +70,7 @@ def by_code(code: str) -> Any:
     registered: Verdict | None = None
     document = db().get(Document, record.document_id) if record.document_id else None
     if document is not None:
-        registered = _check(FileStore(_settings().uploads_path).read(document.storage_key))
+        registered = _check(file_store(_settings()).read(document.storage_key))
     verdict, error, same = None, None, None
     if request.method == "POST":
         data, error = _uploaded()
