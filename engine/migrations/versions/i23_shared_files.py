@@ -10,7 +10,7 @@ from alembic import op
 from engine.db import UTCDateTime
 
 revision = "i23_shared_files"
-down_revision = "c4d1e2f3a414"
+down_revision = "i21_card_feedback_pages"
 branch_labels = None
 depends_on = None
 
