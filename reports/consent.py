@@ -124,7 +124,7 @@ def render_consent(data: ConsentData) -> bytes:
     record = [(lab["patient"], data.patient_name)]
     if data.patient_birth_date:
         record.append((lab["birth_date"], data.patient_birth_date))
-    record.append((lab["accepted_at"], f"{data.accepted_at:%d.%m.%Y %H:%M:%S %Z}".strip()))
+    record.append((lab["accepted_at"], f"{data.accepted_at:%d.%m.%Y %H:%M:%S} {_utc_offset(data.accepted_at)}".strip()))
     record.append((lab["method"], lab["method_value"]))
     if data.ip:
         record.append((lab["ip"], data.ip))
@@ -139,3 +139,14 @@ def render_consent(data: ConsentData) -> bytes:
     page_footer = layout.footer(f"{data.clinic_name} · {title}", lab["page"])
     document.build(story, onFirstPage=page_footer, onLaterPages=page_footer)
     return buffer.getvalue()
+
+
+def _utc_offset(moment: datetime) -> str:
+    """"UTC+3" rather than the zone's abbreviation ("MSK"), which is English in a Russian document."""
+    offset = moment.utcoffset()
+    if offset is None:
+        return ""
+    minutes = int(offset.total_seconds() // 60)
+    sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
+    return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
+
