@@ -361,13 +361,24 @@ def confirm_columns(client: httpx.Client, page: httpx.Response) -> httpx.Respons
     return client.post(str(page.url), data={"csrf_token": token, **chosen})
 
 
+def sample_table(platform: Platform, template: bytes) -> bytes:
+    """The platform's own template, its example row referred by an institution the registry knows (the
+    template's "Regional hospital No. 1" is not in the demo registry, and the row would be refused)."""
+    from sqlalchemy import select
+
+    from engine.registry.models import Institution
+
+    with platform.sessions()() as session:
+        known = session.scalar(select(Institution.name).order_by(Institution.id).limit(1))
+    return template.replace(b"Regional hospital No. 1", known.encode()) if known else template
+
+
 def import_upload_to_start(platform: Platform) -> float:
     from engine.referrals import models as m
 
     with httpx.Client(follow_redirects=True, timeout=60) as client:
         login(client, platform.base, "manager@example.org", "carepath-demo")
-        # The platform's own template: one example row that is valid as it stands.
-        sample = client.get(f"{platform.base}/referrals/template-en.csv").content
+        sample = sample_table(platform, client.get(f"{platform.base}/referrals/template-en.csv").content)
         page = client.get(f"{platform.base}/referrals/")
         token = CSRF.search(page.text).group(1)
         preview = client.post(f"{platform.base}/referrals/", data={"csrf_token": token},
