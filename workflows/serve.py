@@ -16,6 +16,10 @@ environment from `workflows.prefect_env.prefect_environment(settings)`; by hand:
     prefect server start &
     python -m workflows.serve
 
+A Prefect server that is slow, busy or restarting does not end this process: the task worker's websocket
+and the runner try again with a growing delay, and the work whose wakes were lost meanwhile is picked up
+at each reconnection (workflows/reconnect.py). `carepath run` starts this process again if it dies.
+
 More of these processes, on other machines pointed at the same database and Prefect server, share the
 work: task runs go to one task worker each, timers are claimed, scheduled runs are taken by one runner.
 The CarePath settings (CAREPATH_DATABASE_URL, CAREPATH_SMTP_URL, ...) are read from the environment.
@@ -43,8 +47,8 @@ log = logging.getLogger(__name__)
 # Task runs at once in this process (threads); a mass mailing is one run, so a few are plenty.
 TASK_LIMIT = 4
 # How often the runner asks the server for scheduled runs: the schedules are minutes apart, so a run
-# starting up to this late is fine, and each poll is an API request on an otherwise idle server.
-RUNNER_POLL_SECONDS = 30
+# starting up to this late is fine, and each poll is API requests on an otherwise idle server.
+RUNNER_POLL_SECONDS = 60
 
 
 async def serve_all(scheduled: list[RunnerDeployment], *, timers: bool = True) -> None:
