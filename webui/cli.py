@@ -225,7 +225,8 @@ def run(workers: int, no_prefect: bool) -> None:
             sys.executable, "-m", "gunicorn", *gunicorn_arguments(workers, f"{settings.host}:{settings.port}"),
             "webui.wsgi:app",
         ], env)  # fmt: skip
-        _wait_for(f"http://{settings.host}:{settings.port}/account/login", web.process, timeout=60)
+        # Its workers import the whole app: on a busy 2-core machine that has taken over a minute.
+        _wait_for(f"http://{settings.host}:{settings.port}/account/login", web.process, timeout=180)
         click.echo(f"\nCarePath is running at {settings.base_url}/")
         if not settings.smtp_url:
             click.echo(f"Mail goes to the local mailbox: {settings.base_url}/admin/mailbox (log in as admin)")
