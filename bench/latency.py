@@ -485,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
             for thread in threads:
                 thread.join(timeout=120)
             print(f"with {args.people} people browsing: commit-to-mailbox {summary(latencies)} (target p95 <= 5 s); "
-                  f"their own registrations {summary(crowd)}; errors {len(errors)}")
+                  f"their own registrations {summary(crowd)}; errors {len(errors)} {sorted(set(errors))[:5]}")
             print(f"    registration request under load: {summary([1000 * r for r in requests], 'ms')}; "
                   f"refused: {len(REFUSED)} {sorted(set(REFUSED))}")
         if args.timers:
