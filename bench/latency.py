@@ -460,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timers", type=int, default=100)
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--day", action="store_true", help="also simulate a day of scheduled runs")
+    parser.add_argument("--day-share", type=float, default=1.0, help="simulate this share of a day (0.25: 6 hours)")
     parser.add_argument("--keep", action="store_true", help="keep the instance folder")
     args = parser.parse_args(argv)
     print(f"load before start: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
@@ -504,9 +505,11 @@ def main(argv: list[str] | None = None) -> int:
             from workflows import deployments
 
             before = prefect_db_mb(platform)
-            runs = deployments.simulate_day()
-            print(f"a simulated day ({runs} scheduled runs): Prefect database {before:.1f} -> "
-                  f"{prefect_db_mb(platform):.1f} MB")
+            started = time.monotonic()
+            runs, failed = deployments.simulate_day(share=args.day_share)
+            print(f"a simulated {args.day_share:g} day ({runs} scheduled runs, {failed} refused by the API) in "
+                  f"{time.monotonic() - started:.0f} s: Prefect database {before:.1f} -> {prefect_db_mb(platform):.1f} MB; "
+                  f"the platform {'still runs' if platform.process.poll() is None else 'stopped'}")
         watch.stop()
     print(f"load after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     if not args.keep:
