@@ -187,6 +187,7 @@ def gunicorn_arguments(workers: int, bind: str, timeout: int = GUNICORN_TIMEOUT_
         "--worker-class", "sync", "--workers", str(workers), "--timeout", str(timeout),
         "--graceful-timeout", "10", "--max-requests", str(GUNICORN_MAX_REQUESTS),
         "--max-requests-jitter", str(GUNICORN_MAX_REQUESTS // 10), "--bind", bind, "--access-logfile", "-",
+        "--config", "python:webui.gunicorn_hooks",
     ]  # fmt: skip
 
 
