@@ -361,13 +361,24 @@ def confirm_columns(client: httpx.Client, page: httpx.Response) -> httpx.Respons
     return client.post(str(page.url), data={"csrf_token": token, **chosen})
 
 
+def sample_table(platform: Platform, template: bytes) -> bytes:
+    """The platform's own template, its example row referred by an institution the registry knows (the
+    template's "Regional hospital No. 1" is not in the demo registry, and the row would be refused)."""
+    from sqlalchemy import select
+
+    from engine.registry.models import Institution
+
+    with platform.sessions()() as session:
+        known = session.scalar(select(Institution.name).order_by(Institution.id).limit(1))
+    return template.replace(b"Regional hospital No. 1", known.encode()) if known else template
+
+
 def import_upload_to_start(platform: Platform) -> float:
     from engine.referrals import models as m
 
     with httpx.Client(follow_redirects=True, timeout=60) as client:
         login(client, platform.base, "manager@example.org", "carepath-demo")
-        # The platform's own template: one example row that is valid as it stands.
-        sample = client.get(f"{platform.base}/referrals/template-en.csv").content
+        sample = sample_table(platform, client.get(f"{platform.base}/referrals/template-en.csv").content)
         page = client.get(f"{platform.base}/referrals/")
         token = CSRF.search(page.text).group(1)
         preview = client.post(f"{platform.base}/referrals/", data={"csrf_token": token},
@@ -449,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timers", type=int, default=100)
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--day", action="store_true", help="also simulate a day of scheduled runs")
+    parser.add_argument("--day-share", type=float, default=1.0, help="simulate this share of a day (0.25: 6 hours)")
     parser.add_argument("--keep", action="store_true", help="keep the instance folder")
     args = parser.parse_args(argv)
     print(f"load before start: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
@@ -474,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
             for thread in threads:
                 thread.join(timeout=120)
             print(f"with {args.people} people browsing: commit-to-mailbox {summary(latencies)} (target p95 <= 5 s); "
-                  f"their own registrations {summary(crowd)}; errors {len(errors)}")
+                  f"their own registrations {summary(crowd)}; errors {len(errors)} {sorted(set(errors))[:5]}")
             print(f"    registration request under load: {summary([1000 * r for r in requests], 'ms')}; "
                   f"refused: {len(REFUSED)} {sorted(set(REFUSED))}")
         if args.timers:
@@ -493,9 +505,11 @@ def main(argv: list[str] | None = None) -> int:
             from workflows import deployments
 
             before = prefect_db_mb(platform)
-            runs = deployments.simulate_day()
-            print(f"a simulated day ({runs} scheduled runs): Prefect database {before:.1f} -> "
-                  f"{prefect_db_mb(platform):.1f} MB")
+            started = time.monotonic()
+            runs, failed = deployments.simulate_day(share=args.day_share)
+            print(f"a simulated {args.day_share:g} day ({runs} scheduled runs, {failed} refused by the API) in "
+                  f"{time.monotonic() - started:.0f} s: Prefect database {before:.1f} -> {prefect_db_mb(platform):.1f} MB; "
+                  f"the platform {'still runs' if platform.process.poll() is None else 'stopped'}")
         watch.stop()
     print(f"load after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     if not args.keep:

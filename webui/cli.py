@@ -18,6 +18,7 @@ from flask.cli import FlaskGroup, routes_command, shell_command
 from engine import roles
 from engine.config import ConfigError, Settings
 from webui.hosts import add_commands as add_host_commands
+from webui.supervisor import Supervisor
 
 
 def _create_app() -> Any:
@@ -207,6 +208,7 @@ def gunicorn_arguments(workers: int, bind: str, timeout: int = GUNICORN_TIMEOUT_
         "--worker-class", "sync", "--workers", str(workers), "--timeout", str(timeout),
         "--graceful-timeout", "10", "--max-requests", str(GUNICORN_MAX_REQUESTS),
         "--max-requests-jitter", str(GUNICORN_MAX_REQUESTS // 10), "--bind", bind, "--access-logfile", "-",
+        "--config", "python:webui.gunicorn_hooks",
     ]  # fmt: skip
 
 
@@ -222,8 +224,9 @@ def run(workers: int, no_prefect: bool) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     upgrade(settings.database_url)
     _load_demo()
-    children: list[subprocess.Popen[bytes]] = []
+    supervisor = Supervisor(lambda line: click.echo(line, err=True))
     env = {**os.environ, "CAREPATH_INSTANCE_PATH": str(settings.instance_path)}
+    logs = settings.instance_path / "logs"
     try:
         if not no_prefect:
             from workflows.prefect_env import prefect_environment
@@ -231,52 +234,36 @@ def run(workers: int, no_prefect: bool) -> None:
             env.update(prefect_environment(settings))
             host, port = env["PREFECT_SERVER_API_HOST"], env["PREFECT_SERVER_API_PORT"]
             click.echo(f"Starting the Prefect server on {host}:{port} …")
-            children.append(subprocess.Popen(
-                [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", port],
-                env=env, stdout=_log(settings, "prefect-server"), stderr=subprocess.STDOUT,
-            ))
-            _wait_for(env["PREFECT_API_URL"].rstrip("/") + "/health", children[-1], timeout=180)
+            server = supervisor.start(
+                "the Prefect server", [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", port],
+                env, logs / "prefect-server.log",
+            )  # fmt: skip
+            _wait_for(env["PREFECT_API_URL"].rstrip("/") + "/health", server.process, timeout=180)
             click.echo("Starting the background worker (task worker, timers, scheduled flows) …")
-            children.append(subprocess.Popen([sys.executable, "-m", "workflows.serve"], env=env,
-                                             stdout=_log(settings, "flows"), stderr=subprocess.STDOUT))
+            supervisor.start("the background worker", [sys.executable, "-m", "workflows.serve"], env, logs / "flows.log")
         click.echo(f"Starting the correspondence relay (SMTP) on {settings.host}:{settings.relay_port} …")
-        children.append(subprocess.Popen([sys.executable, "-m", "integrations.relay"], env=env,
-                                         stdout=_log(settings, "relay"), stderr=subprocess.STDOUT))
-        children.append(subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", *gunicorn_arguments(workers, f"{settings.host}:{settings.port}"),
-             "webui.wsgi:app"],
-            env=env,
-        ))
-        _wait_for(f"http://{settings.host}:{settings.port}/account/login", children[-1], timeout=60)
+        supervisor.start("the correspondence relay", [sys.executable, "-m", "integrations.relay"], env, logs / "relay.log")
+        web = supervisor.start("the web app (gunicorn)", [
+            sys.executable, "-m", "gunicorn", *gunicorn_arguments(workers, f"{settings.host}:{settings.port}"),
+            "webui.wsgi:app",
+        ], env)  # fmt: skip
+        # Its workers import the whole app: on a busy 2-core machine that has taken over a minute.
+        _wait_for(f"http://{settings.host}:{settings.port}/account/login", web.process, timeout=180)
         click.echo(f"\nCarePath is running at {settings.base_url}/")
         if not settings.smtp_url:
             click.echo(f"Mail goes to the local mailbox: {settings.base_url}/admin/mailbox (log in as admin)")
         _print_logins()
         click.echo("\nPress Ctrl-C to stop.")
-        while all(child.poll() is None for child in children):
-            time.sleep(1)
-        raise click.ClickException("a platform process stopped; see the logs in the instance folder")
+        # A process that stops is started again (webui/supervisor.py), the others go on.
+        supervisor.watch()
     except KeyboardInterrupt:
         click.echo("\nStopping …")
     finally:
-        for child in reversed(children):
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        supervisor.stop()
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
-
-
-def _log(settings: Settings, name: str) -> Any:
-    folder = settings.instance_path / "logs"
-    folder.mkdir(exist_ok=True)
-    return open(folder / f"{name}.log", "ab")  # noqa: SIM115 - the child process owns it
 
 
 def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:

@@ -64,6 +64,11 @@ class _Enqueuer:
                 self._thread.start()
         return done.wait(timeout)
 
+    def drain_if_started(self, timeout: float) -> None:
+        """drain(), when this process ever woke anything (a process exiting: webui/gunicorn_hooks.py)."""
+        if self._thread is not None and self._thread.is_alive():
+            self.drain(timeout)
+
     def _run(self) -> None:
         while True:
             wake = self._queue.get()

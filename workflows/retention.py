@@ -34,6 +34,7 @@ async def delete_old_background_task_runs(older_than: timedelta) -> int:
         TaskRunFilterFlowRunId,
         TaskRunFilterStartTime,
     )
+    from prefect.client.schemas.sorting import TaskRunSort
 
     cutoff = datetime.now(UTC) - older_than
     deleted = 0
@@ -45,6 +46,8 @@ async def delete_old_background_task_runs(older_than: timedelta) -> int:
                     start_time=TaskRunFilterStartTime(before_=cutoff),
                 ),
                 limit=PAGE,
+                # Named: Prefect 3.8's client sends no sort as null, which its own server refuses (422).
+                sort=TaskRunSort.EXPECTED_START_TIME_ASC,
             )
             finished = [run for run in runs if run.state is None or run.state.is_final()]
             for run in finished:

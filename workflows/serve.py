@@ -16,6 +16,10 @@ environment from `workflows.prefect_env.prefect_environment(settings)`; by hand:
     prefect server start &
     python -m workflows.serve
 
+A Prefect server that is slow, busy or restarting does not end this process: the task worker's websocket
+and the runner try again with a growing delay, and the work whose wakes were lost meanwhile is picked up
+at each reconnection (workflows/reconnect.py). `carepath run` starts this process again if it dies.
+
 More of these processes, on other machines pointed at the same database and Prefect server, share the
 work: task runs go to one task worker each, timers are claimed, scheduled runs are taken by one runner.
 The CarePath settings (CAREPATH_DATABASE_URL, CAREPATH_SMTP_URL, ...) are read from the environment.
@@ -29,39 +33,78 @@ import logging
 import os
 import shlex
 import sys
+import threading
 from typing import TYPE_CHECKING
 
-from engine.config import load_settings
+from engine.config import Settings, load_settings
 from workflows.prefect_env import prefect_environment
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
 
+log = logging.getLogger(__name__)
+
 # Task runs at once in this process (threads); a mass mailing is one run, so a few are plenty.
 TASK_LIMIT = 4
 # How often the runner asks the server for scheduled runs: the schedules are minutes apart, so a run
-# starting up to this late is fine, and each poll is an API request on an otherwise idle server.
-RUNNER_POLL_SECONDS = 30
+# starting up to this late is fine, and each poll is API requests on an otherwise idle server.
+RUNNER_POLL_SECONDS = 60
 
 
 async def serve_all(scheduled: list[RunnerDeployment], *, timers: bool = True) -> None:
-    from prefect.runner import Runner
-    from prefect.task_worker import TaskWorker
-
-    from workflows.background import BACKGROUND_TASKS
-    from workflows.timer_worker import TimerWorker
+    """The task worker and the runner, each started again whenever it stops (workflows/reconnect.py)."""
+    from workflows.reconnect import ReconnectingTaskWorker, keep_serving
 
     settings = load_settings()
     if timers:
+        from workflows.timer_worker import TimerWorker
+
         TimerWorker(settings).start()
-    worker = TaskWorker(*BACKGROUND_TASKS, limit=TASK_LIMIT)
-    jobs = [worker.astart()]
-    if scheduled:
+    pick_up = PickUp(settings)
+
+    async def task_worker() -> None:
+        from workflows.background import BACKGROUND_TASKS
+
+        await ReconnectingTaskWorker(*BACKGROUND_TASKS, limit=TASK_LIMIT, on_connect=pick_up).astart()
+
+    async def runner() -> None:
+        from prefect.runner import Runner
+
         runner = Runner(name="carepath", query_seconds=RUNNER_POLL_SECONDS, prefetch_seconds=RUNNER_POLL_SECONDS + 5)
         for deployment in scheduled:
             await runner.aadd_deployment(deployment)
-        jobs.append(runner.start())
+        await runner.start()
+
+    jobs = [keep_serving("task worker", task_worker)]
+    if scheduled:
+        jobs.append(keep_serving("scheduled flows' runner", runner))
     await asyncio.gather(*jobs)
+
+
+class PickUp:
+    """At each (re)connection to the Prefect server: the work whose wake may have been lost meanwhile
+    (workflows.sweep.pick_up), in a thread of its own, one run at a time."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._running = threading.Lock()
+
+    def __call__(self, reconnected: bool) -> None:
+        threading.Thread(target=self._run, args=(reconnected,), name="carepath pick-up", daemon=True).start()
+
+    def _run(self, reconnected: bool) -> None:
+        from workflows.sweep import pick_up
+
+        if not self._running.acquire(blocking=False):
+            return  # one is running: it finds the same rows
+        try:
+            result = pick_up(self.settings)
+            if any(result["outbox"].values()) or result["documents"] or result["imports"]:
+                log.info("picked up at the %s: %s", "reconnection" if reconnected else "start", result)
+        except Exception:  # the sweep flow tries again within minutes
+            log.exception("picking up the waiting work failed")
+        finally:
+            self._running.release()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,27 +11,24 @@ from __future__ import annotations
 
 from prefect import flow, task
 
-from engine.config import load_settings
+from engine.config import Settings, load_settings
 from workflows.resources import run_logger
 
 FLOW_NAME = "sweep"
 
 
-@task(name="sweep-outbox", cache_policy=None)
-def sweep_outbox() -> dict[str, int]:
+def deliver_due(settings: Settings) -> dict[str, int]:
     from workflows.notifications import deliver_all_now
 
-    report = deliver_all_now(load_settings())
+    report = deliver_all_now(settings)
     return {"sent": report.sent, "retried": report.retried, "failed": report.failed}
 
 
-@task(name="sweep-documents", cache_policy=None)
-def sweep_documents() -> int:
+def sign_pending(settings: Settings) -> int:
     from engine.conclusions.service import pending_jobs
     from workflows.payments import seal_contracts, settle_pending_refunds
     from workflows.resources import session_factory
 
-    settings = load_settings()
     settle_pending_refunds(settings)  # refunds whose background thread died with its process
     sealed = seal_contracts(settings)  # signed contracts of paid services
     with session_factory(settings.database_url)() as session:
@@ -42,12 +39,32 @@ def sweep_documents() -> int:
     return sealed + produce_all_now(settings)
 
 
-@task(name="sweep-imports", cache_policy=None)
-def sweep_imports() -> dict[int, dict[str, int]]:
+def run_waiting_imports(settings: Settings) -> dict[int, dict[str, int]]:
     from workflows.imports import import_one, waiting_imports
 
-    settings = load_settings()
     return {i: import_one(i, settings) for i in waiting_imports(settings)}
+
+
+def pick_up(settings: Settings) -> dict[str, object]:
+    """The sweep's work in this process, without Prefect: the serve process runs it when its connection to
+    the Prefect server comes (back), since wakes sent while the server was away or restarting are lost."""
+    documents, imports = sign_pending(settings), run_waiting_imports(settings)
+    return {"documents": documents, "imports": imports, "outbox": deliver_due(settings)}
+
+
+@task(name="sweep-outbox", cache_policy=None)
+def sweep_outbox() -> dict[str, int]:
+    return deliver_due(load_settings())
+
+
+@task(name="sweep-documents", cache_policy=None)
+def sweep_documents() -> int:
+    return sign_pending(load_settings())
+
+
+@task(name="sweep-imports", cache_policy=None)
+def sweep_imports() -> dict[int, dict[str, int]]:
+    return run_waiting_imports(load_settings())
 
 
 @flow(name=FLOW_NAME, log_prints=True)

@@ -21,7 +21,13 @@ from engine.accounts.models import ACTIVE, PENDING_ACTIVATION, UNCONFIRMED, Cons
 from engine.clock import now
 from engine.i18n import N_, Forbidden, UserError
 
-_hasher = PasswordHasher()
+# Argon2id at OWASP's first recommended setting (Password Storage Cheat Sheet: m=19 MiB, t=2, p=1): about
+# 25 ms of one core here. argon2-cffi's default (RFC 9106's low-memory profile: 64 MiB, t=3, 4 lanes) took
+# 180 ms over four threads, and on a 2-core clinic server a handful of logins at once then queued
+# behind each other for seconds. One lane leaves the other core to the rest of the platform. Hashes made
+# with other parameters keep verifying (the parameters are stored in each hash).
+PASSWORD_HASHER = {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}
+_hasher = PasswordHasher(**PASSWORD_HASHER)
 # Verifying against this when the email is unknown keeps a failed login as slow as a real one, so
 # response times do not tell which emails have accounts.
 _DUMMY_HASH = _hasher.hash("no such account, constant-time filler")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -55,3 +56,46 @@ def test_a_stuck_request_is_ended_logged_and_its_worker_replaced(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+RECORDING_API = """
+import http.server, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    def _answer(self):
+        print(self.command, self.path, flush=True)
+        self.send_response(503); self.send_header("Content-Length", "0"); self.end_headers()
+    do_GET = do_POST = do_PATCH = do_PUT = _answer
+    def log_message(self, *args): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+"""
+
+
+def test_a_worker_recycled_right_after_a_request_hands_its_wake_over_first(tmp_path):
+    api_port, port = _free_port(), _free_port()
+    seen = tmp_path / "api.log"
+    api = subprocess.Popen([sys.executable, "-c", RECORDING_API, str(api_port)], stdout=seen.open("w"))  # noqa: S603, SIM115
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CAREPATH_"))}
+    env.update({"CAREPATH_INSTANCE_PATH": str(tmp_path / "instance"),
+                "CAREPATH_PREFECT_API_URL": f"http://127.0.0.1:{api_port}/api"})
+    # One request per worker: it exits right after answering, while its wake may still be waiting.
+    arguments = [*gunicorn_arguments(1, f"127.0.0.1:{port}"), "--max-requests", "1", "--max-requests-jitter", "0"]
+    server = subprocess.Popen(  # noqa: S603 - our own command line
+        [sys.executable, "-m", "gunicorn", *arguments, "tests.webui.waking_app:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        # One patient request: a worker that boots (imports Prefect) takes a while on a busy machine, and a
+        # request given up meanwhile would still use up its only request.
+        deadline = time.monotonic() + 180
+        while _get(f"http://127.0.0.1:{port}/", 120) != "woken":
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.2)
+        deadline = time.monotonic() + 60
+        while "/api/" not in seen.read_text():  # its first request (Prefect asks for a CSRF token first)
+            assert time.monotonic() < deadline, f"the wake never reached the API: {seen.read_text()!r}"
+            time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        api.terminate()
+        api.wait(timeout=30)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
@@ -86,3 +93,39 @@ def wait_until(predicate, timeout: float = 60.0, step: float = 0.05):
             return value
         time.sleep(step)
     raise AssertionError(f"not within {timeout:.0f} s")
+
+
+def platform_environment(instance, api_url: str, smtp_url: str | None = None) -> dict[str, str]:
+    """The environment `carepath run` gives its children, for this instance and Prefect API; none of the
+    test process's own PREFECT_ or CAREPATH_ settings."""
+    from engine.config import load_settings
+    from workflows.prefect_env import prefect_environment
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CAREPATH_"))}
+    env.update({"CAREPATH_INSTANCE_PATH": str(instance.instance_path), "CAREPATH_PREFECT_API_URL": api_url,
+                "PYTHONPATH": str(ROOT)})
+    if smtp_url:
+        env["CAREPATH_SMTP_URL"] = smtp_url
+    env.update(prefect_environment(load_settings({k: v for k, v in env.items() if k.startswith("CAREPATH_")})))
+    return env
+
+
+def start_serve(instance, api_url: str, smtp_url: str | None = None) -> subprocess.Popen[bytes]:
+    env = platform_environment(instance, api_url, smtp_url)
+    log = open(instance.instance_path / "serve.log", "ab")  # noqa: SIM115 - the child owns it
+    process = subprocess.Popen([sys.executable, "-m", "workflows.serve", "--no-scheduled"], env=env, cwd=ROOT,
+                               stdout=log, stderr=subprocess.STDOUT)
+    wait_until(lambda: b"Subscribing to runs of task" in (instance.instance_path / "serve.log").read_bytes()
+               or process.poll() is not None, timeout=180)
+    assert process.poll() is None, (instance.instance_path / "serve.log").read_text()
+    return process
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)

@@ -81,3 +81,21 @@ def test_deliver_now_delivers_everything_due_in_process(instance):
 
     assert report.sent == 3
     assert len(Mailbox(instance.mailbox_path).list_messages()) == 3
+
+
+def test_retention_deletes_finished_background_task_runs_through_the_real_api(task_worker, instance):
+    import asyncio
+    from datetime import timedelta
+
+    from workflows.retention import delete_old_background_task_runs
+
+    settings = load_settings()
+    enqueue.wake_after_commit(session_factory(settings.database_url), settings)
+    queue(settings, 1, prefix="kept-briefly")
+    wait_until(lambda: len(mailbox(instance)) == 1)
+
+    def deleted() -> int:  # everything finished before now counts as old
+        return asyncio.run(delete_old_background_task_runs(timedelta(0)))
+
+    assert wait_until(deleted, timeout=60, step=0.5) >= 1  # once the run is recorded as finished
+    assert deleted() == 0

@@ -5,10 +5,7 @@ each message once, and its timer worker fires a pathway's timer within seconds o
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -22,7 +19,7 @@ from engine import outbox
 from engine.config import load_settings
 from engine.db import transaction
 from tests.mail.conftest import CollectingHandler, free_port
-from tests.workflows.conftest import wait_until
+from tests.workflows.conftest import start_serve, stop, wait_until
 from workflows import enqueue
 from workflows.resources import session_factory
 
@@ -56,31 +53,6 @@ def smtp():
     yield f"smtp://127.0.0.1:{port}", handler
     handler.release.set()
     controller.stop()
-
-
-def start_serve(instance, api_url: str, smtp_url: str | None = None) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CAREPATH_"))}
-    env.update({"CAREPATH_INSTANCE_PATH": str(instance.instance_path), "PREFECT_API_URL": api_url,
-                "CAREPATH_PREFECT_API_URL": api_url, "PYTHONPATH": str(ROOT)})
-    if smtp_url:
-        env["CAREPATH_SMTP_URL"] = smtp_url
-    log = open(instance.instance_path / "serve.log", "ab")  # noqa: SIM115 - the child owns it
-    process = subprocess.Popen([sys.executable, "-m", "workflows.serve", "--no-scheduled"], env=env, cwd=ROOT,
-                               stdout=log, stderr=subprocess.STDOUT)
-    wait_until(lambda: b"Subscribing to runs of task" in (instance.instance_path / "serve.log").read_bytes()
-               or process.poll() is not None, timeout=180)
-    assert process.poll() is None, (instance.instance_path / "serve.log").read_text()
-    return process
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 def queue(sessions, recipients: list[str]) -> None:

@@ -46,6 +46,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@writes_at_once
 @limiter.limit(_login_limit, methods=["POST"])
 def login() -> Any:
     if current_user.is_authenticated:
@@ -77,6 +78,7 @@ def _finish_login(user: User, next_url: str | None) -> Any:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
+@writes_at_once
 @limiter.limit(_login_limit, methods=["POST"])
 def code() -> Any:
     user_id = session.get(PENDING_2FA)
@@ -97,6 +99,7 @@ def code() -> Any:
 
 
 @bp.route("/logout", methods=["POST"])
+@writes_at_once
 @login_required
 def logout() -> Any:
     audit.record(db(), "logout", actor_id=current_user.id, ip=client_ip())
@@ -108,9 +111,8 @@ def logout() -> Any:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@writes_at_once
 def register() -> Any:
-    if request.method == "POST":
-        writes_at_once()  # is the email free? then the account: one write, taken at once
     if current_user.is_authenticated:
         return redirect(url_for("cabinet.home"))
     form = RegistrationForm()
@@ -179,6 +181,7 @@ def _set_password_page(purpose: str, token: str, apply: Any, title: str, done: s
 
 
 @bp.route("/activate/<token>", methods=["GET", "POST"])
+@writes_at_once
 def activate(token: str) -> Any:
     try:
         owner = db().get(User, tokens.peek(db(), tokens.ACTIVATE, token).user_id)
@@ -210,12 +213,14 @@ def _activate_with_email(token: str) -> Any:
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
+@writes_at_once
 def reset(token: str) -> Any:
     return _set_password_page(tokens.RESET_PASSWORD, token, service.reset_password, _("Choose a new password"),
                               _("Your password has been changed. Log in with the new one."))
 
 
 @bp.route("/reset", methods=["GET", "POST"])
+@writes_at_once
 @limiter.limit(_login_limit, methods=["POST"])
 def reset_request() -> Any:
     form = ResetRequestForm()

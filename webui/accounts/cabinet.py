@@ -14,7 +14,7 @@ from engine.accounts.models import UNCONFIRMED
 from engine.i18n import UserError
 from webui.accounts.blueprint import cabinet_bp as bp
 from webui.accounts.forms import ChangePasswordForm, ProfileForm
-from webui.db import db
+from webui.db import db, writes_at_once
 from webui.messages import user_message
 from webui.security import client_ip
 
@@ -26,6 +26,7 @@ def home() -> Any:
 
 
 @bp.route("/confirmation", methods=["POST"])
+@writes_at_once
 @login_required
 def resend_confirmation() -> Any:
     service.resend_confirmation(db(), current_user, base_url=current_app.extensions["carepath"].settings.base_url)
@@ -35,6 +36,7 @@ def resend_confirmation() -> Any:
 
 
 @bp.route("/profile", methods=["GET", "POST"])
+@writes_at_once
 @login_required
 def profile() -> Any:
     form = ProfileForm(obj=current_user, prefix="profile")
