@@ -17,6 +17,8 @@ from engine.i18n import N_
 ACTIONS: dict[str, str] = {
     "login": N_("Logged in"),
     "login_failed": N_("Failed login"),
+    "login_refused_account": N_("Login refused: too many failed attempts on this account"),
+    "login_refused_address": N_("Login refused: too many failed attempts from this address"),
     "logout": N_("Logged out"),
     "register": N_("Registered"),
     "email_confirmed": N_("Email confirmed"),
