@@ -33,6 +33,7 @@ ACTIONS: dict[str, str] = {
     "two_factor_on": N_("Second factor switched on"),
     "two_factor_off": N_("Second factor switched off"),
     "login_code_failed": N_("Wrong one-time code"),
+    "phone_confirmed": N_("Mobile phone confirmed"),
     "task_completed": N_("Task completed"),
     "group_member_added": N_("Added to a work group"),
     "group_member_removed": N_("Removed from a work group"),

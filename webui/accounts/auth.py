@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from engine import audit
-from engine.accounts import service, throttle, tokens
+from engine.accounts import second_factor, service, throttle, tokens
 from engine.accounts.consent import personal_data_consent
 from engine.accounts.models import User
 from engine.i18n import UserError
@@ -29,6 +29,7 @@ from webui.messages import user_message
 from webui.security import client_ip
 
 PENDING_2FA = "pending_2fa_user"
+CODE_SENT_TO = "code_sent_to"  # the masked phone or email, for the code page
 
 
 def _settings() -> Any:
@@ -73,9 +74,10 @@ def login() -> Any:
             form.password.errors = [_("Wrong email or password.")]
             return render_template("auth/login.html", form=form), 200
         if user.two_factor:
-            service.start_login_code(db(), user)
+            sent_to = second_factor.start_login_code(db(), user, sms_gateway=bool(_settings().sms_gateway_url))
             db().commit()
             session[PENDING_2FA] = user.id
+            session[CODE_SENT_TO] = sent_to
             session["next"] = _safe_next(request.args.get("next"))
             return redirect(url_for("auth.code"))
         return _finish_login(user, request.args.get("next"))
@@ -104,10 +106,11 @@ def code() -> Any:
         except UserError as error:
             db().commit()  # the counted attempt must stick
             flash(user_message(error), "error")
-            return render_template("auth/code.html", form=form)
+            return render_template("auth/code.html", form=form, sent_to=session.get(CODE_SENT_TO))
         session.pop(PENDING_2FA, None)
+        session.pop(CODE_SENT_TO, None)
         return _finish_login(user, session.pop("next", None))
-    return render_template("auth/code.html", form=form)
+    return render_template("auth/code.html", form=form, sent_to=session.get(CODE_SENT_TO))
 
 
 @bp.route("/logout", methods=["POST"])
