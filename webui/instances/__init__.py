@@ -66,6 +66,7 @@ def instance_page(instance_id: int) -> Any:
     data = instances_data.current_data(session, actor, instance_id)
     version = session.get(ProcessModelVersion, view.instance.version_id)
     seen = inspector.inspect(session, view.instance, version.primary_process_id if version else "")
+    seen.called = inspector.merge_by_file(session, view.instance, seen.called)
     history = sorted(instances_data.history(session, instance_id) + inspector.automatic_history(seen),
                      key=lambda r: (r["at"], r["kind"] != "start", r["id"]))  # fmt: skip
     return render_template(

@@ -57,6 +57,19 @@ def inspect(session: Session, instance: ProcessInstance, main_process: str) -> I
                       ends[-1] if ends else None)  # fmt: skip
 
 
+def merge_by_file(session: Session, instance: ProcessInstance, called: list[CalledView]) -> list[CalledView]:
+    """Called processes drawn in one file (a session and its "before the session" pool) share one diagram."""
+    merged: dict[str, CalledView] = {}
+    for view in called:
+        xml = called_xml(session, instance, view.process) or view.process
+        if xml in merged:
+            merged[xml].current += view.current
+            merged[xml].done += view.done
+        else:
+            merged[xml] = view
+    return list(merged.values())
+
+
 def _name(steps: list[Step], element: str) -> str:
     return next((s.name for s in steps if s.element == element and s.name), element)
 
