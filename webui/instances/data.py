@@ -95,7 +95,7 @@ def history(session: Session, instance_id: int) -> list[dict[str, Any]]:
         for t in tasks
     ] + [
         {"kind": e.kind, "at": e.at, "title": "", "element": None, "by": names.get(e.actor_user_id or 0),
-         "by_id": e.actor_user_id, "data": stored_message(e.detail) if e.kind == "error" else e.detail, "id": e.id}
+         "by_id": e.actor_user_id, "data": stored_message(e.detail), "id": e.id}
         for e in events
     ]  # fmt: skip
     return sorted(rows, key=lambda r: (r["at"], r["kind"] != "start", r["id"]))
