@@ -59,8 +59,12 @@ def check(session: Session, user: User | None, email: str, *, ip: str) -> Refusa
     if user is not None:
         count, oldest = _failures(session, audit.AuditEntry.subject_id == user.id,
                                   audit.AuditEntry.actor_id.is_(None))  # fmt: skip
-        if count >= ACCOUNT_FAILURES:
-            refusal = Refusal(ACCOUNT, _minutes_left(oldest))
+    else:
+        # An address without an account pauses like one, or the pause would tell which emails exist.
+        count, oldest = _failures(session, audit.AuditEntry.subject_id.is_(None),
+                                  audit.AuditEntry.details["email"].as_string() == (email or "")[:254])  # fmt: skip
+    if count >= ACCOUNT_FAILURES:
+        refusal = Refusal(ACCOUNT, _minutes_left(oldest))
     if refusal is None and ip:
         count, oldest = _failures(session, audit.AuditEntry.ip == ip)
         if count >= ADDRESS_FAILURES:

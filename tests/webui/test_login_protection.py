@@ -81,6 +81,14 @@ def test_one_address_spraying_many_accounts_is_paused_for_all_of_them(app, clien
     assert mails(app, "login_failures") == []  # no account reached its own limit
 
 
+def test_an_email_without_an_account_pauses_like_one_so_the_pause_tells_nothing(app, client):
+    codes = [attempt(client, "nobody@test.org", (HOME, ELSEWHERE)[i % 2]).status_code for i in range(7)]
+
+    assert codes == [200] * throttle.ACCOUNT_FAILURES + [429] * 2
+    assert len(journal(app, "login_refused_account")) == 2
+    assert mails(app, "login_failures") == []  # nobody to tell
+
+
 def test_unknown_emails_count_towards_the_address(app, client):
     for n in range(throttle.ADDRESS_FAILURES):
         attempt(client, f"nobody{n}@test.org", OFFICE)
