@@ -17,6 +17,8 @@ from engine.i18n import N_
 ACTIONS: dict[str, str] = {
     "login": N_("Logged in"),
     "login_failed": N_("Failed login"),
+    "login_refused_account": N_("Login refused: too many failed attempts on this account"),
+    "login_refused_address": N_("Login refused: too many failed attempts from this address"),
     "logout": N_("Logged out"),
     "register": N_("Registered"),
     "email_confirmed": N_("Email confirmed"),
@@ -31,6 +33,7 @@ ACTIONS: dict[str, str] = {
     "two_factor_on": N_("Second factor switched on"),
     "two_factor_off": N_("Second factor switched off"),
     "login_code_failed": N_("Wrong one-time code"),
+    "phone_confirmed": N_("Mobile phone confirmed"),
     "task_completed": N_("Task completed"),
     "group_member_added": N_("Added to a work group"),
     "group_member_removed": N_("Removed from a work group"),

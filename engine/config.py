@@ -35,7 +35,7 @@ class Settings:
     default_locale: str = "ru"
     base_url: str = ""
     session_cookie_secure: bool = False
-    login_rate_limit: str = "10 per minute"
+    login_rate_limit: str = "30 per minute"  # a flood guard; wrong passwords: engine.accounts.throttle
     sms_gateway_url: str | None = None
     sms_gateway_token: str | None = None
     prefect_api_url: str | None = None

@@ -32,8 +32,23 @@ def stored_message(text: str | None) -> str:
     if coded is None:
         return text or ""
     message, params = coded
+    # Parameters may be msgids themselves (a step's name in the diagram), lists of them (the steps an
+    # instance now waits at), or coded messages (a migration refusal's reasons).
+    params = {key: _param(value) for key, value in (params or {}).items()}
     translated = gettext(message)
     try:
         return translated % params if params else translated
     except (KeyError, ValueError, TypeError):
         return message % params if params else message
+
+
+def _param(value: object) -> object:
+    if isinstance(value, list):
+        parts = [_param(v) for v in value]
+        coded = any(decode_message(v) is not None for v in value if isinstance(v, str))
+        return (" " if coded else ", ").join(str(p) for p in parts) or "—"
+    if isinstance(value, str) and decode_message(value) is not None:
+        return stored_message(value)
+    if isinstance(value, str) and value.strip():
+        return gettext(value)
+    return value

@@ -33,6 +33,9 @@ class User(Base):
     birth_date: Mapped[date | None] = mapped_column(Date)
     # Indexed: a referral import finds a patient it first knew only by phone (engine.referrals.patients).
     phone: Mapped[str] = mapped_column(String(20), default="", index=True)
+    # Set when the person proved the number (a code by SMS, or an activation link that came by SMS);
+    # cleared when the number changes. Only a confirmed phone receives the second factor.
+    phone_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default=UNCONFIRMED)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locale: Mapped[str] = mapped_column(String(5), default="ru")

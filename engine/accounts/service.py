@@ -213,6 +213,8 @@ def activate(session: Session, raw: str, password: str, *, ip: str, email: str =
     if new_email:
         user.email = new_email
         user.status = UNCONFIRMED
+        if user.phone:
+            user.phone_confirmed_at = now()  # the activation link came by SMS to this number
         confirm = tokens.issue(session, user, tokens.CONFIRM_EMAIL)
         _mail(session, user, "confirm_email", {
             "link": tokens.link(base_url, tokens.CONFIRM_EMAIL, confirm),
@@ -244,18 +246,6 @@ def _slow_fail() -> None:
         _hasher.verify(_DUMMY_HASH, "wrong")
     except VerificationError:
         pass
-
-
-def start_login_code(session: Session, user: User) -> None:
-    code = tokens.issue(session, user, tokens.LOGIN_CODE)
-    minutes = int(tokens.LIFETIMES[tokens.LOGIN_CODE].total_seconds() // 60)
-    # SMS when the person has a phone and a gateway exists is decided by the outbox's channel routing.
-    channel = "sms" if (user.phone and user.notify_sms) or not user.email else "email"
-    outbox.enqueue(
-        session, kind="login_code", to=user.phone if channel == "sms" else user.email or "",
-        context={"name": user.first_name, "code": code, "expires_minutes": minutes},
-        locale=user.locale, channel=channel, user_id=user.id,
-    )
 
 
 def verify_login_code(session: Session, user: User, code: str, *, ip: str) -> None:
@@ -334,6 +324,8 @@ def update_profile(session: Session, user: User, changes: dict[str, object], *, 
     if clean.get("notify_sms") and not clean.get("phone", user.phone):
         raise UserError(N_("SMS reminders need a mobile phone number."))
     changed = [name for name, value in clean.items() if getattr(user, name) != value]
+    if "phone" in changed:
+        user.phone_confirmed_at = None  # a new number has not been proved
     for name in changed:
         setattr(user, name, clean[name])
     new_email = str(changes.get("email") or "").strip()

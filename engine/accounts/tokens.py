@@ -19,6 +19,8 @@ ACTIVATE = "activate"
 RESET_PASSWORD = "reset_password"
 CHANGE_EMAIL = "change_email"
 LOGIN_CODE = "login_code"
+PHONE_CODE = "phone_code"
+CODES = (LOGIN_CODE, PHONE_CODE)  # six digits typed by hand, not links
 
 LIFETIMES = {
     CONFIRM_EMAIL: timedelta(hours=48),
@@ -26,6 +28,7 @@ LIFETIMES = {
     RESET_PASSWORD: timedelta(hours=2),
     CHANGE_EMAIL: timedelta(hours=48),
     LOGIN_CODE: timedelta(minutes=10),
+    PHONE_CODE: timedelta(minutes=10),
 }
 # Paths of the pages that take each link; the web layer routes these and mail builds links from them.
 LINK_PATHS = {
@@ -35,6 +38,10 @@ LINK_PATHS = {
     CHANGE_EMAIL: "/account/email/",
 }
 MAX_CODE_ATTEMPTS = 5
+EXPIRED = {LOGIN_CODE: N_("The code has expired. Log in again to get a new one."),
+           PHONE_CODE: N_("The code has expired. Ask for a new one.")}
+EXHAUSTED = {LOGIN_CODE: N_("Too many wrong codes. Log in again to get a new one."),
+             PHONE_CODE: N_("Too many wrong codes. Ask for a new one.")}
 
 
 def _hash(raw: str) -> str:
@@ -48,7 +55,7 @@ def issue(session: Session, user: User, purpose: str, *, new_email: str | None =
         .where(OneTimeToken.user_id == user.id, OneTimeToken.purpose == purpose, OneTimeToken.used_at.is_(None))
         .values(used_at=now(), detail="superseded")
     )
-    raw = f"{secrets.randbelow(10**6):06d}" if purpose == LOGIN_CODE else secrets.token_urlsafe(32)
+    raw = f"{secrets.randbelow(10**6):06d}" if purpose in CODES else secrets.token_urlsafe(32)
     session.add(
         OneTimeToken(
             user_id=user.id,
@@ -87,20 +94,20 @@ def use(session: Session, purpose: str, raw: str) -> OneTimeToken:
     return token
 
 
-def check_code(session: Session, user: User, code: str) -> None:
-    """A login code: wrong answers count, and after MAX_CODE_ATTEMPTS the code is dead."""
+def check_code(session: Session, user: User, code: str, purpose: str = LOGIN_CODE) -> None:
+    """A login or phone code: wrong answers count, and after MAX_CODE_ATTEMPTS the code is dead."""
     token = session.scalar(
         select(OneTimeToken)
-        .where(OneTimeToken.user_id == user.id, OneTimeToken.purpose == LOGIN_CODE, OneTimeToken.used_at.is_(None))
+        .where(OneTimeToken.user_id == user.id, OneTimeToken.purpose == purpose, OneTimeToken.used_at.is_(None))
         .order_by(OneTimeToken.id.desc())
     )
     if token is None or token.expires_at <= now():
-        raise UserError(N_("The code has expired. Log in again to get a new one."))
+        raise UserError(EXPIRED[purpose])
     if not hmac.compare_digest(token.token_hash, _hash((code or "").strip())):
         token.attempts += 1
         if token.attempts >= MAX_CODE_ATTEMPTS:
             token.used_at = now()
             token.detail = "too many attempts"
-            raise UserError(N_("Too many wrong codes. Log in again to get a new one."))
+            raise UserError(EXHAUSTED[purpose])
         raise UserError(N_("Wrong code. Attempts left: %(n)s."), n=MAX_CODE_ATTEMPTS - token.attempts)
     token.used_at = now()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import as_utc, now
 from engine.i18n import N_
+from engine.studio.step_targets import step_targets
 from engine.workflow.models import PendingTask, ProcessInstance, ProcessModel, TaskHistory
 
 HISTORY_LIMIT = 50_000  # the newest completions read per dashboard; enough for months of a region
@@ -44,6 +45,7 @@ class StepTime:
     title: str
     count: int
     median_hours: float
+    target_hours: float | None = None  # the step's own target, where the BPMN declares one (step_targets)
 
 
 @dataclass
@@ -53,6 +55,7 @@ class Wait:
     count: int
     median_hours: float
     overdue: int  # past their due date
+    target_hours: float | None = None
 
 
 @dataclass
@@ -99,6 +102,11 @@ def overview(session: Session, since: datetime | None = None) -> list[PathwaySta
             stats[model_id].statuses[status] = count
     _steps(session, stats, since)
     _waits(session, stats, moment)
+    for pathway in stats.values():
+        targets = step_targets(session, pathway.model_id) if pathway.steps or pathway.waits else {}
+        for item in (*pathway.steps, *pathway.waits):
+            if item.task_name in targets:
+                item.target_hours = _hours(targets[item.task_name])
     return [s for s in stats.values()]
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.clock import now
-from engine.i18n import N_
+from engine.i18n import N_, coded_message
 from engine.studio.models import InstanceMigration
 from engine.workflow import indexes, persistence, serialization, spiff
 from engine.workflow.cache import WORKFLOWS
@@ -64,30 +64,25 @@ def _changed_keys(spec_diff: SpecDiff, spec: Any) -> list[str]:
     return [k for k in spec_diff.comparisons.get(spec, []) if k not in COSMETIC]
 
 
+def step_name(spec: Any) -> str:
+    """What staff call an element: its name in the diagram (a msgid, translated where shown), else its id."""
+    return getattr(spec, "bpmn_name", None) or getattr(spec, "bpmn_id", None) or spec.name
+
+
 def _check(workflow: Any, spec_diff: SpecDiff, reasons: list[tuple[str, dict[str, Any]]]) -> WorkflowDiff:
+    # Reasons name the step as the diagram does, never internal ids or the spec's fields (staff read them).
     removed = set(spec_diff.removed)
     for task in workflow.get_tasks(skip_subprocesses=True):
-        element = task.task_spec.bpmn_id or task.task_spec.name
+        step = step_name(task.task_spec)
         if task.state == TaskState.COMPLETED:
             if task.task_spec in removed:
-                reasons.append(
-                    (N_("The completed element %(element)s is not in the new version."), {"element": element})
-                )
+                reasons.append((N_("The step “%(step)s”, already done, is not in the new version."), {"step": step}))
             elif _changed_keys(spec_diff, task.task_spec):
-                keys = ", ".join(_changed_keys(spec_diff, task.task_spec))
-                reasons.append(
-                    (
-                        N_("The completed element %(element)s changed in the new version (%(what)s)."),
-                        {"element": element, "what": keys},
-                    )
-                )
+                reasons.append((N_("The step “%(step)s”, already done, works differently in the new version."),
+                                {"step": step}))  # fmt: skip
         elif task.state & ACTIVE and task.task_spec in removed:
-            reasons.append(
-                (
-                    N_("The instance waits in %(element)s, which the new version no longer has."),
-                    {"element": element},
-                )
-            )
+            reasons.append((N_("The instance waits at “%(step)s”, which the new version no longer has."),
+                            {"step": step}))  # fmt: skip
     return WorkflowDiff(workflow, spec_diff)
 
 
@@ -139,6 +134,7 @@ def migrate_instance(
     if not reasons:
         reasons = _apply(workflow, steps)
     if reasons:
+        coded = [coded_message(message, params) for message, params in reasons]
         audit.record(
             session,
             "process_migration_refused",
@@ -146,9 +142,16 @@ def migrate_instance(
             ip=ip,
             object_type="process_instance",
             object_id=instance_id,
+            from_version=old.number,
             to_version=new.number,
-            reasons=[message % params if params else message for message, params in reasons],
+            reasons=coded,
         )
+        # In the instance's own history too, where staff look first.
+        session.add(InstanceEvent(
+            instance_id=instance_id, kind="migration_refused", actor_user_id=actor_id, at=now(),
+            detail=coded_message(N_("Not moved from version %(old)s to %(new)s: %(reasons)s"),
+                                 {"old": old.number, "new": new.number, "reasons": coded}),
+        ))  # fmt: skip
         return Outcome(instance_id, False, reasons)
     _save(session, instance, old, new, workflow, actor_id, ip)
     return Outcome(instance_id, True)
@@ -201,10 +204,10 @@ def _save(
     persistence.save_outside_step(session.connection(), instance.id, workflow, write_head)
     target = _Target(instance.id, instance.process_model_id, new.id, dict(new.process_sources or {}))
     indexes.rebuild(session.connection(), target, workflow, instance.patient_id)
-    waiting = sorted(
-        {t.task_spec.bpmn_id or t.task_spec.name for t in spiff.tasks_in_state(workflow, TaskState.READY)}
-    )
-    detail = f"version {old.number} -> {new.number}; ready: {', '.join(waiting) or '-'}"
+    waiting = sorted({step_name(t.task_spec) for t in spiff.tasks_in_state(workflow, TaskState.READY)})
+    # Coded (engine.i18n): each reader sees it in their language, with the steps' names translated.
+    detail = coded_message(N_("Moved from version %(old)s to %(new)s; now at: %(steps)s."),
+                           {"old": old.number, "new": new.number, "steps": waiting})
     session.add(
         InstanceMigration(
             instance_id=instance.id,

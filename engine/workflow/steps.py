@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -262,13 +263,30 @@ def record_error(step: Step, exc: BaseException) -> None:
     if limit is not None:
         # Kept as the message id and its parameters, so staff read it in their own language.
         message = coded_message(limit.message, limit.params)
+    elif _missing_name(exc):
+        step_name = (getattr(spec, "bpmn_name", None) or getattr(spec, "bpmn_id", None) or "") if spec else ""
+        message = coded_message(N_("The step “%(step)s” needs the value “%(name)s”, which the pathway was not given."),
+                                {"step": step_name, "name": _missing_name(exc)})
     else:
+        text = str(exc)  # SpiffWorkflow's own exceptions already end with their notes ("Did you mean …?")
         notes = getattr(exc, "notes", None) or getattr(exc, "__notes__", None) or []
-        message = " ".join([str(exc), *[str(n) for n in notes]]).strip() or exc.__class__.__name__
+        message = " ".join([text, *[str(n) for n in notes if str(n) not in text]]).strip() or exc.__class__.__name__
     step.instance.status = ERROR
     step.instance.error_message = message[:2000]
     step.instance.error_element = (getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)) if spec else None
     step.events.append(("error", message[:2000]))
+
+
+def _missing_name(exc: BaseException) -> str:
+    """The variable a pathway expression named but its data lacks (a NameError inside the engine's error)."""
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(exc, NameError) or isinstance(cause, NameError):
+        error = exc if isinstance(exc, NameError) else cause
+        return str(getattr(error, "name", "") or "")
+    if getattr(exc, "error_type", "") == "NameError":
+        found = re.search(r"'([A-Za-z_][A-Za-z0-9_]*)'", str(exc))
+        return found.group(1) if found else ""
+    return ""
 
 
 def save(step: Step) -> None:

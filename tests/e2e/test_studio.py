@@ -14,7 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from engine.composition import build_connectors
+from engine.db import transaction
 from engine.demo import demo_email
+from engine.studio import service as studio_service
 from engine.workflow import ConnectorRegistry, start_instance, sync_folder
 from engine.workflow.models import PendingTask, ProcessInstance, ProcessModelVersion
 from tests.e2e.conftest import DEMO_PASSWORD
@@ -185,10 +187,42 @@ def test_the_analyst_changes_consultation_duty_in_the_browser_and_old_instances_
     page.locator("select[name=to]").select_option("2")
     page.get_by_role("button", name="Move the chosen instances").click()
     refusal = page.locator(".studio-outcomes li.refused").inner_text()
-    assert re.search(r"completed element \w+ changed in the new version", refusal), refusal
+    assert re.search(r"The step “[^”]+”, already done, works differently in the new version", refusal), refusal
+    assert "set_ids" not in refusal and "extensions" not in refusal  # no internal ids or fields
     server.screenshot(page, "studio-05-migration-refused")
     with sessions() as session:
         assert session.get(ProcessInstance, old_instance).version_id == versions[1]
+
+    # A version 3 that only renames the new task: the new instance moves to it.
+    with transaction(sessions) as session:
+        files = dict(session.get(ProcessModelVersion, versions[2]).files)
+        files[f"{MODEL}.bpmn"] = files[f"{MODEL}.bpmn"].replace('name="Prepare for the consultation"',
+                                                                'name="Get ready for the consultation"')
+        studio_service.deploy(session, MODEL, files, None, stubs)
+    page.goto(f"{base}/studio/{MODEL}/")
+    page.locator(f"#mig-{new_instance}").check()
+    page.locator("select[name=to]").select_option("3")
+    page.get_by_role("button", name="Move the chosen instances").click()
+    assert "moved." in page.locator(".studio-outcomes li.ok").inner_text()
+
+    # Both instances' histories say it in words, with the steps' names.
+    page.goto(f"{base}/instances/{new_instance}")
+    moved = page.locator("tr", has_text="Moved to a new version")
+    assert "Moved from version 2 to 3; now at: Get ready for the consultation." in moved.inner_text()
+    page.goto(f"{base}/instances/{old_instance}")
+    refused = page.locator("tr", has_text="Not moved to a new version").inner_text()
+    assert re.search(r"Not moved from version 1 to 2: The step “[^”]+”, already done, works differently", refused)
+    server.screenshot(page, "studio-06-refusal-in-history")
+    # And the admin's journal: names, the instance, the versions and the reason.
+    admin = new_context().new_page()
+    login(admin, base, "admin")
+    admin.goto(f"{base}/admin/journal")
+    journal = admin.locator("tr.audit-row", has_text="Moving a pathway instance to a new version refused").first
+    assert re.search(rf"#{old_instance} — version 1 → 2: The step “[^”]+”, already done", journal.inner_text())
+    assert "Соколова Елена Игоревна" in journal.inner_text()  # the analyst, by name
+    done = admin.locator("tr.audit-row", has_text="Pathway instance moved to a new version").first
+    assert f"#{new_instance} — version 2 → 3" in done.inner_text()
+    server.screenshot(admin, "studio-07-journal")
 
     page.goto(f"{base}/studio/{MODEL}/diff?a=1&b=2")
     assert new_task in page.locator("main").inner_text()

@@ -91,7 +91,9 @@ def test_a_spiffarena_style_pathway_is_deployed_and_walked_by_patient_and_doctor
     manager.goto(f"{base}/instances/{instance_id}")
     assert manager.get_by_text("completed", exact=True).first.is_visible()
     manager.locator("#diagram[data-rendered=true]").wait_for()
-    rows = manager.locator("table tbody tr")
-    assert rows.count() == 4  # started, questionnaire, review, confirmation
+    history = manager.locator("section", has=manager.get_by_role("heading", name="History", exact=True))
+    rows = history.locator("tbody tr").filter(has_not_text="Automatic step")
+    assert rows.count() == 4  # started, questionnaire, review, confirmation (automatic steps besides)
     assert "Please come tomorrow" in rows.nth(2).inner_text()
+    assert manager.locator("#instance-ended").is_visible()  # a completed instance names its end
     live_server.screenshot(manager, "tasks-instance-completed")

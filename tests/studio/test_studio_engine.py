@@ -10,13 +10,18 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask_babel import Babel
+from sqlalchemy import select
 
+from engine.audit import AuditEntry
 from engine.db import transaction
 from engine.studio import diff, migrate, service, transfer, validate
 from engine.studio.models import InstanceMigration
 from engine.workflow import ConnectorRegistry, latest_version, start_instance, sync_folder
 from engine.workflow.deploy import read_model_folder
-from engine.workflow.models import ProcessInstance
+from engine.workflow.models import InstanceEvent, ProcessInstance
+from webui.messages import stored_message
 
 BPMN = Path(__file__).resolve().parents[2] / "workflows" / "bpmn"
 MODEL = "consultation_duty"
@@ -90,6 +95,12 @@ def test_an_instance_moves_when_only_names_changed_and_the_move_is_recorded(worl
         assert session.get(ProcessInstance, instance_id).version_id == new.id
         record = session.query(InstanceMigration).one()
         assert (record.instance_id, record.migrated_by) == (instance_id, 7)
+        [event] = session.scalars(select(InstanceEvent).where(InstanceEvent.kind == "migrated"))
+    app = Flask(__name__)
+    Babel(app)
+    with app.test_request_context():
+        text = stored_message(event.detail)
+    assert text.startswith("Moved from version 1 to 2; now at: ") and "_" not in text, text
 
 
 def test_an_instance_whose_completed_part_changed_is_refused_with_the_reason(world):
@@ -108,10 +119,20 @@ def test_an_instance_whose_completed_part_changed_is_refused_with_the_reason(wor
     with transaction(sessions) as session:
         outcome = migrate.migrate_instance(session, instance_id, latest_version(session, MODEL), 7)
     assert not outcome.migrated
-    assert outcome.reasons[0][1]["element"] == "set_ids"
+    assert outcome.reasons[0] == ("The step “%(step)s”, already done, works differently in the new version.",
+                                  {"step": "Take the ids"})
     with sessions() as session:
         after = session.get(ProcessInstance, instance_id)
         assert (after.version_id, after.revision) == (old_version, old_revision)
+        [event] = session.scalars(select(InstanceEvent).where(InstanceEvent.kind == "migration_refused"))
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "process_migration_refused")).one()
+    assert event.instance_id == instance_id and entry.details["from_version"] == 1
+    app = Flask(__name__)
+    Babel(app)
+    with app.test_request_context():
+        text = stored_message(event.detail)
+    assert text == "Not moved from version 1 to 2: The step “Take the ids”, already done, works differently in the new version."
+    assert "set_ids" not in text
 
 
 def test_the_diff_names_added_and_changed_elements_but_not_moved_shapes():

@@ -28,7 +28,23 @@ def test_login_attempts_are_rate_limited_per_address(tmp_path):
     codes = [client.post("/account/login", data={"email": "a@b.org", "password": "x"}).status_code
              for _ in range(4)]
     assert codes == [200, 200, 200, 429]
-    assert "Too many attempts" in client.post("/account/login", data={}).get_data(as_text=True)
+    page = client.post("/account/login", data={}).get_data(as_text=True)
+    assert "Too many attempts" in page and 'href="/account/login">Back to the login form<' in page
+
+
+def test_a_flood_refusal_is_journalled(tmp_path):
+    app = strict_app(tmp_path, csrf=False)
+    client = app.test_client()
+    for _ in range(4):
+        client.post("/account/login", data={"email": "a@b.org", "password": "x"})
+
+    from sqlalchemy import select
+
+    from engine.audit import AuditEntry
+
+    with app.extensions["carepath"].sessions() as session:
+        actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions == ["login_failed"] * 3 + ["login_refused_address"]
 
 
 def test_session_cookies_are_http_only_and_secure_behind_https(tmp_path):

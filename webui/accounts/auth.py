@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from engine import audit
-from engine.accounts import service, tokens
+from engine.accounts import second_factor, service, throttle, tokens
 from engine.accounts.consent import personal_data_consent
 from engine.accounts.models import User
 from engine.i18n import UserError
@@ -29,6 +29,7 @@ from webui.messages import user_message
 from webui.security import client_ip
 
 PENDING_2FA = "pending_2fa_user"
+CODE_SENT_TO = "code_sent_to"  # the masked phone or email, for the code page
 
 
 def _settings() -> Any:
@@ -39,6 +40,14 @@ def _login_limit() -> str:
     return _settings().login_rate_limit
 
 
+def _journal_flood(limit: Any) -> None:
+    """Flask-Limiter's flood guard (all login, code and reset posts of one address) refused a post."""
+    user_id = session.get(PENDING_2FA) if request.endpoint == "auth.code" else None
+    throttle.journal_refusal(db(), db().get(User, user_id) if user_id else None, request.form.get("email", ""),
+                             ip=client_ip(), reason=throttle.ADDRESS)  # fmt: skip
+    db().commit()
+
+
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
@@ -47,22 +56,29 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @writes_at_once
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], on_breach=_journal_flood)
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("cabinet.home"))
     form = LoginForm()
     if form.validate_on_submit():
+        named = service.find_by_email(db(), form.email.data or "")
+        refusal = throttle.check(db(), named, form.email.data or "", ip=client_ip())
+        if refusal is not None:
+            db().commit()  # the refusal stays in the journal
+            return render_template("auth/login.html", form=form, refusal=refusal), 429
         user = service.authenticate(db(), form.email.data, form.password.data, ip=client_ip())
         if user is None or not user.is_active:
+            throttle.after_failure(db(), named, base_url=_settings().base_url)
             db().commit()  # the failed attempt stays in the journal
             # Under the password field (not a flash at the top), so the focus lands on the field to retype.
             form.password.errors = [_("Wrong email or password.")]
             return render_template("auth/login.html", form=form), 200
         if user.two_factor:
-            service.start_login_code(db(), user)
+            sent_to = second_factor.start_login_code(db(), user, sms_gateway=bool(_settings().sms_gateway_url))
             db().commit()
             session[PENDING_2FA] = user.id
+            session[CODE_SENT_TO] = sent_to
             session["next"] = _safe_next(request.args.get("next"))
             return redirect(url_for("auth.code"))
         return _finish_login(user, request.args.get("next"))
@@ -79,7 +95,7 @@ def _finish_login(user: User, next_url: str | None) -> Any:
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @writes_at_once
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], on_breach=_journal_flood)
 def code() -> Any:
     user_id = session.get(PENDING_2FA)
     user = db().get(User, user_id) if user_id else None
@@ -92,10 +108,11 @@ def code() -> Any:
         except UserError as error:
             db().commit()  # the counted attempt must stick
             flash(user_message(error), "error")
-            return render_template("auth/code.html", form=form)
+            return render_template("auth/code.html", form=form, sent_to=session.get(CODE_SENT_TO))
         session.pop(PENDING_2FA, None)
+        session.pop(CODE_SENT_TO, None)
         return _finish_login(user, session.pop("next", None))
-    return render_template("auth/code.html", form=form)
+    return render_template("auth/code.html", form=form, sent_to=session.get(CODE_SENT_TO))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -221,7 +238,7 @@ def reset(token: str) -> Any:
 
 @bp.route("/reset", methods=["GET", "POST"])
 @writes_at_once
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], on_breach=_journal_flood)
 def reset_request() -> Any:
     form = ResetRequestForm()
     if form.validate_on_submit():

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import audit
-from engine.accounts import service
+from engine.accounts import second_factor, service
 from engine.accounts.models import UNCONFIRMED
 from engine.i18n import UserError
 from webui.accounts.blueprint import cabinet_bp as bp
-from webui.accounts.forms import ChangePasswordForm, ProfileForm
+from webui.accounts.forms import ChangePasswordForm, CodeForm, ProfileForm
 from webui.db import db, writes_at_once
 from webui.messages import user_message
 from webui.security import client_ip
@@ -53,7 +53,7 @@ def profile() -> Any:
         except UserError as error:
             db().rollback()
             flash(user_message(error), "error")
-            return render_template("cabinet/profile.html", form=form, password_form=password_form), 400
+            return _profile_page(form, password_form), 400
         if "locale" in changed:
             session.pop("lang", None)
         if requested_email:
@@ -69,14 +69,60 @@ def profile() -> Any:
         except UserError as error:
             db().rollback()
             flash(user_message(error), "error")
-            return render_template("cabinet/profile.html", form=form, password_form=password_form), 400
+            return _profile_page(form, password_form), 400
         flash(_("Your password has been changed."), "success")
         return redirect(url_for("cabinet.profile"))
     if request.method == "POST":
         db().rollback()
-        return render_template("cabinet/profile.html", form=form, password_form=password_form), 400
+        return _profile_page(form, password_form), 400
     form.email.data = current_user.email
-    return render_template("cabinet/profile.html", form=form, password_form=password_form)
+    return _profile_page(form, password_form)
+
+
+def _sms_gateway() -> bool:
+    return bool(current_app.extensions["carepath"].settings.sms_gateway_url)
+
+
+def _profile_page(form: ProfileForm, password_form: ChangePasswordForm) -> Any:
+    return render_template("cabinet/profile.html", form=form, password_form=password_form,
+                           phone_confirmable=_sms_gateway() and bool(current_user.phone))  # fmt: skip
+
+
+@bp.route("/phone", methods=["POST"])
+@writes_at_once
+@login_required
+def send_phone_code() -> Any:
+    """The profile's "confirm by SMS": a code to the number, then the page to type it."""
+    if not _sms_gateway():
+        abort(404)
+    try:
+        sent_to = second_factor.start_phone_confirmation(db(), current_user)
+        db().commit()
+    except UserError as error:
+        db().rollback()
+        flash(user_message(error), "error")
+        return redirect(url_for("cabinet.profile"))
+    session["phone_code_sent_to"] = sent_to
+    return redirect(url_for("cabinet.confirm_phone"))
+
+
+@bp.route("/phone/code", methods=["GET", "POST"])
+@writes_at_once
+@login_required
+def confirm_phone() -> Any:
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            second_factor.confirm_phone(db(), current_user, form.code.data, ip=client_ip())
+            db().commit()
+        except UserError as error:
+            db().commit()  # the counted attempt must stick
+            flash(user_message(error), "error")
+            return render_template("cabinet/phone_code.html", form=form, sent_to=session.get("phone_code_sent_to"))
+        session.pop("phone_code_sent_to", None)
+        flash(_("Your mobile phone is confirmed."), "success")
+        return redirect(url_for("cabinet.profile"))
+    return render_template("cabinet/phone_code.html", form=form, sent_to=session.get("phone_code_sent_to"))
 
 
 @bp.route("/journal")

@@ -78,7 +78,10 @@ def new_account() -> Any:
 def journal() -> Any:
     page = request.args.get("page", 1, type=int)
     result = audit.journal(db(), subject_id=None, page=page)
-    return render_template("cabinet/journal.html", result=result, everyone=True)
+    from webui.admin import journal as readable
+
+    return render_template("cabinet/journal.html", result=result, everyone=True,
+                           names=readable.names(db(), result.entries), about=readable.about(db(), result.entries))
 
 
 @bp.route("/mailbox")

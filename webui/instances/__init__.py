@@ -27,10 +27,11 @@ from sqlalchemy import select
 
 from engine import audit
 from engine.workflow import retry_instance
-from engine.workflow.models import ERROR, STATUSES, ProcessInstance, ProcessModel
+from engine.workflow.models import ERROR, STATUSES, ProcessInstance, ProcessModel, ProcessModelVersion
 from forms import translated
 from webui.db import db
 from webui.instances import data as instances_data
+from webui.instances import inspector
 from webui.security import client_ip, confirmed_required
 from webui.tasks.core import actor_for, connectors, sessions
 
@@ -51,7 +52,9 @@ def instance_list() -> Any:
     if status in STATUSES:
         query = query.where(ProcessInstance.status == status)
     rows = db().execute(query.order_by(ProcessInstance.updated_at.desc()).limit(LIST_LIMIT)).all()
-    return render_template("instances/list.html", rows=rows, status=status, statuses=STATUSES)
+    patients, steps = instances_data.list_columns(db(), [instance for instance, _title in rows])
+    return render_template("instances/list.html", rows=rows, status=status, statuses=STATUSES,
+                           patients=patients, steps=steps)  # fmt: skip
 
 
 @bp.route("/instances/<int:instance_id>")
@@ -61,13 +64,22 @@ def instance_page(instance_id: int) -> Any:
     actor = actor_for(current_user)
     view = instances_data.load(session, actor, instance_id, need=instances_data.FULL)
     data = instances_data.current_data(session, actor, instance_id)
+    version = session.get(ProcessModelVersion, view.instance.version_id)
+    seen = inspector.inspect(session, view.instance, version.primary_process_id if version else "")
+    seen.called = inspector.merge_by_file(session, view.instance, seen.called)
+    history = sorted(instances_data.history(session, instance_id) + inspector.automatic_history(seen),
+                     key=lambda r: (r["at"], r["kind"] != "start", r["id"]))  # fmt: skip
     return render_template(
         "instances/instance.html",
         view=view,
         instance=view.instance,
-        data_json=json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True, default=str),
-        history=instances_data.history(session, instance_id),
-        current_elements=json.dumps(sorted({p.task_name for p in view.pending})),
+        data_json=json.dumps(inspector.cleaned(data), ensure_ascii=False, indent=2, sort_keys=True, default=str),
+        data_rows=inspector.data_rows(session, data),
+        history=history,
+        seen=seen,
+        current_elements=json.dumps(seen.current_main or sorted({p.task_name for p in view.pending})),
+        done_elements=json.dumps(seen.done_main),
+        dumps=json.dumps,
         can_retry=view.instance.status == ERROR and actor.is_staff,
         form=FlaskForm(),
         viewer_installed=(BPMN_JS_DIST / "bpmn-viewer.production.min.js").is_file(),
@@ -80,7 +92,11 @@ def instance_page(instance_id: int) -> Any:
 def diagram(instance_id: int) -> Any:
     session = db()
     view = instances_data.load(session, actor_for(current_user), instance_id, need=instances_data.FULL)
-    xml = instances_data.diagram_xml(session, view.instance)
+    process = request.args.get("process")
+    if process:
+        xml = inspector.called_xml(session, view.instance, process)
+    else:
+        xml = instances_data.diagram_xml(session, view.instance)
     if xml is None:
         abort(404)
     return Response(translated_names(xml), mimetype="application/xml",

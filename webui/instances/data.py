@@ -95,7 +95,7 @@ def history(session: Session, instance_id: int) -> list[dict[str, Any]]:
         for t in tasks
     ] + [
         {"kind": e.kind, "at": e.at, "title": "", "element": None, "by": names.get(e.actor_user_id or 0),
-         "by_id": e.actor_user_id, "data": stored_message(e.detail) if e.kind == "error" else e.detail, "id": e.id}
+         "by_id": e.actor_user_id, "data": stored_message(e.detail), "id": e.id}
         for e in events
     ]  # fmt: skip
     return sorted(rows, key=lambda r: (r["at"], r["kind"] != "start", r["id"]))
@@ -112,3 +112,19 @@ def diagram_xml(session: Session, instance: ProcessInstance) -> str | None:
         if marker in text:
             return text
     return candidates[0] if candidates else None
+
+
+def list_columns(session: Session, instances: list[ProcessInstance]) -> tuple[dict[int, str], dict[int, list[str]]]:
+    """For the instance list: the patient's name by instance id, and the titles of its pending tasks (the
+    index, no workflow is read)."""
+    ids = [i.id for i in instances]
+    people = {i.patient_id for i in instances if i.patient_id}
+    names = {u.id: u.full_name for u in session.scalars(select(User).where(User.id.in_(people)))} if people else {}
+    patients = {i.id: names.get(i.patient_id or 0, "") for i in instances}
+    steps: dict[int, list[str]] = {}
+    if ids:
+        rows = session.execute(select(PendingTask.instance_id, PendingTask.title)
+                               .where(PendingTask.instance_id.in_(ids)).order_by(PendingTask.id))  # fmt: skip
+        for instance_id, title in rows:
+            steps.setdefault(instance_id, []).append(title)
+    return patients, steps

@@ -229,7 +229,10 @@ def _import_problems(exc: Any) -> str:
 @bp.route("/dashboard")
 @roles_required(*ANALYSTS)
 def dashboard_page() -> Any:
-    return render_template("studio/dashboard.html", pathways=dashboard.overview(db()))
+    from webui.studio import durations
+
+    return render_template("studio/dashboard.html", pathways=dashboard.overview(db()), unit_for=durations.unit_for,
+                           in_unit=durations.in_unit, wrap=durations.wrap)  # fmt: skip
 
 
 @bp.route("/vendor/dmn-js/<path:filename>")

@@ -21,10 +21,11 @@ from forms import ADD_ENTRY, build_form_class, form_data, form_files, render_ins
 from forms.domain import DocumentUploadField
 from forms.sections import RepeatField
 from webui.db import db
-from webui.messages import user_message
+from webui.messages import stored_message, user_message
 from webui.security import client_ip, confirmed_required
 from webui.tasks import pathways
 from webui.tasks.core import (
+    SLOT_PROVIDERS_KEY,
     actor_for,
     finish,
     form_class_for,
@@ -49,6 +50,10 @@ def register(app: Flask) -> None:
     import forms
 
     app.register_blueprint(bp)
+    # The staff start forms' people pickers (webui.tasks.pathways): the accounts of a role.
+    providers = app.extensions.setdefault(SLOT_PROVIDERS_KEY, {})
+    for name, role in pathways.PEOPLE_PROVIDERS.items():
+        providers[name] = lambda _data, role=role: pathways.people(db(), role)
     if "forms" not in app.blueprints:
         app.register_blueprint(forms.blueprint)
 
@@ -182,6 +187,10 @@ def start_page() -> Any:
                 if patient is None:
                     raise UserError(N_("There is no account with the address %(email)s."), email=email)
             chosen = pathways.offered(session, current_user, request.form.get("pathway", ""))
+            if chosen.start_form is not None and starter:
+                if patient is None:
+                    raise UserError(N_("Choose the patient the pathway is for."))
+                return redirect(url_for("tasks.start_form_page", pathway_id=chosen.id, patient=patient.email))
             if chosen.start_form is not None:
                 return redirect(url_for("tasks.start_form_page", pathway_id=chosen.id))
             instance_id = pathways.start(session, current_user, chosen.id, patient, client_ip())
@@ -196,6 +205,13 @@ def start_page() -> Any:
 
 
 def _started(instance_id: int, starter: bool) -> Any:
+    failure = pathways.start_error(db(), instance_id)
+    if failure is not None:
+        # Started, but its first steps failed: say so, with the pathway's own error, never "started".
+        flash(_("The pathway could not start: %(reason)s", reason=stored_message(failure)), "error")
+        if starter:
+            return redirect(url_for("instances.instance_page", instance_id=instance_id))
+        return redirect(url_for("tasks.inbox_page"))
     # A patient hears plain words; "pathway" is the staff's word for it.
     flash(_("The pathway has started.") if _is_staff(current_user) else _("Your request is open."), "success")
     mine = [i for i in inbox(db(), actor_for(current_user), limit=INBOX_LIMIT) if i.instance_id == instance_id]
@@ -217,14 +233,25 @@ def start_form_page(pathway_id: str) -> Any:
         abort(error.status)
     if chosen.start_form is None:
         return redirect(url_for("tasks.start_page"))
-    form = build_form_class(chosen.start_form, None, choices_providers=slot_providers())(task_data={})
+    starter = pathways.is_starter(current_user)
+    email = (request.values.get("patient") or "").strip()
+    patient = accounts.find_by_email(session, email) if starter and email else None
+    if starter and patient is None:
+        flash(_("Choose the patient the pathway is for."), "error")
+        return redirect(url_for("tasks.start_page"))
+    form_class = build_form_class(chosen.start_form, chosen.start_ui, choices_providers=slot_providers())
+    initial = {}
+    if current_user.has_role(roles.DOCTOR) and "doctor_id" in chosen.start_form.get("properties", {}):
+        initial["doctor_id"] = str(current_user.id)  # a doctor usually starts a course they lead
+    form = form_class(task_data={}, data=initial)
     if request.method == "POST" and form.validate():
         try:
-            instance_id = pathways.start(session, current_user, chosen.id, None, client_ip(), start_data=form_data(form))
+            instance_id = pathways.start(session, current_user, chosen.id, patient, client_ip(),
+                                         start_data=form_data(form))  # fmt: skip
         except UserError as error:
             session.rollback()
             flash(user_message(error), "error")
         else:
-            return _started(instance_id, pathways.is_starter(current_user))
+            return _started(instance_id, starter)
     status = 400 if request.method == "POST" else 200
-    return render_template("tasks/start_form.html", pathway=chosen, form=form), status
+    return render_template("tasks/start_form.html", pathway=chosen, form=form, patient=patient), status

@@ -7,6 +7,11 @@ first (its answers become the instance's first data). Every other model (an anal
 duty-doctor route that needs its booking page, imports) starts only from its own pages, connectors or
 staff. A doctor who starts a pathway becomes its `doctor_id` (its doctor tasks are theirs); a patient's
 own start leaves doctor tasks to the doctors' queue.
+
+What a pathway needs from the staff who start it (its doctor, its instructor) is the model's
+`forms/staff_start.json` (+ `forms/staff_start-uischema.json`): a form filled before the start, whose people
+pickers list the accounts of a role (providers `doctors`, `instructors`). A start whose first steps fail
+is reported as failed, with the pathway's error, never as started.
 """
 
 from __future__ import annotations
@@ -19,13 +24,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import audit, roles
-from engine.accounts.models import User
+from engine.accounts.models import User, UserRole
 from engine.i18n import N_, Forbidden, NotFound, UserError
 from engine.workflow import start_instance
-from engine.workflow.models import ProcessModel, ProcessModelVersion
+from engine.workflow.models import ERROR, ProcessInstance, ProcessModel, ProcessModelVersion
 from webui.tasks.core import actor_for, connectors, sessions
 
 STARTERS = frozenset({roles.DOCTOR, roles.MANAGER, roles.ANALYST, roles.ADMIN})
+STAFF_START_FORM = "forms/staff_start.json"
+STAFF_START_UI = "forms/staff_start-uischema.json"
+PEOPLE_PROVIDERS = {"doctors": roles.DOCTOR, "instructors": roles.INSTRUCTOR}
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,7 @@ class Pathway:
     description: str
     self_service: bool
     start_form: dict[str, Any] | None = None  # the JSON schema a patient fills before starting
+    start_ui: dict[str, Any] | None = None  # its UI schema (staff start forms pick people)
 
 
 def is_starter(user: Any) -> bool:
@@ -65,6 +74,20 @@ def _start_form(version: ProcessModelVersion) -> dict[str, Any] | None:
     return json.loads(version.files[path]) if path and path in version.files else None
 
 
+def _staff_form(version: ProcessModelVersion) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    files = version.files or {}
+    if STAFF_START_FORM not in files:
+        return None, None
+    ui = json.loads(files[STAFF_START_UI]) if STAFF_START_UI in files else None
+    return json.loads(files[STAFF_START_FORM]), ui
+
+
+def people(session: Session, role: str) -> list[tuple[str, str]]:
+    """Active accounts of a role, as the start form's choices: (id as text, full name)."""
+    users = session.scalars(select(User).join(User.roles).where(UserRole.role == role).order_by(User.last_name))
+    return [(str(u.id), u.full_name) for u in users if u.is_active]
+
+
 def startable(session: Session, user: Any) -> list[Pathway]:
     """The pathways this person may start (all for staff starters, those the manifest offers patients to
     patients)."""
@@ -73,8 +96,8 @@ def startable(session: Session, user: Any) -> list[Pathway]:
     for model, version in _latest_versions(session):
         own = self_service(version)
         if starter or (patient and own):
-            form = _start_form(version) if own and not starter else None
-            pathways.append(Pathway(model.id, model.title, model.description or "", own, form))
+            form, ui = _staff_form(version) if starter else (_start_form(version) if own else None, None)
+            pathways.append(Pathway(model.id, model.title, model.description or "", own, form, ui))
     return pathways
 
 
@@ -101,7 +124,9 @@ def start(session: Session, user: Any, pathway_id: str, patient: User | None, ip
     if pathway.start_form is not None:
         if start_data is None:
             raise UserError(N_("Fill in the start form of this pathway first."))
-        data.update(start_data)
+        # People pickers keep ids as text (a radio's value); the pathway compares them with numbers.
+        data.update({k: int(v) if k.endswith("_id") and isinstance(v, str) and v.isdigit() else v
+                     for k, v in start_data.items() if v is not None})
     if is_starter(user):
         if patient is None:
             raise UserError(N_("Choose the patient the pathway is for."))
@@ -111,7 +136,7 @@ def start(session: Session, user: Any, pathway_id: str, patient: User | None, ip
             raise UserError(N_("This patient's account is disabled."))
         patient_id = patient.id
         if user.has_role(roles.DOCTOR):
-            data["doctor_id"] = user.id
+            data.setdefault("doctor_id", user.id)
     else:
         patient_id = user.id
     actor = actor_for(user)
@@ -122,3 +147,11 @@ def start(session: Session, user: Any, pathway_id: str, patient: User | None, ip
                  object_id=instance_id, pathway=pathway_id, patient_id=patient_id)
     session.commit()
     return instance_id
+
+
+def start_error(session: Session, instance_id: int) -> str | None:
+    """The stored error of an instance that failed in its first steps, None if it is running or done."""
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None or instance.status != ERROR:
+        return None
+    return instance.error_message or ""

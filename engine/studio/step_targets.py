@@ -1,0 +1,45 @@
+"""Targets per step, where the BPMN declares them: a user task with an interrupting timer boundary event
+(the review's "overdue after 3 days") has that duration as its target. Read from the model's latest version, so the
+dashboard follows what the analyst deployed; one fact, one place (the diagram)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from engine.workflow import spiff
+from engine.workflow.deploy import latest_version
+
+BPMN_NS = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+# An ISO 8601 duration as a pathway writes it in a timer expression: "P3D", "PT4H", "P1DT12H".
+DURATION = re.compile(r'^"?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?"?$')
+
+
+def parse_duration(text: str) -> timedelta | None:
+    found = DURATION.match((text or "").strip().strip("'"))
+    if not found or not any(found.groups()):
+        return None
+    weeks, days, hours, minutes = (int(g or 0) for g in found.groups())
+    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
+
+
+def step_targets(session: Session, model_id: str) -> dict[str, timedelta]:
+    """Task id -> the duration of the timer boundary event attached to it."""
+    version = latest_version(session, model_id)
+    if version is None:
+        return {}
+    targets: dict[str, timedelta] = {}
+    for path, text in (version.files or {}).items():
+        if not path.endswith(".bpmn"):
+            continue
+        for event in spiff.parse_xml(text).iter(f"{BPMN_NS}boundaryEvent"):
+            if event.get("cancelActivity") == "false":
+                continue  # a reminder that lets the step go on is no deadline
+            duration = event.find(f"{BPMN_NS}timerEventDefinition/{BPMN_NS}timeDuration")
+            attached = event.get("attachedToRef")
+            value = parse_duration(duration.text or "") if duration is not None else None
+            if attached and value is not None:
+                targets[attached] = min(value, targets.get(attached, value))
+    return targets

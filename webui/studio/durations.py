@@ -1,0 +1,31 @@
+"""Durations on the dashboard in one unit per chart, in the reader's words: hours ("5 h", «5 ч») for
+short steps, days where the values or the targets reach days (a review due in 3 days is read in days);
+and labels wrapped onto lines instead of cut."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable
+
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+
+HOURS, DAYS = "h", "d"
+DAYS_FROM_HOURS = 48  # from two days on, a person counts in days
+
+
+def unit_for(hours: Iterable[float | None]) -> str:
+    values = [h for h in hours if h is not None]
+    return DAYS if values and max(values) >= DAYS_FROM_HOURS else HOURS
+
+
+def in_unit(hours: float | None, unit: str) -> str:
+    if hours is None:
+        return "—"
+    if unit == DAYS:
+        return _("%(n)s d", n=format_decimal(round(hours / 24, 1), "#,##0.#"))
+    return _("%(n)s h", n=format_decimal(hours, "#,##0.#"))
+
+
+def wrap(text: str, width: int = 32) -> list[str]:
+    return textwrap.wrap(str(text), width) or [""]
