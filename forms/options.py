@@ -44,12 +44,23 @@ def check_widget_options(
     if not isinstance(options, dict):
         problem("ui:options", "must be an object")
         return
-    allowed = OPTIONS_BY_KIND.get(kind, frozenset())
+    allowed = OPTIONS_BY_KIND.get(kind, frozenset()) | {"check"}
     for key in sorted(options.keys() - allowed):
         problem(f"ui:options.{key}", f"is not an option of the {kind} widget")
+    if "check" in options:
+        _check(options["check"], providers, problem)
     checker = _CHECKERS.get(kind)
     if checker:
         checker(prop, options, providers, problem)
+
+
+def _check(name: Any, providers: frozenset[str] | None, problem: Report) -> None:
+    """`check`: a platform check of the answer against what the server knows (documents uploaded)."""
+    if not isinstance(name, str) or not name:
+        problem("ui:options.check", "must be the name of a platform check")
+    elif providers is not None and name not in providers:
+        known = ", ".join(sorted(providers)) or "none"
+        problem("ui:options.check", f"no platform check is called {name!r} (known: {known})")
 
 
 def _textarea(prop: dict[str, Any], options: dict[str, Any], providers: Any, problem: Report) -> None:
