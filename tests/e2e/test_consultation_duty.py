@@ -157,6 +157,8 @@ def test_two_patients_submit_the_same_duty_time_at_once_and_the_loser_keeps_noth
     server.screenshot(losers[0], "consultation_duty_lost_race")
     assert "The selected time is no longer available." in losers[0].content()
     assert "You are booked" not in losers[0].content()
+    # The list under the refusal is fresh: the time just taken is no longer offered.
+    assert losers[0].locator(f"input[name=slot_id][value='{slot_id}']").count() == 0
     assert "You are booked with the duty doctor." in winners[0].content()
     new = [c for c in _consultations(server) if c.id not in before]
     assert len(new) == 1 and new[0].slot_id == int(slot_id)  # the loser has no consultation at all
