@@ -160,7 +160,8 @@ def test_the_patient_cancels_with_a_reason_and_the_time_is_free_again(sessions, 
         assert session.get(Slot, booked.slot_id).status == FREE
         assert session.get(Ticket, booked.ticket_id).status == "cancelled"
     assert "consultation_cancelled" in kinds(sessions, "doctor@example.test")
-    assert _instance_status(sessions, booked.process_instance_id) == "completed"
+    # The pathways list says what happened: cancelled, not completed.
+    assert _instance_status(sessions, booked.process_instance_id) == "cancelled"
     clock.current = booked.starts_at
     with sessions() as session, pytest.raises(Conflict):
         service.join(session, world.patient, booked.id)
@@ -174,6 +175,7 @@ def test_an_application_under_review_can_be_cancelled_too(sessions, deployed, wo
     service.cancel(sessions, world.patient, opened.id, "Уже не нужно", connectors=deployed)
     assert consultation(sessions, opened.id).status == CANCELLED
     assert not pending(sessions, opened.process_instance_id)
+    assert _instance_status(sessions, opened.process_instance_id) == "cancelled"
 
 
 def test_route_2_books_a_duty_doctor_and_a_no_show_is_marked_missed(sessions, deployed, world, clock, tmp_path):

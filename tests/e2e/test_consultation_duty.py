@@ -107,10 +107,21 @@ def test_a_cancelled_consultations_join_link_explains_itself(consult_server, new
     patient.get_by_role("button", name="Book").first.click()
     patient.wait_for_url("**/consultations/*")
     consultation_id = int(patient.url.rstrip("/").rsplit("/", 1)[-1])
+    assert "Chat with the doctor" in patient.content()  # offered while the consultation stands
     patient.fill("textarea[name=reason]", "Не смогу в это время")
     patient.get_by_role("button", name="Cancel the consultation").click()
     assert "Cancelled" in patient.content()
+    assert "Chat with the doctor" not in patient.content()  # nobody would answer any more
     server.screenshot(patient, "consultation_cancelled")
+    token = patient.locator("input[name=csrf_token]").first.get_attribute("value")
+    patient.request.post(f"{url}/conversations/duty/{consultation_id}", form={"csrf_token": token, "body": "Алло?"})
+    from engine.messaging.models import Conversation
+    from engine.workflow.models import ProcessInstance
+
+    with server.app.extensions["carepath"].sessions() as session:
+        assert session.scalars(select(Conversation)).all() == []  # a message sent anyway opens no chat
+        instance_id = session.get(Consultation, consultation_id).process_instance_id
+        assert session.get(ProcessInstance, instance_id).status == "cancelled"  # as the pathways list says
     with server.app.extensions["carepath"].sessions() as session:
         starts = session.scalars(select(Consultation.starts_at).where(Consultation.id == consultation_id)).one()
     test_clock.current = starts

@@ -319,12 +319,15 @@ def my_tickets() -> Any:
     upcoming_online = [(t, online[t.id]) for t in every
                        if t.id in online and t.status in ACTIVE_TICKET and t.starts_at > now]
     active = [t for t in mine if t.status in ACTIVE_TICKET and t.starts_at > now]
-    past = sorted((t for t in mine if t not in active), key=lambda t: t.starts_at, reverse=True)
+    # A cancelled ticket of a future date is not a past visit: it has its own list, nearest first.
+    cancelled = [t for t in mine if t not in active and t.starts_at > now]
+    past = sorted((t for t in mine if t not in active and t.starts_at <= now), key=lambda t: t.starts_at,
+                  reverse=True)
     journal = audit.journal(db(), subject_id=current_user.id, per_page=200)
     entries = [e for e in journal.entries if e.action in REGISTRY_ACTIONS][:30]
     facts = {t.id: _ticket_facts(t) for t in every}
     return render_template("registry/my.html", active=active, past=past, facts=facts, entries=entries,
-                           online=upcoming_online,
+                           online=upcoming_online, cancelled=cancelled,
                            rate_form=RateForm(), show_past=request.args.get("past") != "0", T_HELD=T_HELD)
 
 
