@@ -65,6 +65,10 @@ def test_a_person_without_an_account_books_confirms_and_prints(client, demo, app
     slot = free_slots(demo)[0]
     form = client.get(f"/registry/book/{slot.id}").get_data(as_text=True)
     assert "Give your data to book" in form
+    # Without an SMS gateway the code goes by email: the address is marked required and asked for.
+    assert re.search(r'<label for="email">[^<]*<span class="req"', form)
+    no_email = client.post(f"/registry/book/{slot.id}", data={**IDENTITY, "email": ""}).get_data(as_text=True)
+    assert "Enter your email address: the confirmation code is sent there." in no_email
     bad = client.post(f"/registry/book/{slot.id}", data={**IDENTITY, "doc_number": "12345"})
     assert bad.status_code == 400 and "An OMS policy number has 16 digits." in bad.get_data(as_text=True)
     response = client.post(f"/registry/book/{slot.id}", data=IDENTITY)

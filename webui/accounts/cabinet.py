@@ -18,7 +18,6 @@ from webui.db import db
 from webui.messages import user_message
 from webui.security import client_ip
 
-
 HOME_TASKS = 5
 
 

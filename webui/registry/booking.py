@@ -22,8 +22,10 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms.validators import DataRequired
 
 from engine import audit, roles
 from engine.accounts.consent import personal_data_consent
@@ -106,6 +108,10 @@ def book(slot_id: int) -> Any:
     form = BookingForm()
     consent = personal_data_consent(str(get_locale()))
     sms = bool(_settings().sms_gateway_url)
+    if not sms:  # the confirmation code can only go by email: the address is required, and marked so
+        form.email.flags.required = True
+        form.email.validators = [DataRequired(_l("Enter your email address: the confirmation code is sent there.")),
+                                 *form.email.validators]
     if request.method == "POST" and form.validate():
         given = identity.Identity(
             doc_type=form.doc_type.data, doc_number=form.doc_number.data or "", last_name=form.last_name.data or "",
