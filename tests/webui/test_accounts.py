@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from engine.accounts.models import ConsentRecord, User
@@ -58,6 +60,21 @@ def test_registration_refuses_a_taken_email_a_weak_password_and_a_bad_phone(app,
     phone = client.post("/account/register", data={**REGISTRATION, "phone": "call me maybe"})
     assert "only digits" in phone.get_data(as_text=True)
     assert count(app, User) == 5 and outbox(app) == []
+
+
+def test_registration_shows_every_problem_at_once_next_to_its_field(app, client):
+    response = client.post("/account/register", data={
+        **REGISTRATION, "password": "12345", "password_again": "12345", "birth_date": "1850-01-01",
+        "phone": "call me maybe", "last_name": "R2D2", "consent": ""})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    errors = dict(re.findall(r'<p id="([a-z_]+)-error" class="error">([^<]*)</p>', html))
+    assert "at least 10 characters" in errors["password"]
+    assert errors["birth_date"] == "Enter a real date of birth."
+    assert "only digits" in errors["phone"]
+    assert "only letters" in errors["last_name"]
+    assert "consent to the processing of personal data" in html
+    assert count(app, User) == 0 and outbox(app) == []
 
 
 def test_registration_page_speaks_russian_to_a_russian_browser(client):
