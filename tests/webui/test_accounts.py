@@ -221,6 +221,16 @@ def test_the_language_switcher_changes_the_page_language(client):
     assert "Log in to your cabinet" in client.get("/account/login").get_data(as_text=True)
 
 
+def test_the_header_switch_keeps_the_profile_language_in_step(app, client, cast):
+    login(client, "patient@test.org")
+    for code in ("en", "ru", "en"):
+        client.post(f"/lang/{code}", data={"next": "/cabinet/profile"})
+        page = client.get("/cabinet/profile").get_data(as_text=True)
+        assert re.search(rf'<option selected value="{code}">', page), code
+        with transaction(app.extensions["carepath"].sessions) as session:
+            assert session.get(User, cast.patient.id).locale == code
+
+
 def test_an_unknown_email_login_is_journalled_without_an_account(app, client):
     login(client, "ghost@test.org", "whatever")
     with transaction(app.extensions["carepath"].sessions) as session:
