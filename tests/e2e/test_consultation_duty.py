@@ -6,6 +6,8 @@ a TestClock moved by the test (the server runs in this process)."""
 
 from __future__ import annotations
 
+import re
+
 from datetime import timedelta
 from pathlib import Path
 
@@ -108,6 +110,13 @@ def test_a_cancelled_consultations_join_link_explains_itself(consult_server, new
     patient.wait_for_url("**/consultations/*")
     consultation_id = int(patient.url.rstrip("/").rsplit("/", 1)[-1])
     assert "Chat with the doctor" in patient.content()  # offered while the consultation stands
+    # The countdown names its days, with the language's plural ("1 day", "2 days"), never a bare "1 ·".
+    countdown = patient.locator("p.countdown")
+    for days, words in ((2, "Starts in 2 days 0"), (1, "Starts in 1 day 0")):
+        countdown.evaluate("(el, d) => { el.dataset.starts = String(Math.floor(Date.now() / 1000) + d * 86400 + 3600); }",
+                           days)
+        patient.wait_for_function("(w) => document.querySelector('p.countdown').textContent.includes(w)", arg=words)
+        assert re.fullmatch(r"Starts in \d+ days? 0[01]:\d\d:\d\d", countdown.inner_text()), countdown.inner_text()
     patient.fill("textarea[name=reason]", "Не смогу в это время")
     patient.get_by_role("button", name="Cancel the consultation").click()
     assert "Cancelled" in patient.content()
