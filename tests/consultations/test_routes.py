@@ -301,8 +301,9 @@ def test_the_doctors_review_of_a_referral_shows_the_icd10_title_beside_the_code(
 
     with sessions() as session:
         summary = instance_data(session, actor(world, "doctor"), instance)["application_summary"]
+    # The referral's own words are left out when the ICD-10 title already says them: the diagnosis once.
     assert summary.endswith(": G40.1 (Локализованная (фокальная) (парциальная) симптоматическая эпилепсия и "
-                            "эпилептические синдромы с простыми парциальными припадками) Эпилепсия")
+                            "эпилептические синдромы с простыми парциальными припадками)")
 
 
 def test_route_2_the_loser_of_a_race_for_a_duty_time_is_told_and_keeps_nothing(sessions, deployed, world, clock):

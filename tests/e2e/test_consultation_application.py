@@ -189,3 +189,9 @@ def test_a_patient_applies_to_a_center_and_downloads_the_signed_conclusion(consu
     download_signed_conclusion(patient, url)
     server.screenshot(patient, "consultation_application_history")
     assert "G43.0" in patient.locator("main").inner_text()
+
+    # In Russian the ICD-10 title already says the patient's words: the diagnosis is shown once.
+    patient.get_by_role("button", name="Русский").click()
+    patient.goto(f"{url}/consultations/{consultation_id}")
+    diagnosis = patient.locator("dt", has_text="Диагноз").locator("xpath=following-sibling::dd[1]").inner_text()
+    assert diagnosis.startswith("G43.0 (Мигрень без ауры") and diagnosis.count("Мигрень без ауры") == 1, diagnosis
