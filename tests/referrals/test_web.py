@@ -109,8 +109,8 @@ def test_the_column_step_page_lists_the_files_headers_and_its_choice_makes_the_p
 
 
 def test_the_templates_example_passes_its_own_check_and_an_unknown_target_is_refused(app, client):
-    from engine.registry.demo import load_registry_demo
     from engine.referrals.models import ReferralRow
+    from engine.registry.demo import load_registry_demo
 
     sessions = app.extensions["carepath"].sessions
     with transaction(sessions) as session:
