@@ -79,6 +79,11 @@ def test_a_referred_patient_is_consulted_and_downloads_the_signed_conclusion(con
     patient.locator("#password_again").fill(PASSWORD)
     patient.get_by_role("button", name="Save the password").click()
     patient = login(patient.context, url, EMAIL, PASSWORD)
+    # The cabinet's home shows what waits for the patient (not "Nothing is assigned yet").
+    patient.goto(f"{url}/cabinet/")
+    waiting = patient.locator("section.waiting-tasks")
+    assert waiting.get_by_role("link", name="Upload your medical documents").count() == 1
+    assert "Nothing is assigned yet" not in patient.content()
     patient.goto(f"{url}/consultations/{referred.id}")
     assert "Waiting for your documents" in patient.content()
     patient.get_by_role("link", name="Upload your medical documents").click()
