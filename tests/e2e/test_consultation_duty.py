@@ -7,7 +7,6 @@ a TestClock moved by the test (the server runs in this process)."""
 from __future__ import annotations
 
 import re
-
 from datetime import timedelta
 from pathlib import Path
 
