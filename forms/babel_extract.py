@@ -19,7 +19,8 @@ TEXT_KEYS = frozenset({"title", "description", "ui:help", "ui:placeholder", "sub
 # Keys holding lists of shown texts: a string enum's values are also its option labels.
 LIST_KEYS = frozenset({"enum", "labels"})
 # Never descended into: values and annotations for analysts, not people.
-SKIPPED_KEYS = frozenset({"const", "default", "pattern", "format", "$comment", "$id", "$schema", "ui:order"})
+# "if" of a condition (allOf) holds the values an answer is compared with, never a shown text.
+SKIPPED_KEYS = frozenset({"const", "default", "pattern", "format", "$comment", "$id", "$schema", "ui:order", "if"})
 
 Extracted = tuple[int, None, str, list[str]]
 

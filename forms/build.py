@@ -60,6 +60,8 @@ def make_field(spec: FieldSpec) -> UnboundField:
     if spec.kind == "repeat":
         return _repeat_field(spec, common)
     chain: list[Any] = [v.Required() if spec.required else v.SkipIfEmpty()]
+    if "check" in options:
+        chain.append(v.AnswerCheck(options["check"]))
 
     if spec.kind in TEXT_KINDS:
         if "minLength" in s or "maxLength" in s:

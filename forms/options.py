@@ -46,12 +46,24 @@ def check_widget_options(
     if not isinstance(options, dict):
         problem("ui:options", N_("must be an object"))
         return
-    allowed = OPTIONS_BY_KIND.get(kind, frozenset())
+    allowed = OPTIONS_BY_KIND.get(kind, frozenset()) | {"check"}
     for key in sorted(options.keys() - allowed):
         problem(f"ui:options.{key}", N_("is not an option of the %(kind)s widget"), kind=kind)
+    if "check" in options:
+        _check(options["check"], providers, problem)
     checker = _CHECKERS.get(kind)
     if checker:
         checker(prop, options, providers, problem)
+
+
+def _check(name: Any, providers: frozenset[str] | None, problem: Report) -> None:
+    """`check`: a platform check of the answer against what the server knows (documents uploaded)."""
+    if not isinstance(name, str) or not name:
+        problem("ui:options.check", N_("must be the name of a platform check"))
+    elif providers is not None and name not in providers:
+        known = ", ".join(sorted(providers)) or "none"
+        problem("ui:options.check", N_("no platform check is called %(name)s (known: %(known)s)"), name=repr(name),
+                known=known)
 
 
 def _textarea(prop: dict[str, Any], options: dict[str, Any], providers: Any, problem: Report) -> None:

@@ -69,6 +69,25 @@ class SchemaForm(FlaskForm):
                 else:
                     field.process(None, initial.get(field.name, unset_value))
 
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        return self._check_conditions() and valid
+
+    def _check_conditions(self) -> bool:
+        """``allOf``/``if``-``then``: an answer that needs more fields (a time for "schedule") is refused
+        with the field's own "required" message next to each missing one."""
+        valid = True
+        for condition in self.form_spec.conditions:
+            chosen = self._fields.get(condition.field)
+            if not isinstance(chosen, SchemaField) or chosen.errors or chosen.to_json() not in condition.values:
+                continue
+            for name in condition.required:
+                field = self._fields.get(name)
+                if isinstance(field, SchemaField) and not field.errors and not field.readonly and field.is_empty():
+                    field.errors = [field.required_message]
+                    valid = False
+        return valid
+
     def schema_fields(self) -> list[SchemaField]:
         return [f for f in self if isinstance(f, SchemaField)]
 

@@ -17,7 +17,7 @@ from forms.options import check_widget_options
 
 ROOT_KEYWORDS = frozenset(
     {"$schema", "$id", "$comment", "type", "title", "description", "properties", "required",
-     "additionalProperties"}
+     "additionalProperties", "allOf"}
 )
 COMMON_KEYWORDS = frozenset({"type", "title", "description", "default", "readOnly", "$comment"})
 NUMBER_KEYWORDS = frozenset(
@@ -113,12 +113,23 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """JSON Schema's ``if``/``then`` in ``allOf``, the subset forms check: when `field` holds one of
+    `values`, the `required` fields must be given too (a "schedule" decision needs its time)."""
+
+    field: str
+    values: tuple[Any, ...]
+    required: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class FormSpec:
     title: str | None
     description: str | None
     submit_label: str | None
     closed: bool  # additionalProperties: false -> unknown keys in a JSON payload are errors
     fields: list[FieldSpec]
+    conditions: tuple[Condition, ...] = ()
 
 
 def read_spec(
@@ -165,6 +176,7 @@ def read_spec(
                            name in required, reserved, providers, problems)
         if spec is not None:
             fields.append(spec)
+    conditions = read_conditions(schema.get("allOf"), properties, problems)
     title, description = schema.get("title"), schema.get("description")
     form = FormSpec(
         title=title if isinstance(title, str) else None,
@@ -172,8 +184,54 @@ def read_spec(
         submit_label=submit_label,
         closed=schema.get("additionalProperties") is False,
         fields=fields,
+        conditions=conditions,
     )
     return form, problems
+
+
+CONDITION_SHAPE = N_('each allOf entry must be {"if": {"properties": {"<field>": {"const": ...} or {"enum": [...]}}}, '
+                     '"then": {"required": ["<field>", ...]}}')
+
+
+def read_conditions(rules: Any, properties: dict[str, Any], problems: list[Problem]) -> tuple[Condition, ...]:
+    """``allOf: [{if, then}]`` -> conditions; anything beyond "this answer makes those fields required" is a
+    problem, so a file never promises a check the form does not make."""
+    if rules is None:
+        return ()
+    if not isinstance(rules, list):
+        problems.append(Problem(None, "allOf", N_("must be a list")))
+        return ()
+    found = []
+    for rule in rules:
+        condition = _condition(rule, properties)
+        if condition is None:
+            problems.append(Problem(None, "allOf", CONDITION_SHAPE))
+            continue
+        for name in (condition.field, *condition.required):
+            if name not in properties:
+                problems.append(Problem(name, "allOf", N_("is named in a condition but is not a property")))
+        found.append(condition)
+    return tuple(found)
+
+
+def _condition(rule: Any, properties: dict[str, Any]) -> Condition | None:
+    if not isinstance(rule, dict) or rule.keys() - {"if", "then", "$comment"}:
+        return None
+    test, then = rule.get("if"), rule.get("then")
+    if not isinstance(test, dict) or test.keys() - {"properties", "required"} or not isinstance(then, dict):
+        return None
+    tested = test.get("properties")
+    if not isinstance(tested, dict) or len(tested) != 1 or then.keys() != {"required"}:
+        return None
+    (name, match), = tested.items()
+    if not isinstance(match, dict) or len(match) != 1 or not match.keys() <= {"const", "enum"}:
+        return None
+    values = [match["const"]] if "const" in match else match["enum"]
+    required = then["required"]
+    if not isinstance(values, list) or not values or not isinstance(required, list) or not required \
+            or not all(isinstance(r, str) for r in required):
+        return None
+    return Condition(field=name, values=tuple(values), required=tuple(required))
 
 
 def _submit_label(options: Any, problems: list[Problem]) -> str | None:

@@ -45,6 +45,21 @@ class Required:
             raise StopValidation(field.required_message)
 
 
+class AnswerCheck:
+    """``ui:options.check``: the platform's check of an answer against what only the server knows (e.g.
+    "I have uploaded my documents" with none uploaded). The named check is one of the form's providers,
+    called with the task data and the answer; it returns the message to show, or None when all is well."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, form: Form, field: Field) -> None:
+        check = getattr(form, "slot_providers", {}).get(self.name)
+        problem = check(getattr(form, "_task_data", {}), field.to_json()) if check is not None else None
+        if problem:
+            raise ValidationError(problem)
+
+
 class SkipIfEmpty:
     """An optional field left empty is valid whatever its other keywords say."""
 

@@ -55,3 +55,17 @@ def test_every_page_a_demo_person_reaches_answers_without_a_server_error(demo_ap
         frontier = found
     assert len(seen) >= 5
     assert errors == []
+
+
+def test_every_open_demo_alert_has_the_doctors_review_task(demo_app):
+    """The doctor's list counts open alerts; each must be one the doctor can act on (a review task)."""
+    from sqlalchemy import select
+
+    from engine.monitoring.models import ALERT_OPEN, Alert
+    from engine.workflow.models import PendingTask
+
+    with demo_app.extensions["carepath"].sessions() as session:
+        open_alerts = session.scalars(select(Alert).where(Alert.status == ALERT_OPEN)).all()
+        reviews = session.scalars(select(PendingTask).where(PendingTask.process_model_id == "monitoring_cycle",
+                                                            PendingTask.task_name == "review")).all()
+        assert len(open_alerts) == len(reviews)

@@ -12,6 +12,7 @@ from typing import Any
 import bleach
 import markdown
 from flask import Flask, g, redirect, render_template, request, session, url_for
+from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -208,6 +209,10 @@ def _register_pages(app: Flask) -> None:
     def switch_language(code: str) -> Any:
         if code in LOCALES:
             session["lang"] = code
+            if current_user.is_authenticated and current_user.locale != code:
+                # The profile's language (pages, mails) follows the header switch: one preference, not two.
+                current_user.locale = code
+                request_db.db().commit()
         target = request.form.get("next") or "/"
         # Only local paths, so the switcher cannot be used as an open redirect.
         if not target.startswith("/") or target.startswith("//"):

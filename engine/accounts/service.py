@@ -66,8 +66,7 @@ def _clean(session: Session, data: PersonData) -> PersonData:
     email = validation.normalize_email(data.email)
     if find_by_email(session, email) is not None:
         raise UserError(N_("An account with this email already exists. Log in or reset the password."))
-    if data.birth_date and not date(1900, 1, 1) <= data.birth_date <= now().date():
-        raise UserError(N_("Enter a real date of birth."))
+    validation.check_birth_date(data.birth_date)
     unknown = set(data.roles) - set(roles.ROLES)
     if unknown or not data.roles:
         raise UserError(N_("Choose at least one known role."))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
+from engine.clock import now
 from engine.i18n import N_, UserError
 
 MIN_PASSWORD_LENGTH = 10
@@ -80,6 +82,11 @@ def check_password(password: str, *, email: str = "") -> None:
         raise UserError(N_("The password must not be your email address."))
     if password.isdigit():
         raise UserError(N_("The password must not consist of digits only."))
+
+
+def check_birth_date(value: date | None) -> None:
+    if value is not None and not date(1900, 1, 1) <= value <= now().date():
+        raise UserError(N_("Enter a real date of birth."))
 
 
 def normalize_email(value: str) -> str:

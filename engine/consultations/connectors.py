@@ -336,6 +336,12 @@ def resolve_target(session: Session, target: str) -> tuple[ConsultationCenter | 
     return None, None
 
 
+def target_known(session: Session, target: str) -> bool:
+    """Whether a referral's target names an active consultation center or a known specialty (one without a
+    reviewing doctor still counts: the manager is then asked to assign one)."""
+    return resolve_target(session, target)[0] is not None or _names_a_specialty(session, target)
+
+
 def _names_a_specialty(session: Session, target: str) -> bool:
     wanted = fold(target)
     return bool(wanted) and any(

@@ -110,7 +110,8 @@ def raise_alert(session: Session, context: InstanceContext, params: dict[str, An
                                   link_base=str(params.get("base_url") or ""))
     patient = session.get(User, questionnaire.patient_id)
     return {"doctor_ids": doctors, "patient": patient.full_name if patient else "",
-            "day": questionnaire.day.isoformat(), "values": dict(facts.get("doctors") or {})}
+            "day": questionnaire.day.isoformat(), "values": dict(facts.get("doctors") or {}),
+            "comment": questionnaire.comment or ""}  # what the patient wrote reaches the reviewing doctor
 
 
 def close_alert(session: Session, context: InstanceContext, params: dict[str, Any]) -> Mapping[str, Any]:

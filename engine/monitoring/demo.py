@@ -1,7 +1,9 @@
 """Demo monitoring: a plan by doctor@example.org for patient@example.org with a few answered days (one
-with blood pressure beyond the thresholds, so the doctor's list shows an alert), and two shared templates.
+with blood pressure beyond the thresholds and its alert), and two shared templates.
 
-Days are written directly (not through the pathway), as history; today's day is left to the dispatch."""
+Days are written directly (not through the pathway), as history; today's day is left to the dispatch. So
+the past alert is a reviewed one: an open alert needs the doctor's review task, which only the pathway
+creates, and the list's "Open alerts" counts what the doctor can act on."""
 
 from __future__ import annotations
 
@@ -14,7 +16,15 @@ from engine.accounts import service
 from engine.clock import now
 from engine.i18n import N_
 from engine.monitoring import plans, questionnaires, schedule
-from engine.monitoring.models import ALERT_OPEN, ANSWERED, MISSED, Alert, Answer, MonitoringPlan, PlanTemplate
+from engine.monitoring.models import (
+    ALERT_CLOSED,
+    ANSWERED,
+    MISSED,
+    Alert,
+    Answer,
+    MonitoringPlan,
+    PlanTemplate,
+)
 
 # Shared templates are stored in English and shown through the catalog (N_ puts them there).
 TEMPLATES = {
@@ -79,7 +89,8 @@ def load_monitoring_demo(session: Session) -> MonitoringPlan | None:
         if beyond:
             q.comment = "Утром кружилась голова"
             session.add(Alert(doctor_id=doctor.id, patient_id=patient.id, questionnaire_id=q.id, day=day,
-                              level="warning", reason="A value beyond your thresholds", status=ALERT_OPEN,
+                              level="warning", reason="A value beyond your thresholds", status=ALERT_CLOSED,
+                              closed_at=now(), closed_by=doctor.id, note="Reviewed",
                               values=[{"title": bp.title, "value": f"{systolic}/{diastolic} mmHg", "amount": f"{systolic}/{diastolic}",
                                        "unit": bp.unit, "low": "",
                                        "high": "140/90", "time_of_day": "morning", "beyond": True}]))

@@ -83,8 +83,9 @@ def error_rows_csv(session: Session, batch: ReferralImport, translate: Translate
     return write_rows(lines, delimiter=batch.delimiter if batch.delimiter in (";", ",", "\t") else ";")
 
 
-def template_csv(locale: str) -> str:
-    """The blank table with one example row, semicolon-separated as Russian Excel saves CSV."""
+def template_csv(locale: str, institution: str | None = None, target: str | None = None) -> str:
+    """The blank table with one example row, semicolon-separated as Russian Excel saves CSV. `institution` and
+    `target` (names the registry knows) replace the example's, so the example passes the import's own check."""
     example = {
         "ru": ("Иванова", "Анна", "Сергеевна", "12.03.1961", "Ж", "+7 912 345-67-89", "anna@example.ru",
                "112-233-445 95", "", "C50.9", "Рак молочной железы", "ГБУЗ Областная больница №1",
@@ -93,6 +94,9 @@ def template_csv(locale: str) -> str:
                "112-233-445 95", "", "C50.9", "Breast cancer", "Regional hospital No. 1", "Dr P. Petrov",
                "Oncology", ""),
     }[locale if locale in TEMPLATE_HEADERS else "en"]
+    at = FIELDS.index("institution"), FIELDS.index("target")
+    example = tuple(institution if i == at[0] and institution else target if i == at[1] and target else v
+                    for i, v in enumerate(example))
     return write_rows([TEMPLATE_HEADERS[locale if locale in TEMPLATE_HEADERS else "en"], example], delimiter=";")
 
 

@@ -61,6 +61,25 @@ def known_institutions(session: Session) -> list[str] | None:
     return names or None
 
 
+def known_target(session: Session) -> Callable[[str], bool] | None:
+    """Whether a target names a known specialty or consultation center (each name asked once per file), or
+    None when the registry knows no specialty (then any target is accepted, as for institutions)."""
+    from engine.consultations.connectors import target_known
+    from engine.registry.models import Specialty, fold
+
+    if session.scalar(select(Specialty.id).limit(1)) is None:
+        return None
+    answers: dict[str, bool] = {}
+
+    def known(target: str) -> bool:
+        key = fold(target)
+        if key not in answers:
+            answers[key] = target_known(session, target)
+        return answers[key]
+
+    return known
+
+
 def create_preview(
     session: Session, manager: User, filename: str, content: bytes, *, base_url: str, ip: str = "",
     ask_columns: bool = False,
@@ -102,7 +121,7 @@ def _store_rows(session: Session, batch: ReferralImport, table: Table) -> None:
         ])  # fmt: skip
         return
     rows = table.rows
-    checked = validate_rows(rows, known_institutions(session))
+    checked = validate_rows(rows, known_institutions(session), known_target(session))
     batch.status, batch.total, batch.valid = m.PREVIEW, len(checked), sum(1 for r in checked if r.ok)
     session.execute(
         ReferralRow.__table__.insert(),

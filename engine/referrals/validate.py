@@ -13,7 +13,7 @@ Diagnosis codes are checked against the ICD-10 catalogue (engine.icd10).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -87,7 +87,8 @@ def _norm_name(text: str) -> str:
     return " ".join(re.sub(r"[\"'«»“”„]", " ", text).casefold().replace("ё", "е").split())
 
 
-def _check_cell(row: CheckedRow, name: str, text: str, institutions: set[str] | None) -> None:
+def _check_cell(row: CheckedRow, name: str, text: str, institutions: set[str] | None,
+                target_known: Callable[[str], bool] | None = None) -> None:
     if not text:
         if name in REQUIRED:
             row.fail(name, N_("This field is required."))
@@ -119,6 +120,9 @@ def _check_cell(row: CheckedRow, name: str, text: str, institutions: set[str] | 
                 raise UserError(N_("The text is longer than %(n)s characters."), n=TEXT_LIMITS[name])
             if name == "institution" and institutions is not None and _norm_name(cleaned) not in institutions:
                 raise UserError(N_("No institution with this name is known to the registry."))
+            if name == "target" and target_known is not None and not target_known(cleaned):
+                raise UserError(N_("No specialty or consultation center with this name is known. Write a specialty "
+                                   "(for example, Neurology) or a center's name."))
             row.values[name] = cleaned
     except UserError as error:
         row.fail(name, error.message, **error.params)
@@ -178,8 +182,10 @@ def phone_identity(values: dict[str, Any]) -> str:
     return f"{values['phone']}|{names}|{values['birth_date']}"
 
 
-def validate_rows(rows: Iterable[SourceRow], known_institutions: Iterable[str] | None = None) -> list[CheckedRow]:
-    """Every row checked; duplicates are found across the file. `known_institutions` None: any name."""
+def validate_rows(rows: Iterable[SourceRow], known_institutions: Iterable[str] | None = None,
+                  target_known: Callable[[str], bool] | None = None) -> list[CheckedRow]:
+    """Every row checked; duplicates are found across the file. `known_institutions` None: any name;
+    `target_known` None: any target (else it says whether a specialty or center has that name)."""
     institutions = {_norm_name(n) for n in known_institutions} if known_institutions is not None else None
     checked: list[CheckedRow] = []
     seen_referral: dict[tuple[str, str], int] = {}
@@ -193,7 +199,7 @@ def validate_rows(rows: Iterable[SourceRow], known_institutions: Iterable[str] |
         if words and not cells.get("diagnosis_text", "").strip():
             cells["diagnosis_code"], cells["diagnosis_text"] = code_text, words
         for name in FIELDS:
-            _check_cell(row, name, cells.get(name, "").strip(), institutions)
+            _check_cell(row, name, cells.get(name, "").strip(), institutions, target_known)
         _check_contacts(row)
         _check_diagnosis(row)
         identity = _identity(row.values)

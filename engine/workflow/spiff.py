@@ -119,6 +119,17 @@ def tasks_in_state(workflow: BpmnWorkflow, state: int, manual: bool | None = Non
     return found
 
 
+# End events whose id starts so mean "the pathway was cancelled" (by the patient, by the clinic): an instance
+# that ends at one is listed as cancelled, not completed. A convention of the shipped pathways' ids.
+CANCELLED_END_PREFIX = "end_cancelled"
+
+
+def ended_cancelled(workflow: BpmnWorkflow) -> bool:
+    """Whether the finished workflow (or one of its subprocesses) reached a "cancelled" end event."""
+    return any(str(getattr(t.task_spec, "bpmn_id", "") or "").startswith(CANCELLED_END_PREFIX)
+               for t in tasks_in_state(workflow, TaskState.COMPLETED))
+
+
 # What a workflow loaded outside a step holds (views, migration): no connector results to hand over.
 IDLE_ENGINE = PathwayScriptEngine()
 

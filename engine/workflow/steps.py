@@ -37,6 +37,7 @@ from engine.workflow import indexes, limits, persistence, rawsql, serialization,
 from engine.workflow.cache import WORKFLOWS, Entry
 from engine.workflow.connectors import ConnectorRegistry, InstanceContext, default_registry
 from engine.workflow.models import (
+    CANCELLED,
     COMPLETED,
     ERROR,
     FINISHED_STATUSES,
@@ -249,7 +250,7 @@ def advance(step: Step) -> None:
         record_error(step, exc)
         return
     if workflow.completed:
-        step.instance.status = COMPLETED
+        step.instance.status = CANCELLED if spiff.ended_cancelled(workflow) else COMPLETED
     elif spiff.tasks_in_state(workflow, TaskState.ERROR):
         step.instance.status = ERROR  # an earlier error in another branch still waits for a retry
     else:

@@ -160,7 +160,8 @@ def test_the_patient_cancels_with_a_reason_and_the_time_is_free_again(sessions, 
         assert session.get(Slot, booked.slot_id).status == FREE
         assert session.get(Ticket, booked.ticket_id).status == "cancelled"
     assert "consultation_cancelled" in kinds(sessions, "doctor@example.test")
-    assert _instance_status(sessions, booked.process_instance_id) == "completed"
+    # The pathways list says what happened: cancelled, not completed.
+    assert _instance_status(sessions, booked.process_instance_id) == "cancelled"
     clock.current = booked.starts_at
     with sessions() as session, pytest.raises(Conflict):
         service.join(session, world.patient, booked.id)
@@ -174,6 +175,7 @@ def test_an_application_under_review_can_be_cancelled_too(sessions, deployed, wo
     service.cancel(sessions, world.patient, opened.id, "Уже не нужно", connectors=deployed)
     assert consultation(sessions, opened.id).status == CANCELLED
     assert not pending(sessions, opened.process_instance_id)
+    assert _instance_status(sessions, opened.process_instance_id) == "cancelled"
 
 
 def test_route_2_books_a_duty_doctor_and_a_no_show_is_marked_missed(sessions, deployed, world, clock, tmp_path):
@@ -300,8 +302,9 @@ def test_the_doctors_review_of_a_referral_shows_the_icd10_title_beside_the_code(
 
     with sessions() as session:
         summary = instance_data(session, actor(world, "doctor", sessions), instance)["application_summary"]
+    # The referral's own words are left out when the ICD-10 title already says them: the diagnosis once.
     assert summary.endswith(": G40.1 (Локализованная (фокальная) (парциальная) симптоматическая эпилепсия и "
-                            "эпилептические синдромы с простыми парциальными припадками) Эпилепсия")
+                            "эпилептические синдромы с простыми парциальными припадками)")
 
 
 def test_route_2_the_loser_of_a_race_for_a_duty_time_is_told_and_keeps_nothing(sessions, deployed, world, clock):

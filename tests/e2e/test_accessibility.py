@@ -239,6 +239,9 @@ def test_a_patient_on_a_phone_uses_the_menu_the_questionnaire_and_a_failed_login
     page.locator("#password").fill(DEMO_PASSWORD)
     page.keyboard.press("Enter")
     expect(page.locator("form[action$='/account/logout']")).to_have_count(1)
+    # The header switch is the person's language everywhere (it is stored in the profile), and the pages
+    # walked before may have left this account in English: choose Russian as a person would.
+    page.locator("form.lang button[lang=ru]").click()
 
     toggle = page.get_by_role("button", name="Меню")
     expect(toggle).to_be_visible()

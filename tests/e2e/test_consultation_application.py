@@ -102,11 +102,19 @@ def test_a_patient_applies_to_a_center_and_downloads_the_signed_conclusion(consu
     review = doctor.locator("main")
     server.screenshot(doctor, "consultation_review_with_documents")
     assert "G43.0" in review.inner_text() and "discharge.pdf" in review.inner_text()
+    # An incomplete decision is refused by the form next to the missing field: no "Done", the task is not
+    # completed (no identical task comes back), nothing reaches the patient, nothing is booked.
+    task_url = doctor.url
+    doctor.get_by_label("Schedule the consultation").check()
+    submit_task(doctor)
+    assert "Done:" not in doctor.content() and doctor.url == task_url
+    assert "Choose a time slot." in doctor.locator(".cp-field", has=doctor.locator("input[name=slot_id]").first).inner_text()
+    assert consultation(server, consultation_id).slot_id is None
     doctor.get_by_label("Ask for more documents").check()
     submit_task(doctor)
-    # Without saying which documents the request comes back with the reason; nothing reaches the patient.
-    open_task(doctor, url, "Review the application")
-    assert "Say which documents are needed." in doctor.content()
+    assert "Done:" not in doctor.content()
+    assert "This field is required." in doctor.locator(".cp-field", has=doctor.locator("textarea[name=message]")).inner_text()
+    assert consultation(server, consultation_id).status == "under_review"
     doctor.get_by_label("Ask for more documents").check()
     doctor.locator("textarea[name=message]").fill("Пришлите, пожалуйста, заключение МРТ головного мозга.")
     submit_task(doctor)
@@ -181,3 +189,9 @@ def test_a_patient_applies_to_a_center_and_downloads_the_signed_conclusion(consu
     download_signed_conclusion(patient, url)
     server.screenshot(patient, "consultation_application_history")
     assert "G43.0" in patient.locator("main").inner_text()
+
+    # In Russian the ICD-10 title already says the patient's words: the diagnosis is shown once.
+    patient.get_by_role("button", name="Русский").click()
+    patient.goto(f"{url}/consultations/{consultation_id}")
+    diagnosis = patient.locator("dt", has_text="Диагноз").locator("xpath=following-sibling::dd[1]").inner_text()
+    assert diagnosis.startswith("G43.0 (Мигрень без ауры") and diagnosis.count("Мигрень без ауры") == 1, diagnosis

@@ -6,6 +6,7 @@ a TestClock moved by the test (the server runs in this process)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -107,10 +108,28 @@ def test_a_cancelled_consultations_join_link_explains_itself(consult_server, new
     patient.get_by_role("button", name="Book").first.click()
     patient.wait_for_url("**/consultations/*")
     consultation_id = int(patient.url.rstrip("/").rsplit("/", 1)[-1])
+    assert "Chat with the doctor" in patient.content()  # offered while the consultation stands
+    # The countdown names its days, with the language's plural ("1 day", "2 days"), never a bare "1 ·".
+    countdown = patient.locator("p.countdown")
+    for days, words in ((2, "Starts in 2 days 0"), (1, "Starts in 1 day 0")):
+        countdown.evaluate("(el, d) => { el.dataset.starts = String(Math.floor(Date.now() / 1000) + d * 86400 + 3600); }",
+                           days)
+        patient.wait_for_function("(w) => document.querySelector('p.countdown').textContent.includes(w)", arg=words)
+        assert re.fullmatch(r"Starts in \d+ days? 0[01]:\d\d:\d\d", countdown.inner_text()), countdown.inner_text()
     patient.fill("textarea[name=reason]", "Не смогу в это время")
     patient.get_by_role("button", name="Cancel the consultation").click()
     assert "Cancelled" in patient.content()
+    assert "Chat with the doctor" not in patient.content()  # nobody would answer any more
     server.screenshot(patient, "consultation_cancelled")
+    token = patient.locator("input[name=csrf_token]").first.get_attribute("value")
+    patient.request.post(f"{url}/conversations/duty/{consultation_id}", form={"csrf_token": token, "body": "Алло?"})
+    from engine.messaging.models import Conversation
+    from engine.workflow.models import ProcessInstance
+
+    with server.app.extensions["carepath"].sessions() as session:
+        assert session.scalars(select(Conversation)).all() == []  # a message sent anyway opens no chat
+        instance_id = session.get(Consultation, consultation_id).process_instance_id
+        assert session.get(ProcessInstance, instance_id).status == "cancelled"  # as the pathways list says
     with server.app.extensions["carepath"].sessions() as session:
         starts = session.scalars(select(Consultation.starts_at).where(Consultation.id == consultation_id)).one()
     test_clock.current = starts
@@ -157,6 +176,8 @@ def test_two_patients_submit_the_same_duty_time_at_once_and_the_loser_keeps_noth
     server.screenshot(losers[0], "consultation_duty_lost_race")
     assert "The selected time is no longer available." in losers[0].content()
     assert "You are booked" not in losers[0].content()
+    # The list under the refusal is fresh: the time just taken is no longer offered.
+    assert losers[0].locator(f"input[name=slot_id][value='{slot_id}']").count() == 0
     assert "You are booked with the duty doctor." in winners[0].content()
     new = [c for c in _consultations(server) if c.id not in before]
     assert len(new) == 1 and new[0].slot_id == int(slot_id)  # the loser has no consultation at all

@@ -79,17 +79,26 @@ def test_a_referred_patient_is_consulted_and_downloads_the_signed_conclusion(con
     patient.locator("#password_again").fill(PASSWORD)
     patient.get_by_role("button", name="Save the password").click()
     patient = login(patient.context, url, EMAIL, PASSWORD)
+    # The cabinet's home shows what waits for the patient (not "Nothing is assigned yet").
+    patient.goto(f"{url}/cabinet/")
+    waiting = patient.locator("section.waiting-tasks")
+    assert waiting.get_by_role("link", name="Upload your medical documents").count() == 1
+    assert "Nothing is assigned yet" not in patient.content()
     patient.goto(f"{url}/consultations/{referred.id}")
     assert "Waiting for your documents" in patient.content()
     patient.get_by_role("link", name="Upload your medical documents").click()
     assert "G40.1" in patient.content()
     server.screenshot(patient, "consultation_referral_upload_task")
 
-    # Confirming before any document arrived: asked again with the reason; nothing goes to the doctor.
+    # Confirming before any document arrived: the form refuses it next to the box, the task stays open
+    # (no "Done", no loop) and nothing goes to the doctor.
+    task_url = patient.url
     patient.check("input[name=uploaded]")
     submit_task(patient)
-    open_task(patient, url, "Upload your medical documents")
-    assert "No documents have arrived yet" in patient.content()
+    assert "Done:" not in patient.content()
+    assert "You have not uploaded any documents yet" in patient.locator(".cp-field", has=patient.locator(
+        "input[name=uploaded]")).inner_text()
+    assert patient.url == task_url
     assert consultation(server, referred.id).status == "awaiting_documents"
 
     # A file that is not what its name says is refused; the real one is kept as a draft until sent.

@@ -87,3 +87,12 @@ def test_a_model_manifest_gives_its_title_and_description():
 
     assert [(line, m) for line, m, _c in texts(extract_manifest, manifest)] == [
         (1, "Appointment ticket booking"), (2, "Hold a slot.")]
+
+
+def test_a_conditions_compared_values_are_not_texts():
+    form = {"type": "object", "properties": {"decision": {"type": "string", "title": "Decision",
+                                                          "enum": ["schedule", "decline"]},
+                                             "message": {"type": "string", "title": "Message"}},
+            "allOf": [{"if": {"properties": {"decision": {"enum": ["decline"]}}}, "then": {"required": ["message"]}}]}
+    found = [m for _line, m, _c in texts(extract_form, json.dumps(form, indent=1).encode())]
+    assert found == ["Decision", "schedule", "decline", "Message"]

@@ -33,6 +33,14 @@ def test_a_russian_schema_title_and_options_render_as_written():
     assert '<label class="cp-check-label" for="symptoms-1">Жар</label>' in html
 
 
+def test_a_required_field_is_marked_once():
+    html = render(build_form_class(SCHEMA, UI)())
+    label = html[html.index('<label class="cp-label" for="full_name">'):]
+    label = label[:label.index("</label>")]
+    assert label.count("*") == 1 and "(required)" not in label
+    assert re.search(r'<input[^>]*id="full_name"[^>]*required', html)
+
+
 def test_every_input_has_a_label_tied_to_it():
     html = render(build_form_class(SCHEMA, UI)())
     ids = set(re.findall(r'<input[^>]* id="([^"]+)"[^>]*type="(?!hidden)', html))

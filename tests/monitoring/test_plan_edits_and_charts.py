@@ -158,3 +158,40 @@ def test_the_patient_corrects_a_sent_day_on_its_page_until_the_doctor_marks_it_r
     make_user(app, "doctor3@test.org", "doctor")
     login(client, "doctor3@test.org")
     assert client.post(f"/monitoring/patients/{deployed.patient.id}/days/{q_id}/reviewed").status_code == 403
+
+
+def test_upper_thresholds_only_read_as_up_to_and_the_alert_task_shows_the_patients_comment(
+        app, client, deployed, clock):  # noqa: F811
+    import re
+
+    login(client, deployed.doctor.email)
+    response = client.post("/monitoring/plans/new", data={
+        "patient_email": deployed.patient.email, "title": "BP", "start_date": TODAY, "invite_time": "19:00"})
+    plan_path = response.headers["Location"]
+    assert client.post(f"{plan_path}/items", data={
+        "kind": "measurement", "code": "bp", "time_of_day": "morning", "period": "daily",
+        "alert_high": "140", "alert_high2": "90"}).status_code == 302
+    client.post("/account/logout")
+    with _sessions(app)() as session:
+        [item_id] = session.scalars(select(PlanItem.id))
+    login(client, deployed.patient.email)
+    assert client.post(f"/monitoring/days/{TODAY}", data={f"m{item_id}": "150", f"m{item_id}_2": "95",
+                                                          "comment": "Утром кружилась голова"}).status_code == 302
+    client.post("/account/logout")
+    clock.current += timedelta(days=1)
+    login(client, deployed.doctor.email)
+    page = client.get(f"/monitoring/patients/{deployed.patient.id}").get_data(as_text=True)
+    assert "…" not in page
+    assert "thresholds up to 140 / up to 90" in page and "thresholds of the upper value up to 140" in page
+    assert "(threshold: up to 140/90)" in page
+    # The alert task: thresholds read the same, and the patient's comment is there.
+    inbox = client.get("/tasks/?pathway=monitoring_cycle").get_data(as_text=True)
+    tasks = re.findall(r'href="(/tasks/\d+/[0-9a-f-]{36})"', inbox)
+    assert len(tasks) == 1
+    task = client.get(tasks[0]).get_data(as_text=True)
+    assert "(threshold: up to 140/90)" in task and "… –" not in task
+    assert "Утром кружилась голова" in task
+    # The list counts the open alerts the doctor can act on: one task, one alert.
+    listing = client.get("/monitoring/patients").get_data(as_text=True)
+    row = next(r for r in listing.split("<tr") if deployed.patient.last_name in r)
+    assert '<span class="cp-alert-badge">1</span>' in row

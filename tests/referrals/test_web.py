@@ -106,3 +106,35 @@ def test_the_column_step_page_lists_the_files_headers_and_its_choice_makes_the_p
     assert client.get("/referrals/1/columns").status_code == 404
     assert client.post("/referrals/1/columns", data={"column-0": "last_name"}).status_code == 404
     assert client.get("/referrals/1/errors.csv").status_code == 404
+
+
+def test_the_templates_example_passes_its_own_check_and_an_unknown_target_is_refused(app, client):
+    from engine.referrals.models import ReferralRow
+    from engine.registry.demo import load_registry_demo
+
+    sessions = app.extensions["carepath"].sessions
+    with transaction(sessions) as session:
+        load_registry_demo(session, weeks=1)
+    make_user(app, "m1@test.org", "manager")
+    login(client, "m1@test.org")
+    for lang in ("ru", "en"):
+        response = client.get(f"/referrals/template-{lang}.csv")
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+        template = response.get_data()
+        page = client.post("/referrals/", data={"table": (io.BytesIO(template), f"t-{lang}.csv")},
+                           content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+        assert "Rows: 1; without errors: 1" in page, lang
+    # The same example aimed at a specialty nobody knows: refused with a clear message.
+    text = client.get("/referrals/template-ru.csv").get_data().decode("utf-8-sig")
+    header, example = text.strip().splitlines()
+    cells = example.split(";")
+    cells[13] = "Неизвестно"
+    bad = (header + "\n" + ";".join(cells) + "\n").encode("utf-8-sig")
+    page = client.post("/referrals/", data={"table": (io.BytesIO(bad), "bad.csv")},
+                       content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+    assert "Rows: 1; without errors: 0" in page
+    with sessions() as session:
+        from sqlalchemy import select
+
+        errors = session.scalars(select(ReferralRow.errors).order_by(ReferralRow.id.desc())).first()
+    assert "No specialty or consultation center with this name is known" in str(errors["target"])

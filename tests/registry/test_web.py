@@ -65,6 +65,10 @@ def test_a_person_without_an_account_books_confirms_and_prints(client, demo, app
     slot = free_slots(demo)[0]
     form = client.get(f"/registry/book/{slot.id}").get_data(as_text=True)
     assert "Give your data to book" in form
+    # Without an SMS gateway the code goes by email: the address is marked required and asked for.
+    assert re.search(r'<label for="email">[^<]*<span class="req"', form)
+    no_email = client.post(f"/registry/book/{slot.id}", data={**IDENTITY, "email": ""}).get_data(as_text=True)
+    assert "Enter your email address: the confirmation code is sent there." in no_email
     bad = client.post(f"/registry/book/{slot.id}", data={**IDENTITY, "doc_number": "12345"})
     assert bad.status_code == 400 and "An OMS policy number has 16 digits." in bad.get_data(as_text=True)
     response = client.post(f"/registry/book/{slot.id}", data=IDENTITY)
@@ -112,6 +116,12 @@ def test_a_patient_books_from_the_cabinet_cancels_and_cannot_reach_anothers_tick
     cancelled = client.post(f"/registry/my/tickets/{ticket.id}/cancel", follow_redirects=True).get_data(as_text=True)
     assert "The visit is cancelled" in cancelled and "Appointment cancelled" in cancelled
     assert [m.recipient for m in outbox(app, "ticket_cancelled")] == [cast.patient.email]
+    # A cancelled ticket of a future date is listed as cancelled, not among the past visits.
+    mine = client.get("/registry/my").get_data(as_text=True)
+    cancelled_part = mine.split('id="cancelled-title"')[1].split("</section>")[0]
+    past_part = mine.split('id="past-title"')[1].split("</section>")[0]
+    assert f"Ticket No. {ticket.number}" in cancelled_part and "Appointment cancelled" in cancelled_part
+    assert f"Ticket No. {ticket.number}" not in past_part
 
 
 def test_the_district_lookup_finds_the_seeds_district_or_says_no_match(client, demo):  # noqa: F811

@@ -87,3 +87,18 @@ def test_the_inbox_moves_with_time(app, client, cast, deploy, clock):
     assert "overdue" not in client.get("/tasks/").get_data(as_text=True).split("<tbody>")[1]
     clock.advance(timedelta(days=1, minutes=1))
     assert "Overdue" in client.get("/tasks/").get_data(as_text=True).split("<tbody>")[1]
+
+
+def test_the_cabinet_home_shows_the_tasks_waiting_for_the_patient(app, client, cast, deploy):
+    deploy("review")
+    mine = start(app, "review", cast.doctor, cast.patient)
+    login(client, cast.patient.email)
+    html = client.get("/cabinet/").get_data(as_text=True)
+    assert "Waiting for you" in html
+    assert f'href="/tasks/{mine}/{task_of(app, cast.patient, mine)}"' in html
+    assert "Apply for a consultation" in html
+    assert "Nothing is assigned yet" not in html
+    client.post("/account/logout")
+    login(client, cast.other_patient.email)
+    html = client.get("/cabinet/").get_data(as_text=True)
+    assert "Waiting for you" not in html and "Nothing is assigned yet" in html

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from engine.accounts.models import ConsentRecord, User
@@ -58,6 +60,21 @@ def test_registration_refuses_a_taken_email_a_weak_password_and_a_bad_phone(app,
     phone = client.post("/account/register", data={**REGISTRATION, "phone": "call me maybe"})
     assert "only digits" in phone.get_data(as_text=True)
     assert count(app, User) == 5 and outbox(app) == []
+
+
+def test_registration_shows_every_problem_at_once_next_to_its_field(app, client):
+    response = client.post("/account/register", data={
+        **REGISTRATION, "password": "12345", "password_again": "12345", "birth_date": "1850-01-01",
+        "phone": "call me maybe", "last_name": "R2D2", "consent": ""})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    errors = dict(re.findall(r'<p id="([a-z_]+)-error" class="error">([^<]*)</p>', html))
+    assert "at least 10 characters" in errors["password"]
+    assert errors["birth_date"] == "Enter a real date of birth."
+    assert "only digits" in errors["phone"]
+    assert "only letters" in errors["last_name"]
+    assert "consent to the processing of personal data" in html
+    assert count(app, User) == 0 and outbox(app) == []
 
 
 def test_registration_page_speaks_russian_to_a_russian_browser(client):
@@ -202,6 +219,16 @@ def test_the_language_switcher_changes_the_page_language(client):
     assert "Войти" in client.get("/account/login").get_data(as_text=True)
     client.post("/lang/en", data={"next": "/account/login"})
     assert "Log in to your cabinet" in client.get("/account/login").get_data(as_text=True)
+
+
+def test_the_header_switch_keeps_the_profile_language_in_step(app, client, cast):
+    login(client, "patient@test.org")
+    for code in ("en", "ru", "en"):
+        client.post(f"/lang/{code}", data={"next": "/cabinet/profile"})
+        page = client.get("/cabinet/profile").get_data(as_text=True)
+        assert re.search(rf'<option selected value="{code}">', page), code
+        with transaction(app.extensions["carepath"].sessions) as session:
+            assert session.get(User, cast.patient.id).locale == code
 
 
 def test_an_unknown_email_login_is_journalled_without_an_account(app, client):

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from engine import audit
-from engine.accounts import second_factor, service, throttle, tokens
+from engine.accounts import second_factor, service, throttle, tokens, validation
 from engine.accounts.consent import personal_data_consent
 from engine.accounts.models import User
 from engine.i18n import UserError
@@ -134,7 +134,7 @@ def register() -> Any:
         return redirect(url_for("cabinet.home"))
     form = RegistrationForm()
     consent = personal_data_consent(str(get_locale()))
-    if form.validate_on_submit():
+    if request.method == "POST" and _all_checked(form):
         data = service.PersonData(
             last_name=form.last_name.data, first_name=form.first_name.data,
             patronymic=form.patronymic.data or "", email=form.email.data, birth_date=form.birth_date.data,
@@ -154,6 +154,36 @@ def register() -> Any:
         return redirect(url_for("auth.login"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/register.html", form=form, consent=consent), status
+
+
+def _all_checked(form: RegistrationForm) -> bool:
+    """The form's checks and the account rules (password, date of birth, names, phone) together, so a person
+    sees every problem at once next to its field, not one per submit."""
+    valid = form.validate_on_submit()
+    email = form.email.data or ""
+    rules = {
+        "last_name": lambda: validation.clean_name(form.last_name.data or ""),
+        "first_name": lambda: validation.clean_name(form.first_name.data or ""),
+        "patronymic": lambda: validation.clean_name(form.patronymic.data or "", required=False),
+        "birth_date": lambda: validation.check_birth_date(form.birth_date.data),
+        "email": lambda: validation.normalize_email(email),
+        "phone": lambda: validation.normalize_phone(form.phone.data or "", required=True),
+        "password": lambda: validation.check_password(form.password.data or "", email=email.strip().lower()),
+    }
+    for name, rule in rules.items():
+        field = form[name]
+        if field.errors or not field.data:
+            continue  # "required" or a format error already said it
+        try:
+            rule()
+        except UserError as error:
+            field.errors = [*field.errors, user_message(error)]
+            valid = False
+    if not form.consent.data:
+        form.consent.errors = [*form.consent.errors,
+                               _("Registration needs your consent to the processing of personal data.")]
+        valid = False
+    return valid
 
 
 @bp.route("/confirm/<token>")

@@ -18,11 +18,24 @@ from webui.db import db, writes_at_once
 from webui.messages import user_message
 from webui.security import client_ip
 
+HOME_TASKS = 5
+
 
 @bp.route("/")
 @login_required
 def home() -> Any:
-    return render_template("cabinet/home.html", unconfirmed=current_user.status == UNCONFIRMED)
+    unconfirmed = current_user.status == UNCONFIRMED
+    waiting, total, titles = [], 0, {}
+    if not unconfirmed:  # tasks open only to confirmed accounts (confirmed_required)
+        from engine.workflow import inbox, inbox_counts
+        from webui.tasks.core import actor_for, pathway_titles
+
+        actor = actor_for(current_user)
+        waiting = inbox(db(), actor, limit=HOME_TASKS)
+        total = sum(inbox_counts(db(), actor).values())
+        titles = pathway_titles(db(), [item.process_model_id for item in waiting])
+    return render_template("cabinet/home.html", unconfirmed=unconfirmed, waiting=waiting, waiting_total=total,
+                           titles=titles)
 
 
 @bp.route("/confirmation", methods=["POST"])

@@ -7,13 +7,16 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    """The blueprints of the section and the review form's slot picker (the doctor's own free times)."""
+    """The blueprints of the section and the review form's slot picker (the doctor's own free times) and the
+    upload form's "documents uploaded" check."""
     from webui.consultations import start  # noqa: F401 - its routes join start_bp
     from webui.consultations.blueprint import bp, start_bp
-    from webui.consultations.pages import doctor_slots
+    from webui.consultations.pages import doctor_slots, documents_uploaded
     from webui.tasks.core import SLOT_PROVIDERS_KEY
 
     app.register_blueprint(bp)
     app.register_blueprint(start_bp)
     providers = app.extensions.setdefault(SLOT_PROVIDERS_KEY, {})
     providers["consultation_doctor_slots"] = doctor_slots
+    # A platform check a form names in ui:options.check (forms.validators.AnswerCheck).
+    providers["consultation_documents_uploaded"] = documents_uploaded

@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from engine.consultations import centers, service
@@ -41,6 +42,24 @@ def doctor_slots(task_data: Any) -> list[tuple[Any, Any]]:
     # whoever completes it becomes the consultation's doctor.
     doctor_id = task_data.get("doctor_id") or (current_user.id if task_data.get("doctor_group") else None)
     return centers.doctor_slot_choices(db(), int(doctor_id), *reader()) if doctor_id else []
+
+
+def documents_uploaded(task_data: Any, ticked: Any) -> Any:
+    """The upload task's "I have uploaded all my documents": refused while there is nothing to send (a
+    draft on the documents page, or a document already sent with this consultation)."""
+    from sqlalchemy import select
+
+    from engine.documents.models import DRAFT, WITHDRAWN, Document
+
+    consultation = db().get(Consultation, int(task_data.get("consultation_id") or 0))
+    if not ticked or consultation is None:
+        return None
+    mine = (Document.status == DRAFT) | (Document.reference == consultation.reference)
+    found = db().scalar(select(Document.id).where(
+        Document.patient_id == consultation.patient_id, Document.status != WITHDRAWN, mine).limit(1))
+    if found is None:
+        return _l("You have not uploaded any documents yet. Upload them on your documents page first.")
+    return None
 
 
 def window_state(consultation: Consultation) -> str:

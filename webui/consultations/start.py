@@ -66,12 +66,16 @@ def duty() -> Any:
     status = 200
     if request.method == "POST":
         slot_id = _int(request.form.get("slot_id"))
+        patient_id = current_user.id
         db().rollback()
         try:
             if slot_id is None:
                 raise UserError(_("Choose a time."))
-            booked = service.book_duty(sessions(), current_user.id, slot_id, connectors=connectors(), ip=client_ip())
+            booked = service.book_duty(sessions(), patient_id, slot_id, connectors=connectors(), ip=client_ip())
         except UserError as error:
+            # The list below must show the times as they are now: a read made before the winner of a race
+            # committed (SQLite keeps a transaction's snapshot) would still offer the time just taken.
+            db().rollback()
             flash(user_message(error), "error")
             status = error.status
         else:

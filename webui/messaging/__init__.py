@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from engine import roles
 from engine.accounts import service as accounts
 from engine.accounts.models import User
+from engine.consultations.models import CANCELLED as CONSULTATION_CANCELLED
 from engine.documents import service as documents
 from engine.documents.storage import BlobStore
 from engine.i18n import N_, UserError
@@ -149,6 +150,8 @@ def _duty_chat_helper() -> dict[str, Any]:
         """Chat context for a route-2 consultation page, or None where no chat belongs."""
         if getattr(consultation, "route", None) != "duty" or not consultation.doctor_user_id:
             return None
+        if consultation.status == CONSULTATION_CANCELLED:  # nobody is there to answer any more
+            return None
         session = db()
         conversation = service.find(session, doctor_id=consultation.doctor_user_id, patient_id=consultation.patient_id,
                                     kind=DUTY_CHAT, reference=_duty_reference(consultation.id))
@@ -174,6 +177,8 @@ def duty_post(consultation_id: int) -> Any:
         consultation = consultations.get_for(session, current_user.id, consultation_id)
         if consultation.route != "duty" or not consultation.doctor_user_id:
             raise UserError(N_("There is no such conversation."))
+        if consultation.status == CONSULTATION_CANCELLED:
+            raise UserError(N_("The consultation is cancelled; its chat is closed."))
         conversation = service.find(session, doctor_id=consultation.doctor_user_id,
                                     patient_id=consultation.patient_id, kind=DUTY_CHAT,
                                     reference=_duty_reference(consultation.id))

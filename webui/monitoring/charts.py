@@ -26,7 +26,12 @@ def _fmt(value: float) -> str:
 
 
 def _range(low: float | None, high: float | None) -> str:
-    return f"{_fmt(low) if low is not None else '…'}–{_fmt(high) if high is not None else '…'}"
+    """"90–140"; with one bound only, "up to 140" or "from 90" (never "…–140")."""
+    if low is not None and high is not None:
+        return f"{_fmt(low)}–{_fmt(high)}"
+    if high is not None:
+        return gettext("up to %(value)s", value=_fmt(high))
+    return gettext("from %(value)s", value=_fmt(low)) if low is not None else ""
 
 
 def threshold_ranges(item: PlanItem) -> list[str]:

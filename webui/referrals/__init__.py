@@ -114,13 +114,24 @@ def upload() -> Any:
     return render_template("referrals/upload.html", form=form, imports=mine, max_rows=MAX_ROWS), status
 
 
+# The whole header value: `mimetype=` with a charset in it got werkzeug's charset appended a second time.
+CSV = "text/csv; charset=utf-8"
+
+
 @bp.route("/template-<lang>.csv")
 @roles_required(roles.MANAGER, roles.ADMIN)
 def template(lang: str) -> Any:
     if lang not in ("ru", "en"):
         return redirect(url_for("referrals.template", lang="ru"))
     name = "napravleniya-shablon.csv" if lang == "ru" else "referrals-template.csv"
-    return Response(template_csv(lang), mimetype="text/csv; charset=utf-8",
+    # The example row names an institution and a specialty the registry knows, so it passes its own check.
+    from sqlalchemy import select
+
+    from engine.registry.models import Specialty
+
+    institution = sorted(service.known_institutions(db()) or [""])[0] or None
+    target = db().scalar(select(Specialty.name).order_by(Specialty.name).limit(1))
+    return Response(template_csv(lang, institution, target), content_type=CSV,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -184,7 +195,7 @@ def error_rows(import_id: int) -> Any:
     """The rows with errors, as written, with what is wrong: to send back to the region."""
     batch = service.get_import(db(), current_user, import_id)
     body = error_rows_csv(db(), batch, translate=_)
-    return Response(body, mimetype="text/csv; charset=utf-8",
+    return Response(body, content_type=CSV,
                     headers={"Content-Disposition": f'attachment; filename="referral-import-{batch.id}-errors.csv"'})
 
 
@@ -240,5 +251,5 @@ def status(import_id: int) -> Any:
 def report(import_id: int) -> Any:
     batch = service.get_import(db(), current_user, import_id)
     body = report_csv(db(), batch.id, translate=_)
-    return Response(body, mimetype="text/csv; charset=utf-8",
+    return Response(body, content_type=CSV,
                     headers={"Content-Disposition": f'attachment; filename="referral-import-{batch.id}.csv"'})

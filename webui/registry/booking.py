@@ -22,8 +22,10 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms.validators import DataRequired
 
 from engine import audit, roles
 from engine.accounts.consent import personal_data_consent
@@ -106,6 +108,10 @@ def book(slot_id: int) -> Any:
     form = BookingForm()
     consent = personal_data_consent(str(get_locale()))
     sms = bool(_settings().sms_gateway_url)
+    if not sms:  # the confirmation code can only go by email: the address is required, and marked so
+        form.email.flags.required = True
+        form.email.validators = [DataRequired(_l("Enter your email address: the confirmation code is sent there.")),
+                                 *form.email.validators]
     if request.method == "POST" and form.validate():
         given = identity.Identity(
             doc_type=form.doc_type.data, doc_number=form.doc_number.data or "", last_name=form.last_name.data or "",
@@ -319,12 +325,15 @@ def my_tickets() -> Any:
     upcoming_online = [(t, online[t.id]) for t in every
                        if t.id in online and t.status in ACTIVE_TICKET and t.starts_at > now]
     active = [t for t in mine if t.status in ACTIVE_TICKET and t.starts_at > now]
-    past = sorted((t for t in mine if t not in active), key=lambda t: t.starts_at, reverse=True)
+    # A cancelled ticket of a future date is not a past visit: it has its own list, nearest first.
+    cancelled = [t for t in mine if t not in active and t.starts_at > now]
+    past = sorted((t for t in mine if t not in active and t.starts_at <= now), key=lambda t: t.starts_at,
+                  reverse=True)
     journal = audit.journal(db(), subject_id=current_user.id, per_page=200)
     entries = [e for e in journal.entries if e.action in REGISTRY_ACTIONS][:30]
     facts = {t.id: _ticket_facts(t) for t in every}
     return render_template("registry/my.html", active=active, past=past, facts=facts, entries=entries,
-                           online=upcoming_online,
+                           online=upcoming_online, cancelled=cancelled,
                            rate_form=RateForm(), show_past=request.args.get("past") != "0", T_HELD=T_HELD)
 
 
