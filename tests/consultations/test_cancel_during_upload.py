@@ -30,4 +30,5 @@ def test_a_referred_patient_cancelling_before_uploading_cancels_the_consultation
     with sessions() as session:
         assert session.get(ProcessInstance, instance).status == "cancelled"  # ended at its "cancelled" end
     assert kinds(sessions, "patient@example.test").count("consultation_cancelled") == 1
-    assert kinds(sessions, "doctor@example.test").count("consultation_cancelled") == 1
+    # The review would wait in the queue of the institution's doctors (issue 16): no doctor has it yet to be told.
+    assert kinds(sessions, "doctor@example.test").count("consultation_cancelled") == 0
