@@ -100,9 +100,8 @@ def test_the_test_run_offers_sample_results_of_called_models_and_declared_connec
     def book(_session, _context, _params):
         return {"slot": 1}
 
-    book.outputs = {"slot": 7, "confirmation": "A1B2"}
     registry = ConnectorRegistry()
-    registry.register("book_slot", book)
+    registry.register("book_slot", book, sample={"slot": 7, "confirmation": "A1B2"})
     files = read_model_folder(SAMPLES / "call-activity")
     files["extra.bpmn"] = (
         '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
