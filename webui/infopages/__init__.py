@@ -12,4 +12,6 @@ def register(app: Flask) -> None:
     from webui.infopages.shared import template_helpers
 
     app.register_blueprint(bp)
-    app.context_processor(template_helpers)
+    # Globals, not a context processor: macros imported with `{% from … import %}` (the join button's
+    # "how to join" link) see the environment's globals but not the render context.
+    app.jinja_env.globals.update(template_helpers())
