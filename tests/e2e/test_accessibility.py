@@ -245,10 +245,10 @@ def test_a_patient_on_a_phone_uses_the_menu_the_questionnaire_and_a_failed_login
 
     toggle = page.get_by_role("button", name="Меню")
     expect(toggle).to_be_visible()
-    expect(page.get_by_role("link", name="Мои задачи")).to_be_hidden()
+    expect(page.get_by_role("link", name="Мои задачи", exact=True)).to_be_hidden()
     toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "true")
-    tasks_link = page.get_by_role("link", name="Мои задачи")
+    tasks_link = page.get_by_role("link", name="Мои задачи", exact=True)
     assert tasks_link.bounding_box()["height"] >= 44
     tasks_link.click()
     expect(page.get_by_role("link", name="Подать новое обращение")).to_be_visible()
