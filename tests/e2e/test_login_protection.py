@@ -38,9 +38,10 @@ def test_wrong_passwords_pause_one_account_journalled_and_mailed_while_a_colleag
     in_english(colleague)
     expect(colleague.get_by_role("button", name="Log out")).to_be_visible()
 
-    link = open_mail(colleague, base, "Failed attempts to log in", "patient@example.org")
+    # The owner is told in their own language: the demo patient reads Russian.
+    link = open_mail(colleague, base, "Неудачные попытки входа", "patient@example.org")
     assert link.endswith("/account/reset")
-    expect(colleague.locator(".mail-body")).to_contain_text(f"{throttle.ACCOUNT_FAILURES} times")
+    expect(colleague.locator(".mail-body")).to_contain_text(f"{throttle.ACCOUNT_FAILURES} раз")
     colleague.goto(f"{base}/admin/journal")
     rows = colleague.locator("tr.audit-row")
     expect(rows.filter(has_text="Login refused: too many failed attempts on this account")).to_have_count(11)
