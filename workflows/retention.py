@@ -37,7 +37,7 @@ async def delete_old_background_task_runs(older_than: timedelta) -> int:
     from prefect.client.schemas.sorting import TaskRunSort
 
     cutoff = datetime.now(UTC) - older_than
-    deleted = 0
+    deleted = skipped = 0
     async with get_client() as client:
         while True:
             runs = await client.read_task_runs(
@@ -46,6 +46,9 @@ async def delete_old_background_task_runs(older_than: timedelta) -> int:
                     start_time=TaskRunFilterStartTime(before_=cutoff),
                 ),
                 limit=PAGE,
+                # Past the unfinished runs kept so far: a page of only unfinished (old, stuck) runs must not
+                # hide the finished ones behind it.
+                offset=skipped,
                 # Named: Prefect 3.8's client sends no sort as null, which its own server refuses (422).
                 sort=TaskRunSort.EXPECTED_START_TIME_ASC,
             )
@@ -53,7 +56,8 @@ async def delete_old_background_task_runs(older_than: timedelta) -> int:
             for run in finished:
                 await client.delete_task_run(run.id)
             deleted += len(finished)
-            if len(runs) < PAGE or not finished:
+            skipped += len(runs) - len(finished)
+            if len(runs) < PAGE:
                 return deleted
 
 
