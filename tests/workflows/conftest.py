@@ -47,11 +47,16 @@ def task_worker(prefect_harness, instance, monkeypatch):
     import asyncio
     import threading
 
+    from prefect.events.worker import EventsWorker
     from prefect.settings import PREFECT_API_URL, temporary_settings
     from prefect.task_worker import TaskWorker
 
     from workflows.background import BACKGROUND_TASKS
 
+    # Prefect's events worker is one per process and keeps the API it first met: after an earlier test's
+    # server (stopped since), it would drop this worker's task-run events and the harness would never
+    # record the runs as finished (the retention test then found nothing to delete).
+    EventsWorker.drain_all(timeout=5)
     url = PREFECT_API_URL.value()
     monkeypatch.setenv("CAREPATH_PREFECT_API_URL", url)
     ready, held = threading.Event(), {}

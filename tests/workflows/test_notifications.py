@@ -94,8 +94,12 @@ def test_retention_deletes_finished_background_task_runs_through_the_real_api(ta
     queue(settings, 1, prefix="kept-briefly")
     wait_until(lambda: len(mailbox(instance)) == 1)
 
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     def deleted() -> int:  # everything finished before now counts as old
-        return asyncio.run(delete_old_background_task_runs(timedelta(0)))
+        # On the task worker's server by name: an earlier test of the session may leave another API URL set.
+        with temporary_settings({PREFECT_API_URL: task_worker}):
+            return asyncio.run(delete_old_background_task_runs(timedelta(0)))
 
     assert wait_until(deleted, timeout=60, step=0.5) >= 1  # once the run is recorded as finished
     assert deleted() == 0
