@@ -86,15 +86,22 @@ def _deliver_mail(settings: Settings, sessions: object, stop: threading.Event) -
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def playwright_chromium() -> Iterator[object]:
+    """The one Playwright of the session (a second sync Playwright in the same thread is refused): tests
+    that need Chromium with flags of their own (the device check's fake media) launch theirs from it."""
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is not installed at {CHROMIUM}; `make test` installs Debian's chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        yield playwright.chromium
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_chromium) -> Iterator[object]:
+    browser = playwright_chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@ with the permission refused: the advice shows, and the join button still joins."
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,15 +16,9 @@ JOIN = "/consultations/7/join"
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    """One Playwright per module: it cannot run twice at once in a thread; each test launches its own
-    Chromium with the media flags it needs."""
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}; `make test` installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        yield playwright.chromium
+def chromium(playwright_chromium) -> object:
+    """The session's Playwright: each test launches its own Chromium with the media flags it needs."""
+    return playwright_chromium
 
 
 @pytest.fixture
