@@ -92,10 +92,16 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def writing_session(factory: sessionmaker[Session]) -> Session:
+    """A session whose transactions take SQLite's write lock at their first statement (BEGIN IMMEDIATE;
+    PostgreSQL ignores it): for work that reads, then writes, beside other writers."""
+    return factory(bind=factory.kw["bind"].execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}))
+
+
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any exception."""
-    session = factory()
+def transaction(factory: sessionmaker[Session], *, immediate: bool = False) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any exception. `immediate`: see writing_session."""
+    session = writing_session(factory) if immediate else factory()
     try:
         yield session
         session.commit()

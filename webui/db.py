@@ -8,7 +8,7 @@ from typing import TypeVar
 from flask import current_app, g, has_request_context, request
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.db import SQLITE_BEGIN_OPTION
+from engine.db import writing_session
 
 
 def session_factory() -> sessionmaker[Session]:
@@ -18,12 +18,7 @@ def session_factory() -> sessionmaker[Session]:
 def db() -> Session:
     if "db_session" not in g:
         factory = session_factory()
-        if _writes_at_once():
-            # The engine's connections then start with BEGIN IMMEDIATE on SQLite (PostgreSQL ignores it).
-            bind = factory.kw["bind"].execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-            g.db_session = factory(bind=bind)
-        else:
-            g.db_session = factory()
+        g.db_session = writing_session(factory) if _writes_at_once() else factory()
     return g.db_session
 
 

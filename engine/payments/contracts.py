@@ -34,7 +34,6 @@ from engine.payments.models import (
     ContractSignature,
     ContractText,
 )
-from engine.payments.service import write_transaction
 from engine.registry.models import Institution
 
 log = logging.getLogger(__name__)
@@ -209,7 +208,7 @@ def produce_pending(session_factory: sessionmaker[Session], store: FileStore, ma
             pdf = maker.contract(content)
         except Exception as exc:  # this row records its failure; the others go on
             log.exception("could not seal contract signature %s", row_id)
-            with write_transaction(session_factory) as session:
+            with transaction(session_factory, immediate=True) as session:
                 row = session.get(ContractSignature, row_id)
                 if row is not None:
                     row.attempts += 1
@@ -218,7 +217,7 @@ def produce_pending(session_factory: sessionmaker[Session], store: FileStore, ma
                         row.pdf_status = PDF_FAILED
             continue
         key = store.put(pdf)
-        with write_transaction(session_factory) as session:
+        with transaction(session_factory, immediate=True) as session:
             row = session.get(ContractSignature, row_id, with_for_update=True)
             if row is None or row.pdf_status != PDF_PENDING:
                 continue

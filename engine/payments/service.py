@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -26,7 +25,7 @@ from engine import audit, outbox, roles
 from engine.accounts.models import User
 from engine.clock import now
 from engine.config import LOCALES
-from engine.db import SQLITE_BEGIN_OPTION, transaction
+from engine.db import transaction
 from engine.i18n import N_, Conflict, Forbidden, NotFound, UserError
 from engine.payments.models import AWAITING, PAID, REFUND_PENDING, REFUNDED, RELEASED, VOIDED, Payment
 from engine.workflow import ConnectorRegistry, correlate_message
@@ -41,23 +40,6 @@ SUCCEEDED = "succeeded"
 PAID_ATTEMPTS = 3  # tries to hand a payment to a pathway that another step holds at that moment
 
 
-@contextmanager
-def write_transaction(session_factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A transaction that reads, then writes: on SQLite it takes the write lock up front (BEGIN IMMEDIATE),
-    since these run beside engine steps and background threads, and a deferred one whose snapshot went
-    stale could not write at all."""
-    bind = session_factory.kw["bind"]
-    if bind.dialect.name == "sqlite":
-        bind = bind.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-    session = session_factory(bind=bind)
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def deadlines(starts_at: Any) -> tuple[Any, Any]:
@@ -105,7 +87,7 @@ def check_payable(payment: Payment) -> None:
 
 def record_started(session_factory: sessionmaker[Session], payment_id: int, provider_id: str, url: str,
                    user_id: int, ip: str) -> None:
-    with write_transaction(session_factory) as session:
+    with transaction(session_factory, immediate=True) as session:
         payment = session.get(Payment, payment_id, with_for_update=True)
         assert payment is not None
         payment.provider_payment_id, payment.confirmation_url = provider_id, url[:500]
@@ -138,7 +120,7 @@ def payment_received(session_factory: sessionmaker[Session], payment_id: int, *,
                                    connectors=connectors)
         if caught:
             return Outcome("paid")
-        with write_transaction(session_factory) as session:
+        with transaction(session_factory, immediate=True) as session:
             payment = session.get(Payment, payment_id, with_for_update=True)
             assert payment is not None
             if payment.status in (RELEASED, VOIDED) and source != "desk":
@@ -180,7 +162,7 @@ def mark_paid_at_desk(session_factory: sessionmaker[Session], manager: User, pay
 
 def ignored_notice(session_factory: sessionmaker[Session], why: str, ip: str, provider_id: str = "") -> None:
     """A webhook that changed nothing (forged, unknown payment), journalled for the admin."""
-    with write_transaction(session_factory) as session:
+    with transaction(session_factory, immediate=True) as session:
         payment = session.scalars(select(Payment).where(Payment.provider_payment_id == provider_id)).first() \
             if provider_id else None
         audit.record(session, "payment_notice_ignored", actor_id=None, ip=ip,
@@ -215,12 +197,12 @@ def settle_refunds(session_factory: sessionmaker[Session], refund: Refunder, bas
             refund_id, status = refund(payment)
         except Exception as exc:  # recorded on the row; the next run tries again
             log.warning("refund of payment %s failed: %s", payment_id, exc)
-            with write_transaction(session_factory) as session:
+            with transaction(session_factory, immediate=True) as session:
                 session.execute(update(Payment).where(Payment.id == payment_id).values(last_error=str(exc)[:2000]))
             continue
         if status != SUCCEEDED:
             continue  # pending at the provider: the next run looks again with the same key
-        with write_transaction(session_factory) as session:
+        with transaction(session_factory, immediate=True) as session:
             row = session.get(Payment, payment_id, with_for_update=True)
             if row is None or row.status != REFUND_PENDING:
                 continue
