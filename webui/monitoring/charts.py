@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import format_date, gettext
+from flask_babel import format_date, format_decimal, gettext
 from markupsafe import Markup, escape
 
 from engine.monitoring.history import Series
 from engine.monitoring.models import PlanItem
+from engine.numbers import PATTERN
 
 WIDTH, HEIGHT = 640, 200
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 12, 28
@@ -22,7 +23,8 @@ THRESHOLD_DASHES = ("6 4", "2 3")
 
 
 def _fmt(value: float) -> str:
-    return f"{value:g}"
+    """«71,6» for a Russian reader, "71.6" for an English one."""
+    return format_decimal(value, PATTERN)
 
 
 def _range(low: float | None, high: float | None) -> str:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from engine.clock import now
 from engine.documents import service as documents
 from engine.monitoring import alerts, export, fhir, history, plans, questionnaires, schedule
 from engine.monitoring.models import Answer, AnswerRevision, Questionnaire
+from engine.numbers import PATTERN, localized_numbers
 from webui.db import db
 from webui.monitoring.blueprint import bp
 from webui.monitoring.charts import chart_svg, threshold_ranges, two_values
@@ -82,7 +84,8 @@ def _revisions(session: Any, data: history.History) -> dict[int, list[tuple[Any,
             if item is not None:
                 shown = questionnaires.describe(item, Answer(**{k: old.get(k) for k in ("value", "value2", "choice", "taken")}))
                 # The unit is a msgid ("mmHg"), shown in the reader's language as the questionnaire does.
-                value = f"{shown['amount']} {_(shown['unit'])}" if shown.get("unit") else shown["value"]
+                amount = localized_numbers(shown.get("amount"), lambda number: format_decimal(number, PATTERN))
+                value = f"{amount} {_(shown['unit'])}" if shown.get("unit") else shown["value"]
                 lines.append(f"{_(item.title)}: {value}")
         found.setdefault(revision.questionnaire_id, []).append((revision, lines))
     return found
