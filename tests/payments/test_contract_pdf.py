@@ -11,8 +11,8 @@ from engine.payments.models import PDF_RENDERED, ContractSignature
 from reports.contract import ContractMaker, masked
 from reports.signing import signed_documents
 from reports.verify import INTACT, verify_pdf
-from tests.pdf_properties import pdf_properties
 from tests.payments.test_paid_route import sign_contract
+from tests.pdf_properties import pdf_properties
 from tests.webui.conftest import app, client, settings  # noqa: F401
 
 
