@@ -143,8 +143,8 @@ def test_the_patient_corrects_a_sent_day_on_its_page_until_the_doctor_marks_it_r
     assert "corrected 1 time" in doctor_page and "Blood pressure: 118/76 mmHg" in doctor_page and "«fine»" in doctor_page
     with _sessions(app)() as session:
         q_id = session.scalar(select(Questionnaire.id))
-    assert client.post(f"/monitoring/patients/{deployed.patient.id}/days/{q_id}/reviewed").status_code == 302
-    assert "reviewed" in client.get(f"/monitoring/patients/{deployed.patient.id}").get_data(as_text=True)
+    reviewed = client.post(f"/monitoring/patients/{deployed.patient.id}/days/{q_id}/reviewed", follow_redirects=True)
+    assert "The day March 2, 2026 is marked as reviewed." in reviewed.get_data(as_text=True)  # not "2026-03-02"
     client.post("/account/logout")
 
     login(client, deployed.patient.email)

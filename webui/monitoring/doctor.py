@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -105,7 +105,7 @@ def day_reviewed(patient_id: int, questionnaire_id: int) -> Any:
     audit.record(session, "monitoring_day_reviewed", actor_id=current_user.id, subject_id=patient_id, ip=client_ip(),
                  object_type="monitoring_questionnaire", object_id=questionnaire.id)
     session.commit()
-    flash(_("The day %(day)s is marked as reviewed.", day=questionnaire.day.isoformat()), "success")
+    flash(_("The day %(day)s is marked as reviewed.", day=format_date(questionnaire.day, "long")), "success")
     return redirect(url_for("monitoring.patient_page", patient_id=patient_id))
 
 
