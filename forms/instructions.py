@@ -17,12 +17,13 @@ from typing import Any
 import bleach
 import markdown
 from flask import has_request_context
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
 from jinja2 import ChainableUndefined, Template
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError, safe_range
 from markupsafe import Markup, escape
 
+from engine.numbers import PATTERN, localized_numbers
 from engine.workflow import limits
 from forms.authored import translated
 
@@ -62,6 +63,14 @@ def _datetime_filter(value: Any) -> str:
     if not isinstance(parsed, datetime) or not has_request_context():
         return str(value)
     return format_datetime(parsed, "medium")
+
+
+def _number_filter(value: Any) -> str:
+    """`{{ v.amount | number }}`: a measured value from task data ("71.6", "168/96") as the reader writes
+    numbers («71,6»); other text as it is."""
+    if not has_request_context():
+        return "" if value is None else str(value)
+    return localized_numbers(value, lambda number: format_decimal(number, PATTERN))
 
 
 # Filters that cannot grow a string beyond its input (plus a guarded join and our date filters).
@@ -122,7 +131,8 @@ def _environment(autoescape: bool = True) -> _InstructionEnvironment:
     env.filters = {name: env.filters[name] for name in SAFE_FILTERS}
     # translate: a value that is itself a catalog text (a DMN's reason, a unit, an item's title) in the
     # reader's language; anything else comes back as it was.
-    env.filters.update(join=_join_filter, date=_date_filter, datetime=_datetime_filter, translate=translated)
+    env.filters.update(join=_join_filter, date=_date_filter, datetime=_datetime_filter, number=_number_filter,
+                       translate=translated)
     # lipsum(n) and friends are of no use in instructions; range stays (the sandbox caps it).
     env.globals = {name: env.globals[name] for name in ("dict", "namespace")}
     env.globals["range"] = _budget_range

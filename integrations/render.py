@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
+from engine.numbers import PATTERN, localized_numbers
 from integrations.base import RenderedMessage
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -34,7 +38,7 @@ def load_translations(locale: str) -> NullTranslations:
     return Translations.load(dirname=str(TRANSLATIONS), locales=[locale], domain=DOMAIN)
 
 
-def make_environment(translations: NullTranslations) -> Environment:
+def make_environment(translations: NullTranslations, locale: str = "en") -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         extensions=["jinja2.ext.i18n"],
@@ -45,13 +49,27 @@ def make_environment(translations: NullTranslations) -> Environment:
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     # A value that is itself a msgid (a unit such as "%", an item's title): looked up, never %-formatted.
     env.filters["translate"] = lambda text: translations.gettext(text) if isinstance(text, str) and text else text
+    # A measured value kept as text ("71.6", "168/96") written as the recipient writes numbers («71,6»).
+    env.filters["number"] = lambda value: localized_numbers(
+        value, lambda number: format_decimal(number, PATTERN, locale=locale))
+    env.filters["date"] = lambda value: _long_date(value, locale)
     return env
+
+
+def _long_date(value: Any, locale: str) -> str:
+    """An ISO date from a context ("2026-12-07") as the recipient reads it: «7 декабря 2026 г.». A calendar
+    day (the patient's day of a questionnaire) is the same day in every zone; other text stays as it is."""
+    try:
+        day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return format_date(day, "long", locale=locale)
 
 
 @cache
 def _environment(locale: str) -> Environment:
     # One environment per locale for the life of the process: compiled templates are cached in it.
-    return make_environment(load_translations(locale))
+    return make_environment(load_translations(locale), locale)
 
 
 def render_message(
@@ -67,7 +85,7 @@ def render_message(
 
     `translations` replaces the installed catalog (tests compile their own).
     """
-    env = _environment(locale) if translations is None else make_environment(translations)
+    env = _environment(locale) if translations is None else make_environment(translations, locale)
     folder = CHANNEL_FOLDERS[channel]
     values = {**context, "locale": locale}
     text_template = env.get_template(f"{folder}/{kind}.txt")

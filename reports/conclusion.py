@@ -101,7 +101,9 @@ def render_conclusion(data: ConclusionData) -> bytes:
     title = document_title(data.number, data.locale)
     buffer = BytesIO()
     document = SimpleDocTemplate(
-        buffer, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=14 * mm, bottomMargin=18 * mm, title=title, author=data.doctor_name, subject=lab["subtitle"],
+        buffer, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=14 * mm, bottomMargin=18 * mm, title=title, author=data.doctor_name,
+        # Who wrote it, and for which institution: "… по результатам телемедицинской консультации, <clinic>".
+        subject=f"{title} {lab['subtitle']}, {data.clinic_name}",
         creator="CarePath", pageCompression=1,
     )
     patient_rows = [(lab["patient"], data.patient_name)]

@@ -39,6 +39,8 @@ LABELS: dict[str, dict[str, str]] = {
         "stamp_valid": "Действителен",
         "stamp_verify": "Проверить подлинность",
         "doc_title": "Информированное добровольное согласие № %(number)s",
+        # The PDF's "Subject" property; the institution follows it.
+        "subject": "Информированное добровольное согласие пациента",
         "page": "Стр.",
     },
     "en": {
@@ -58,6 +60,7 @@ LABELS: dict[str, dict[str, str]] = {
         "stamp_valid": "Valid",
         "stamp_verify": "Verify authenticity",
         "doc_title": "Informed voluntary consent No. %(number)s",
+        "subject": "The patient's informed voluntary consent",
         "page": "Page",
     },
 }
@@ -106,7 +109,8 @@ def render_consent(data: ConsentData) -> bytes:
     buffer = BytesIO()
     document = SimpleDocTemplate(
         buffer, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=14 * mm, bottomMargin=18 * mm,
-        title=title, author=data.clinic_name, creator="CarePath", pageCompression=1,
+        title=title, author=data.clinic_name, subject=f"{lab['subject']}, {data.clinic_name}", creator="CarePath",
+        pageCompression=1,
     )
     # A consent is one page: the text a little smaller than a conclusion's, the stamp on the same page.
     body = ParagraphStyle("consent", parent=st.body, fontSize=9.5, leading=12.6)

@@ -26,6 +26,7 @@ LABELS: dict[str, dict[str, str]] = {
         "sha": "SHA-256 текста договора",
         "doc_title": "Договор на оказание платных медицинских услуг № %(number)s",
         "reason": "Договор на оказание платных медицинских услуг",
+        "subject": "Договор на оказание платных медицинских услуг",
     },
     "en": {
         "accepted": "Contract signed with a simple electronic signature",
@@ -38,6 +39,7 @@ LABELS: dict[str, dict[str, str]] = {
         "sha": "SHA-256 of the contract text",
         "doc_title": "Contract for paid medical services No. %(number)s",
         "reason": "Contract for paid medical services",
+        "subject": "Contract for paid medical services",
     },
 }
 _HEADING = re.compile(r"^#{1,6}\s*(.+)$", re.MULTILINE)

@@ -13,6 +13,10 @@ verification page (reports.layout.signature_stamp), which survives printing, unl
 
 from __future__ import annotations
 
+import reports.pyhanko_quiet  # noqa: F401 - before pyHanko itself (see there)
+
+# isort: split
+
 import threading
 from collections.abc import Mapping
 from functools import cache

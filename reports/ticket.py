@@ -23,6 +23,10 @@ class TicketData:
     rows: list[tuple[str, str]]  # (label, value): doctor, specialty, time, institution, address, patient
     note: str  # what to do on the day
     footer: str = ""
+    # The PDF's properties, as a reader's "Document properties" shows them: who issued it (the institution)
+    # and what it is, in the reader's language; reportlab's defaults ("anonymous", "unspecified") otherwise.
+    author: str = ""
+    subject: str = ""
 
 
 def render_ticket(data: TicketData) -> bytes:
@@ -31,7 +35,9 @@ def render_ticket(data: TicketData) -> bytes:
     page_width, page_height = A5
     pdf = canvas.Canvas(buffer, pagesize=A5, pageCompression=1)
     pdf.setTitle(data.title)
-    pdf.setAuthor("CarePath")
+    pdf.setAuthor(data.author or "CarePath")
+    pdf.setSubject(data.subject or data.title)
+    pdf.setCreator("CarePath")
     margin = 14 * mm
     width = page_width - 2 * margin
     y = page_height - margin - 6 * mm

@@ -6,6 +6,10 @@ was changed after signing, or was signed by someone our CA does not know each ge
 
 from __future__ import annotations
 
+import reports.pyhanko_quiet  # noqa: F401 - before pyHanko itself (see there)
+
+# isort: split
+
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime

@@ -13,6 +13,7 @@ import pytest
 
 from reports.consent import ConsentData, render_consent
 from reports.ticket import TicketData, render_ticket
+from tests.pdf_properties import pdf_properties
 
 LONG_CLINIC = 'БУ ХМАО-Югры "Окружной клинический лечебно-реабилитационный центр"'
 WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
@@ -53,3 +54,19 @@ def test_the_consent_footer_keeps_clear_of_the_page_number(tmp_path, locale):
 
     assert any(text in ("Стр.", "Page") for *_, text in boxes)
     assert overlapping(boxes) == []
+
+
+def test_the_ticket_and_the_consent_name_their_institution_in_the_pdf_properties():
+    ticket = pdf_properties(render_ticket(TicketData(
+        title="Талон №100203088", rows=[("Пациент", "Иванова Мария Петровна")], note="Приходите.",
+        author=LONG_CLINIC, subject=f"Талон на приём: {LONG_CLINIC}")))
+    assert (ticket["Title"], ticket["Author"], ticket["Subject"], ticket["Creator"]) == (
+        "Талон №100203088", LONG_CLINIC, f"Талон на приём: {LONG_CLINIC}", "CarePath")
+
+    for locale, words in (("ru", "Информированное добровольное согласие"), ("en", "informed voluntary consent")):
+        consent = pdf_properties(render_consent(ConsentData(
+            number=12345, locale=locale, clinic_name=LONG_CLINIC, patient_name="Иванова Мария Петровна",
+            text="**Согласие**\n\nТекст.", version="2", text_sha256="ab" * 32,
+            accepted_at=datetime(2026, 12, 7, 9, 0), verify_url="http://127.0.0.1/v/x")))
+        assert consent["Author"] == LONG_CLINIC and consent["Creator"] == "CarePath"
+        assert words in consent["Subject"] and LONG_CLINIC in consent["Subject"]

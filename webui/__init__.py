@@ -253,10 +253,13 @@ def _register_pages(app: Flask) -> None:
 
     @app.template_filter("number")
     def number_filter(value: Any) -> str:
-        """36.6 as the reader writes it («36,6»), without trailing zeros."""
+        """36.6 as the reader writes it («36,6»), without trailing zeros; a stored amount such as "71.6" or
+        "168/96" (alerts, task data) too."""
         from flask_babel import format_decimal
 
-        return format_decimal(value, "#,##0.###")
+        from engine.numbers import PATTERN, localized_numbers
+
+        return localized_numbers(value, lambda number: format_decimal(number, PATTERN))
 
     @app.template_filter("filesize")
     def filesize_filter(size: int) -> str:

@@ -19,6 +19,7 @@ from engine import roles
 from engine.config import ConfigError, Settings
 from webui.hosts import add_commands as add_host_commands
 from webui.supervisor import Supervisor
+from workflows import enqueue
 
 
 def _create_app() -> Any:
@@ -223,7 +224,8 @@ def run(workers: int, no_prefect: bool) -> None:
     # `kill` or a service manager stops us with SIGTERM: stop the children as Ctrl-C would.
     signal.signal(signal.SIGTERM, _interrupt)
     upgrade(settings.database_url)
-    _load_demo()
+    with enqueue.held():  # the demo's mails wait in the outbox until Prefect, started below, answers
+        _load_demo()
     supervisor = Supervisor(lambda line: click.echo(line, err=True))
     env = {**os.environ, "CAREPATH_INSTANCE_PATH": str(settings.instance_path)}
     logs = settings.instance_path / "logs"
@@ -241,6 +243,7 @@ def run(workers: int, no_prefect: bool) -> None:
             _wait_for(env["PREFECT_API_URL"].rstrip("/") + "/health", server.process, timeout=180)
             click.echo("Starting the background worker (task worker, timers, scheduled flows) …")
             supervisor.start("the background worker", [sys.executable, "-m", "workflows.serve"], env, logs / "flows.log")
+            enqueue.wake(settings, enqueue.DELIVER_MESSAGES)  # what the demo queued while wakes were held
         click.echo(f"Starting the correspondence relay (SMTP) on {settings.host}:{settings.relay_port} …")
         supervisor.start("the correspondence relay", [sys.executable, "-m", "integrations.relay"], env, logs / "relay.log")
         web = supervisor.start("the web app (gunicorn)", [

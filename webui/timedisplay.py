@@ -33,7 +33,12 @@ def appointment_time(value: datetime | None, where: str | int | None, fmt: str =
     text = format_datetime(value.astimezone(zone_of(zone)), fmt, rebase=False)
     if same_offset(zone, mine, value):
         return text
-    return f"{text} ({zone_label(zone, locale, value).replace(' (', ', ').rstrip(')')})"
+    return f"{text} ({zone_words(zone, value)})"
+
+
+def zone_words(zone: str | None, at: datetime | None = None) -> str:
+    """A zone as it stands in brackets after a time or in a label: «Москва, UTC+3», never "Europe/Moscow"."""
+    return zone_label(zone, reader()[1], at).replace(" (", ", ").rstrip(")")
 
 
 def class_time(value: datetime | None, instructor_id: int | None, fmt: str = "short") -> str:
@@ -58,4 +63,4 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def zone_names() -> dict[str, Any]:
-        return {"zone_label": lambda name: zone_label(name, reader()[1])}
+        return {"zone_label": lambda name: zone_label(name, reader()[1]), "zone_words": zone_words}

@@ -17,6 +17,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -97,12 +99,25 @@ def _delay(api_url: str, name: str, parameters: dict[str, Any]) -> None:
 
 
 ENQUEUER = _Enqueuer()
+_HELD = threading.Event()
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Wakes inside are dropped, silently: `carepath run` loads its demo (which queues mails) before the
+    Prefect server it is about to start answers, so each wake would only fail with a warning. The work
+    stays in its rows; the caller wakes once Prefect is up, and the sweep would deliver it anyway."""
+    _HELD.set()
+    try:
+        yield
+    finally:
+        _HELD.clear()
 
 
 def wake(settings: Settings, name: str, **parameters: Any) -> bool:
-    """Ask the task worker for `name` now; never raises, never waits. False: no Prefect API configured
-    (then only the caller's own fallback or the sweep does the work)."""
-    if not settings.prefect_api_url:
+    """Ask the task worker for `name` now; never raises, never waits. False: no Prefect API configured,
+    or wakes are held (then only the caller's own fallback or the sweep does the work)."""
+    if not settings.prefect_api_url or _HELD.is_set():
         return False
     ENQUEUER.submit((settings.prefect_api_url, name, tuple(sorted(parameters.items()))))
     return True

@@ -53,11 +53,20 @@ def raise_alerts(
                 locale=doctor.locale if doctor.locale in LOCALES else LOCALES[0],
                 dedupe_key=f"monitoring-alert:{questionnaire.id}:{doctor_id}",
                 context={"name": doctor.first_name, "patient": patient.full_name, "day": questionnaire.day.isoformat(),
-                         "reason": reason, "values": [{"title": v["title"], "value": v["value"]} for v in values],
+                         "reason": reason, "values": [_mailed(v) for v in values],
                          "link": f"{link_base}/monitoring/patients/{patient.id}" if link_base else ""},
             )  # fmt: skip
     session.flush()
     return doctors
+
+
+def _mailed(value: Mapping[str, Any]) -> dict[str, Any]:
+    """A value as the alert mail shows it: the amount as text ("71.6", written «71,6» for a Russian
+    reader) and the unit as a msgid ("mmHg"), both rendered in the doctor's language by the mail."""
+    shown = {"title": value["title"], "value": value["value"]}
+    if value.get("unit"):
+        shown.update(amount=value.get("amount") or "", unit=value["unit"])
+    return shown
 
 
 def close_alerts(session: Session, questionnaire_id: int, doctor_id: int, note: str = "") -> int:

@@ -13,6 +13,7 @@ from reports.ca import PlatformCA
 from reports.conclusion import ConclusionData, render_conclusion
 from reports.verify import INTACT, MODIFIED, UNKNOWN_SIGNER, UNREADABLE, UNSIGNED, verify_pdf
 from tests.conclusions.conftest import DOCTOR_NAME, sample_content
+from tests.pdf_properties import pdf_properties
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -140,3 +141,11 @@ def test_the_english_conclusion_uses_english_labels(tmp_path, maker):
 
     assert "DOCTOR'S CONCLUSION" in text and "Recommendations" in text
     assert verify_pdf(pdf, [maker.ca.root_certificate()]).title == "Doctor's conclusion No. 12"
+
+
+def test_the_pdf_properties_name_the_doctor_and_the_institution(signed_conclusion):
+    properties = pdf_properties(signed_conclusion)
+    assert properties["Author"] == DOCTOR_NAME and properties["Creator"] == "CarePath"
+    assert properties["Title"].startswith("Заключение врача №")
+    assert "по результатам телемедицинской консультации" in properties["Subject"]
+    assert sample_content()["clinic_name"] in properties["Subject"]

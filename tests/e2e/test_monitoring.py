@@ -104,7 +104,8 @@ def test_doctor_builds_a_plan_patient_answers_from_the_invitation_and_doctor_see
     expect(doctor.locator("tr.cp-alerted")).to_have_count(1)
     doctor.locator("tr.cp-alerted a").click()
     expect(doctor.locator(".cp-alerts")).to_contain_text("168/96")
-    expect(doctor.locator("svg.cp-chart .cp-beyond")).to_have_count(2)
+    expect(doctor.locator("svg.cp-chart-wide .cp-beyond")).to_have_count(2)  # the desktop's drawing
+    expect(doctor.locator("svg.cp-chart-narrow")).to_be_hidden()
     expect(doctor.locator(".cp-days-table")).to_contain_text("Dizzy in the morning")
     expect(doctor.locator(".cp-days-table a", has_text="ecg.png")).to_have_count(1)
     live_server.screenshot(doctor, "monitoring-04-doctor-patient-page")

@@ -104,6 +104,16 @@ def test_the_date_filter_formats_iso_dates_for_the_reader():
     assert "March 31, 2025" in html and "2:30" in html
 
 
+def test_the_number_filter_writes_measured_values_as_the_reader_does():
+    from flask_babel import force_locale
+
+    template = "{{ v.amount | number }}; {{ v.pair | number }}; {{ v.note | number }}; [{{ v.missing | number }}]"
+    data = {"v": {"amount": "71.6", "pair": "168/96", "note": "2026-12-07"}}
+    with force_locale("ru"):
+        assert render_instructions(template, data) == Markup("<p>71,6; 168/96; 2026-12-07; []</p>")
+    assert render_instructions(template, data) == Markup("<p>71.6; 168/96; 2026-12-07; []</p>")
+
+
 def test_empty_instructions_render_nothing():
     assert render_instructions("", {}) == Markup("") and render_instructions("  \n", {}) == Markup("")
 

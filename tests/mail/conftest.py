@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -69,6 +70,19 @@ class SmtpServer:
         return self.handler.received
 
 
+def ru_catalog() -> Catalog:
+    """messages.po with the branches' .po.part files the lead has not merged yet (messages.po wins, as
+    in tools/translations.py merge-parts)."""
+    with RU_CATALOG.open("rb") as source:
+        catalog = read_po(source, locale="ru")
+    for part in sorted(RU_CATALOG.parent.glob("*.po.part")):
+        with part.open("rb") as source:
+            for message in read_po(source, locale="ru"):
+                if message.id and message.string and not (catalog.get(message.id) and catalog[message.id].string):
+                    catalog[message.id] = message
+    return catalog
+
+
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     handler = CollectingHandler()
@@ -90,8 +104,7 @@ def closed_smtp_url() -> str:
 @pytest.fixture(scope="session")
 def ru_translations() -> Translations:
     """The project's Russian catalog, compiled from messages.po (a stale .mo cannot hide a missing string)."""
-    with RU_CATALOG.open("rb") as source:
-        catalog = read_po(source, locale="ru")
+    catalog = ru_catalog()
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 
 from integrations.render import TEMPLATES, render_message
 
-from .conftest import RU_CATALOG
+from .conftest import ru_catalog
 
 LINK = "https://carepath.test/t/abc"
 CONTEXTS = {
@@ -123,8 +122,7 @@ def test_the_russian_sign_in_code_fits_one_sms(ru_translations):
 
 
 def test_every_string_in_the_templates_has_a_russian_translation():
-    with RU_CATALOG.open("rb") as source:
-        catalog = read_po(source, locale="ru")
+    catalog = ru_catalog()
     extracted = {
         message if isinstance(message, str) else message[0]
         for _file, _line, message, _comments, _context in extract_from_dir(
@@ -134,3 +132,32 @@ def test_every_string_in_the_templates_has_a_russian_translation():
 
     missing = [msgid for msgid in sorted(extracted) if not (catalog.get(msgid) and catalog.get(msgid).string)]
     assert extracted and missing == []
+
+
+ALERT = {"name": "Григорий", "patient": "Иванов Иван", "day": "2026-12-07", "reason": "A value beyond your thresholds",
+         "link": "https://carepath.test/monitoring/patients/7",
+         "values": [{"title": "Blood pressure", "value": "168/96 mmHg", "amount": "168/96", "unit": "mmHg"},
+                    {"title": "Weight", "value": "71.6 kg", "amount": "71.6", "unit": "kg"}]}
+
+
+DAY_RU = "7 декабря 2026\u202fг."  # CLDR's narrow no-break space before «г.»
+
+
+def test_the_monitoring_alert_reads_right_in_russian(ru_translations):
+    message = render_message("monitoring_alert", "ru", ALERT, translations=ru_translations)
+
+    for body in (message.text, message.html):
+        # The name stands in the nominative after "Пациент:", never inside a phrase that would decline it.
+        assert "Пациент: Иванов Иван" in body and "пациента Иванов" not in body
+        assert DAY_RU in body and "2026-12-07" not in body
+        assert "168/96 мм рт. ст." in body and "71,6 кг" in body
+        assert "mmHg" not in body and "71.6" not in body
+    # A subject is folded to one line of plain spaces (render._block).
+    assert message.subject == "Сигнал мониторинга: Иванов Иван, 7 декабря 2026 г."
+
+
+def test_the_monitoring_alert_in_english_keeps_the_point_and_an_english_date():
+    message = render_message("monitoring_alert", "en", ALERT)
+
+    assert "Patient: Иванов Иван" in message.text and "December 7, 2026" in message.text
+    assert "71.6 kg" in message.text and "168/96 mmHg" in message.text

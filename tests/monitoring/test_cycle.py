@@ -141,6 +141,14 @@ def test_fourteen_days_with_every_2_days_items_missed_days_and_alerts(world, ses
         open_alerts = session.execute(
             select(Alert.doctor_id, Alert.day, Alert.level).where(Alert.status == ALERT_OPEN).order_by(Alert.id)
         ).all()
+        # The alert mails carry each measured value's amount and unit (a msgid) apart, so the doctor's mail
+        # writes «168/96 мм рт. ст.» in Russian (integrations/render.py), not "168/96 mmHg".
+        mailed = [v for m in session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "monitoring_alert"))
+                  for v in m.context["values"]]
+        assert {v.get("unit") for v in mailed} >= {"mmHg"}
+        assert all(v["value"] == f"{v['amount']} {v['unit']}" for v in mailed if v.get("unit"))
+        assert {m.context["day"] for m in session.scalars(select(OutboxMessage)
+                                                          .where(OutboxMessage.kind == "monitoring_alert"))} >= {"2026-03-06"}
     # Day 4 (March 6): BP beyond doctor 1's thresholds. Day 6: vomiting, at doctor 2's alert level.
     # Day 10: BP (doctor 1) and temperature (doctor 2) beyond thresholds: two values, urgent, to both.
     assert [(d, day.day, level) for d, day, level in open_alerts] == [

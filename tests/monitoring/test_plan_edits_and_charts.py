@@ -111,11 +111,15 @@ def test_the_chart_names_the_true_thresholds_with_a_legend_and_morning_and_eveni
     login(client, deployed.doctor.email)
     page = client.get(f"/monitoring/patients/{deployed.patient.id}").get_data(as_text=True)
     assert page.count("thresholds 90–140 / 50–90") == 2
-    assert "Blood pressure, morning, mmHg" in page and "Blood pressure, evening, mmHg" in page
+    assert 'Blood pressure, morning, <span class="cp-unit">mmHg</span>' in page
+    assert 'Blood pressure, evening, <span class="cp-unit">mmHg</span>' in page
     assert page.count("upper value (systolic)") == 2 and page.count("lower value (diastolic)") == 2
     assert "thresholds of the upper value 90–140" in page and "thresholds of the lower value 50–90" in page
-    # The systolic-low and diastolic-high lines (both 90) are drawn as two distinct lines.
-    assert page.count("cp-threshold cp-threshold-1") == 4 and page.count("cp-threshold cp-threshold-2") == 4
+    # The systolic-low and diastolic-high lines (both 90) are drawn as two distinct lines, in each chart's
+    # wide and narrow drawing (the stylesheet shows one).
+    assert page.count("cp-threshold cp-threshold-1") == 8 and page.count("cp-threshold cp-threshold-2") == 8
+    assert page.count("cp-chart cp-chart-wide") == 2 and page.count("cp-chart cp-chart-narrow") == 2
+    assert "Latest value: 118/76 mmHg" in page
 
 
 def test_the_patient_corrects_a_sent_day_on_its_page_until_the_doctor_marks_it_reviewed(app, client, deployed):  # noqa: F811
@@ -139,8 +143,8 @@ def test_the_patient_corrects_a_sent_day_on_its_page_until_the_doctor_marks_it_r
     assert "corrected 1 time" in doctor_page and "Blood pressure: 118/76 mmHg" in doctor_page and "«fine»" in doctor_page
     with _sessions(app)() as session:
         q_id = session.scalar(select(Questionnaire.id))
-    assert client.post(f"/monitoring/patients/{deployed.patient.id}/days/{q_id}/reviewed").status_code == 302
-    assert "reviewed" in client.get(f"/monitoring/patients/{deployed.patient.id}").get_data(as_text=True)
+    reviewed = client.post(f"/monitoring/patients/{deployed.patient.id}/days/{q_id}/reviewed", follow_redirects=True)
+    assert "The day March 2, 2026 is marked as reviewed." in reviewed.get_data(as_text=True)  # not "2026-03-02"
     client.post("/account/logout")
 
     login(client, deployed.patient.email)

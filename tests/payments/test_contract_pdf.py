@@ -12,6 +12,7 @@ from reports.contract import ContractMaker, masked
 from reports.signing import signed_documents
 from reports.verify import INTACT, verify_pdf
 from tests.payments.test_paid_route import sign_contract
+from tests.pdf_properties import pdf_properties
 from tests.webui.conftest import app, client, settings  # noqa: F401
 
 
@@ -32,6 +33,9 @@ def test_a_signed_contract_is_sealed_and_listed_with_the_patients_documents(sess
     verdict = verify_pdf(pdf, [documents.ca.root_certificate()])
     assert verdict.state == INTACT
     assert "Договор" in verdict.title or "Contract" in verdict.title
+    properties = pdf_properties(pdf)  # signing keeps what the reader's "Document properties" show
+    assert properties["Subject"].startswith(("Договор на оказание", "Contract for paid"))
+    assert properties["Author"] not in ("", "anonymous") and properties["Author"] in properties["Subject"]
 
 
 def test_the_code_address_is_shown_partly_hidden():

@@ -14,6 +14,7 @@ from engine.db import transaction
 from engine.registry.demo import load_registry_demo
 from engine.registry.models import FREE, Institution, Slot, Ticket
 from engine.workflow import sync_folder
+from tests.pdf_properties import pdf_properties
 from tests.registry.conftest import BPMN
 from tests.webui.conftest import app, cast, client, login, make_user, outbox, settings  # noqa: F401
 
@@ -84,6 +85,10 @@ def test_a_person_without_an_account_books_confirms_and_prints(client, demo, app
     assert "Your appointment is confirmed" in done and "Print the ticket" in done
     pdf = client.get(ticket_path + "/ticket.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    properties = pdf_properties(pdf.data)  # the institution issued it, not "anonymous"
+    with demo() as session:
+        institution = session.get(Institution, slot.institution_id).name
+    assert properties["Author"] == institution and properties["Subject"] == f"Appointment ticket: {institution}"
     ics = client.get(ticket_path + "/ticket.ics")
     assert ics.mimetype == "text/calendar" and b"BEGIN:VEVENT" in ics.data
     # A guessed token opens nothing; the same slot cannot be booked again.

@@ -187,9 +187,11 @@ def test_a_class_is_shown_on_its_instructors_clock_with_the_zone_in_words(app, c
     day = (clock.current + timedelta(days=2)).astimezone(ZoneInfo("Asia/Yekaterinburg")).date()
     planned = as_user(app, instructor.email).post(f"/rehab/courses/{course_id}/classes", follow_redirects=True, data={
         "kind": "individual", "date": day.isoformat(), "time": "10:00", "duration": "30", "repeat": "none"})
-    assert b"Classes planned: 1." in planned.data and b"UTC+5" not in planned.data  # the instructor's own zone
+    assert b"Classes planned: 1." in planned.data and b"10:00 (Yekaterinburg" not in planned.data  # their own zone
     page = as_user(app, cast.patient.email).get(f"/rehab/courses/{course_id}").get_data(as_text=True)
     assert f"10:00 ({zone_words})" in page and "Asia/" not in page
+    # The instructor's own form names their zone in words too: "Start time (Yekaterinburg, UTC+5)".
+    assert b"(Yekaterinburg, UTC+5) <input type=\"time\"" in planned.data and b"Asia/" not in planned.data
     with transaction(_sessions(app)) as session:
         seat = session.scalars(select(ClassSeat)).one()
         assert courses.send_reminder(session, seat.id, base_url="http://carepath.test")

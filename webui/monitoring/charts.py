@@ -3,16 +3,36 @@ they print, work without JavaScript and need nothing from a CDN."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import format_date, gettext
+from flask_babel import format_date, format_decimal, gettext
 from markupsafe import Markup, escape
 
 from engine.monitoring.history import Series
 from engine.monitoring.models import PlanItem
+from engine.numbers import PATTERN
 
-WIDTH, HEIGHT = 640, 200
-LEFT, RIGHT, TOP, BOTTOM = 48, 16, 12, 28
+
+@dataclass(frozen=True)
+class Frame:
+    """A drawing's size and margins in its own units, and its labels' font size in those units."""
+
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    font: int
+    name: str
+
+
+# Two drawings of each chart, one shown by the stylesheet (monitoring.css): an SVG scales its labels with
+# it, so the 640-wide drawing on a 360-px phone would have 5-px labels. The narrow one is drawn about as
+# wide as a phone's screen, with bigger labels, so it is read at its own size there.
+WIDE = Frame(640, 200, 48, 16, 12, 28, 11, "wide")
+NARROW = Frame(340, 230, 46, 10, 16, 30, 13, "narrow")
 COLOURS = ("#0b5cab", "#1a7f37")
 THRESHOLD = "#cf222e"
 # Each value's thresholds are drawn in that value's colour with its own dash, and labelled at opposite
@@ -22,7 +42,8 @@ THRESHOLD_DASHES = ("6 4", "2 3")
 
 
 def _fmt(value: float) -> str:
-    return f"{value:g}"
+    """«71,6» for a Russian reader, "71.6" for an English one."""
+    return format_decimal(value, PATTERN)
 
 
 def _range(low: float | None, high: float | None) -> str:
@@ -50,7 +71,14 @@ def two_values(series: Series) -> bool:
 
 
 def chart_svg(series: Series, since: date, until: date) -> Markup:
+    """The wide and the narrow drawing of one chart; the stylesheet shows the one that fits the screen."""
+    return Markup("").join(_drawing(series, since, until, frame) for frame in (WIDE, NARROW))
+
+
+def _drawing(series: Series, since: date, until: date, frame: Frame) -> Markup:
     item = series.item
+    width, height, font = frame.width, frame.height, frame.font
+    left, right, top, bottom = frame.left, frame.right, frame.top, frame.bottom
     values = [v for _, a, b in series.points for v in (a, b) if v is not None]
     thresholds = [t for t in (item.alert_low, item.alert_high, item.alert_low2, item.alert_high2) if t is not None]
     low, high = min(values + thresholds), max(values + thresholds)
@@ -59,30 +87,31 @@ def chart_svg(series: Series, since: date, until: date) -> Markup:
     span = max((until - since).days, 1)
 
     def x(day: date) -> float:
-        return LEFT + (day - since).days / span * (WIDTH - LEFT - RIGHT)
+        return left + (day - since).days / span * (width - left - right)
 
     def y(value: float) -> float:
-        return TOP + (high - value) / (high - low) * (HEIGHT - TOP - BOTTOM)
+        return top + (high - value) / (high - low) * (height - top - bottom)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" class="cp-chart" '
-             f'aria-label="{escape(item.title)}">',
-             f'<rect x="{LEFT}" y="{TOP}" width="{WIDTH - LEFT - RIGHT}" height="{HEIGHT - TOP - BOTTOM}" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+             f'class="cp-chart cp-chart-{frame.name}" aria-label="{escape(item.title)}">',
+             f'<rect x="{left}" y="{top}" width="{width - left - right}" height="{height - top - bottom}" '
              'fill="#f6f8fa" stroke="#d0d7de"/>']
     for tick in (low + pad, (low + high) / 2, high - pad):
-        parts.append(f'<text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="11" '
+        parts.append(f'<text x="{left - 6}" y="{y(tick) + font / 3:.1f}" text-anchor="end" font-size="{font}" '
                      f'fill="#57606a">{_fmt(round(tick, 1))}</text>')
     for label_day in (since, until):
         anchor = "start" if label_day == since else "end"
-        parts.append(f'<text x="{x(label_day):.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}" font-size="11" '
-                     f'fill="#57606a">{label_day.strftime("%d.%m")}</text>')
+        parts.append(f'<text x="{x(label_day):.1f}" y="{height - 8}" text-anchor="{anchor}" font-size="{font}" '
+                     f'fill="#57606a">{escape(format_date(label_day, "d MMM"))}</text>')
+    labels = []  # the thresholds' numbers, drawn last so that no measured line runs over them
     for index, pair in enumerate(((item.alert_low, item.alert_high), (item.alert_low2, item.alert_high2))):
         colour, dash = COLOURS[index], THRESHOLD_DASHES[index]
-        label_x, anchor = (WIDTH - RIGHT - 4, "end") if index == 0 else (LEFT + 4, "start")
+        label_x, anchor = (width - right - 4, "end") if index == 0 else (left + 4, "start")
         for threshold in (t for t in pair if t is not None):
-            parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(threshold):.1f}" y2="{y(threshold):.1f}" '
-                         f'stroke="{colour}" stroke-dasharray="{dash}" class="cp-threshold cp-threshold-{index + 1}"/>'
-                         f'<text x="{label_x}" y="{y(threshold) - 4:.1f}" text-anchor="{anchor}" font-size="11" '
-                         f'fill="{colour}">{_fmt(threshold)}</text>')
+            parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(threshold):.1f}" y2="{y(threshold):.1f}" '
+                         f'stroke="{colour}" stroke-dasharray="{dash}" class="cp-threshold cp-threshold-{index + 1}"/>')
+            labels.append(f'<text x="{label_x}" y="{y(threshold) - 4:.1f}" text-anchor="{anchor}" font-size="{font}" '
+                          f'fill="{colour}" class="cp-threshold-label">{_fmt(threshold)}</text>')
     for index in (0, 1):
         points = [(day, (a, b)[index]) for day, a, b in series.points if (a, b)[index] is not None]
         if not points:
@@ -98,5 +127,6 @@ def chart_svg(series: Series, since: date, until: date) -> Markup:
             parts.append(f'<circle cx="{x(day):.1f}" cy="{y(value):.1f}" r="{5 if beyond else 3.5}" '
                          f'fill="{THRESHOLD if beyond else colour}" class="cp-point{" cp-beyond" if beyond else ""}">'
                          f'<title>{format_date(day)}: {_fmt(value)} {escape(gettext(item.unit))}</title></circle>')
+    parts.extend(labels)
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from engine.clock import now
 from engine.documents import service as documents
 from engine.monitoring import alerts, export, fhir, history, plans, questionnaires, schedule
 from engine.monitoring.models import Answer, AnswerRevision, Questionnaire
+from engine.numbers import PATTERN, localized_numbers
 from webui.db import db
 from webui.monitoring.blueprint import bp
 from webui.monitoring.charts import chart_svg, threshold_ranges, two_values
@@ -82,7 +84,8 @@ def _revisions(session: Any, data: history.History) -> dict[int, list[tuple[Any,
             if item is not None:
                 shown = questionnaires.describe(item, Answer(**{k: old.get(k) for k in ("value", "value2", "choice", "taken")}))
                 # The unit is a msgid ("mmHg"), shown in the reader's language as the questionnaire does.
-                value = f"{shown['amount']} {_(shown['unit'])}" if shown.get("unit") else shown["value"]
+                amount = localized_numbers(shown.get("amount"), lambda number: format_decimal(number, PATTERN))
+                value = f"{amount} {_(shown['unit'])}" if shown.get("unit") else shown["value"]
                 lines.append(f"{_(item.title)}: {value}")
         found.setdefault(revision.questionnaire_id, []).append((revision, lines))
     return found
@@ -102,7 +105,7 @@ def day_reviewed(patient_id: int, questionnaire_id: int) -> Any:
     audit.record(session, "monitoring_day_reviewed", actor_id=current_user.id, subject_id=patient_id, ip=client_ip(),
                  object_type="monitoring_questionnaire", object_id=questionnaire.id)
     session.commit()
-    flash(_("The day %(day)s is marked as reviewed.", day=questionnaire.day.isoformat()), "success")
+    flash(_("The day %(day)s is marked as reviewed.", day=format_date(questionnaire.day, "long")), "success")
     return redirect(url_for("monitoring.patient_page", patient_id=patient_id))
 
 

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -79,8 +79,9 @@ def _sent_values(q: Questionnaire, items: list[Any]) -> MultiDict[str, str]:
         if a is None:
             continue
         if item.kind == MEASUREMENT:
-            values[f"m{item.id}"] = f"{a.value:g}" if a.value is not None else ""
-            values[f"m{item.id}_2"] = f"{a.value2:g}" if a.value2 is not None else ""
+            # As the reader writes it («71,6»; the form reads a comma or a point), without a thousands space.
+            values[f"m{item.id}"] = format_decimal(a.value, "0.###") if a.value is not None else ""
+            values[f"m{item.id}_2"] = format_decimal(a.value2, "0.###") if a.value2 is not None else ""
         elif item.kind == MEDICATION:
             values[f"med{item.id}"] = "" if a.taken is None else ("yes" if a.taken else "no")
         else:

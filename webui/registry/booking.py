@@ -236,6 +236,8 @@ def _pdf(ticket: Ticket) -> Response:
         note=_("On the day of the appointment, come to the registry of your medical institution with this ticket "
                "or its number."),
         footer=_("Electronic registry — CarePath"),
+        author=facts["inst"].name,
+        subject=_("Appointment ticket: %(institution)s", institution=facts["inst"].name),
     )
     response = Response(render_ticket(data), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="ticket-{ticket.number}.pdf"'
