@@ -19,7 +19,8 @@ pytestmark = pytest.mark.e2e
 PHONE = {"width": 360, "height": 740}
 MINIMUM = 24
 PAGES = {
-    "patient": ["/cabinet/", "/registry/", "/registry/institutions", "/consultations/"],
+    "patient": ["/cabinet/", "/registry/", "/registry/institutions", "/consultations/", "/consultations/apply",
+                "/consultations/duty"],
     "admin": ["/instances/", "/admin/outbox"],
 }
 # Targets of the main content smaller than MINIMUM either way. A link whose parent also holds words of its
