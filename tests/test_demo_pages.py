@@ -69,3 +69,22 @@ def test_every_open_demo_alert_has_the_doctors_review_task(demo_app):
         reviews = session.scalars(select(PendingTask).where(PendingTask.process_model_id == "monitoring_cycle",
                                                             PendingTask.task_name == "review")).all()
         assert len(open_alerts) == len(reviews)
+
+
+def test_the_demo_duty_doctor_answers_on_topics_of_their_own_specialty(demo_app):
+    """The demo's duty doctor is a neurologist: their topics are a neurologist's, not a gynecologist's."""
+    from sqlalchemy import select
+
+    from engine.consultations.demo import duty_topics
+    from engine.consultations.models import DutyDoctor
+    from engine.registry.models import Doctor, DoctorPost, Specialty
+
+    with demo_app.extensions["carepath"].sessions() as session:
+        duties = session.scalars(select(DutyDoctor)).all()
+        assert duties
+        for duty in duties:
+            doctor = session.get(Doctor, duty.doctor_id)
+            specialties = set(session.scalars(select(Specialty.name).join(DoctorPost).where(DoctorPost.doctor_id == doctor.id)))
+            assert specialties == {"Врач-невролог"}
+            assert duty.topics == duty_topics(session, doctor)
+            assert "инсульт" in duty.topics and "гинеколог" not in duty.topics

@@ -14,7 +14,7 @@ from engine.accounts.consent import ConsentText
 from engine.config import LOCALES
 
 TELEMEDICINE = "telemedicine"
-CONSENT_VERSION = "2026-11"
+CONSENT_VERSION = "2026-12"  # 2026-12: the Russian text without gendered endings
 _TEXTS = Path(__file__).parent / "consent_texts"
 
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import audit, roles
+from engine.accounts.models import User
 from engine.clock import now
 from engine.consultations import centers as centers_
 from engine.consultations.models import (
@@ -75,8 +77,7 @@ def check_application(session: Session, patient_id: int, application: Applicatio
     name = " ".join((application.full_name or "").split())
     if not name or len(name) > NAME_LIMIT:
         raise UserError(N_("Enter your full name."))
-    if application.age is None or not 0 <= application.age <= 130:
-        raise UserError(N_("Enter your age in years (0 to 130)."))
+    age = _checked_age(session, patient_id, application.age)
     code = normalize_icd10(application.diagnosis_code)
     diagnosis = (application.diagnosis_text or "").strip()
     complaints = (application.complaints or "").strip()
@@ -97,10 +98,45 @@ def check_application(session: Session, patient_id: int, application: Applicatio
                            "center or try later."), center=found.institution.name)
     return {"application": {
         "route": APPLICATION, "center_id": found.center.id, "institution_id": found.institution.id,
-        "specialty_id": application.specialty_id, "full_name": name, "age": application.age,
+        "specialty_id": application.specialty_id, "full_name": name, "age": age,
         "diagnosis_code": code, "diagnosis_text": diagnosis, "complaints": complaints, "document_ids": ids,
         "reviewer_id": doctor.user_id,
     }}
+
+
+def years_on(birth_date: date, day: date) -> int:
+    """Full years of a person born on `birth_date`, on `day`."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def profile_age(session: Session, patient_id: int) -> int | None:
+    """The patient's age today by the profile's birth date; None without one."""
+    born = session.scalar(select(User.birth_date).where(User.id == patient_id))
+    return None if born is None else years_on(born, now().date())
+
+
+def _ages_allowed(session: Session, patient_id: int) -> set[int] | None:
+    """The ages the birth date allows: today's, and on a birthday eve or day also the other one, as the
+    patient's own day may differ from the server's by one."""
+    born = session.scalar(select(User.birth_date).where(User.id == patient_id))
+    if born is None:
+        return None
+    today = now().date()
+    return {years_on(born, today + timedelta(days=shift)) for shift in (-1, 0, 1)}
+
+
+def _checked_age(session: Session, patient_id: int, age: int | None) -> int:
+    """The application's age: derived from the profile's birth date when left empty, refused when it
+    contradicts that date (the doctor reads both)."""
+    allowed = _ages_allowed(session, patient_id)
+    if age is None and allowed is not None:
+        return profile_age(session, patient_id) or 0
+    if age is None or not 0 <= age <= 130:
+        raise UserError(N_("Enter your age in years (0 to 130)."))
+    if allowed is not None and age not in allowed:
+        raise UserError(N_("By the birth date in your profile, your age is %(age)s. Enter this age, or correct "
+                           "the birth date in your profile."), age=profile_age(session, patient_id))
+    return age
 
 
 def _drafts(session: Session, patient_id: int, ids: list[int]) -> list[Document]:

@@ -48,7 +48,7 @@ def upload(sessions: sessionmaker[Session], tmp_path: Path, patient_id: int, nam
 
 def application(world: World, document_ids: list[int] | None = None, **changes: Any) -> service.Application:
     values: dict[str, Any] = dict(center_id=world.center_id, specialty_id=world.neuro_id, full_name="Иванова Мария Петровна",
-                                  age=57, diagnosis_code="G43.0", diagnosis_text="Мигрень без ауры",
+                                  age=None, diagnosis_code="G43.0", diagnosis_text="Мигрень без ауры",
                                   complaints="Головные боли по утрам", document_ids=document_ids or [])
     values.update(changes)
     return service.Application(**values)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -271,6 +271,7 @@ def test_documents_sent_with_the_application_are_visible_to_the_reviewer_only(se
     ({"document_ids": []}, "Attach at least one medical document"),
     ({"diagnosis_code": "headache"}, "is not an ICD-10 code"),
     ({"age": 200}, "Enter your age"),
+    ({"age": 30}, "By the birth date in your profile"),  # born 1970-01-01, applying in 2026: 56
 ])
 def test_a_bad_application_gets_a_clear_message_and_records_nothing(sessions, deployed, world, tmp_path, changes, message):
     from engine.consultations.models import Consultation
@@ -447,3 +448,26 @@ def test_an_online_consultation_is_reminded_as_one_not_as_a_clinic_visit(session
     assert sent and all(m.context["link"].endswith(f"/consultations/{booked.id}") for m in sent)
     assert all("address" not in m.context and "number" not in m.context or m.context["number"] == booked.id
                for m in sent)
+
+
+def test_the_age_comes_from_the_profiles_birth_date_and_a_birthday_eve_is_not_refused(sessions, deployed, world, tmp_path,
+                                                                                    clock):
+    from engine.accounts.models import User
+    from engine.consultations.service import check_application
+
+    doc = upload(sessions, tmp_path, world.patient)
+    with sessions() as session:
+        data = check_application(session, world.patient, application(world, document_ids=[doc]))
+        assert data["application"]["age"] == 56  # left empty: derived from 1970-01-01 on 2026-03-02
+        assert check_application(session, world.patient, application(world, document_ids=[doc], age=56))
+        # Born 1970-03-03: 55 today on the server, 56 tomorrow (already today where the patient lives).
+        session.get(User, world.patient).birth_date = date(1970, 3, 3)
+        assert check_application(session, world.patient, application(world, document_ids=[doc], age=56))
+        with pytest.raises(UserError, match="your age is 55"):
+            check_application(session, world.patient, application(world, document_ids=[doc], age=57))
+        # Without a birth date in the profile, the age is the patient's to give.
+        session.get(User, world.patient).birth_date = None
+        assert check_application(session, world.patient, application(world, document_ids=[doc], age=30))
+        with pytest.raises(UserError, match="Enter your age"):
+            check_application(session, world.patient, application(world, document_ids=[doc]))
+        session.rollback()

@@ -48,8 +48,17 @@ def _upload(page, url, name, body):
     page.get_by_role("button", name="Save").click()
 
 
+def _profile_age() -> str:
+    """The demo patient's age by her profile's birth date (the form fills it in and refuses another)."""
+    from engine.clock import now
+    from engine.consultations.service import years_on
+    from engine.demo import DEMO_PEOPLE
+
+    return str(years_on(DEMO_PEOPLE[0][4], now().date()))
+
+
 def _fill_application(page):
-    page.locator("#age").fill("57")
+    assert page.locator("#age").input_value() == _profile_age()  # from the profile's birth date
     page.locator("#diagnosis_code").fill("G43.0")
     page.locator("#diagnosis_text").fill("Мигрень без ауры")
     page.locator("#complaints").fill("Головные боли по утрам, 3–4 раза в неделю")
@@ -87,7 +96,15 @@ def test_a_patient_applies_to_a_center_and_downloads_the_signed_conclusion(consu
     assert "does not consult in this specialty" in patient.content()
     assert _count(server, Consultation) == 0
     assert _count(server, Document, status="draft") == 1  # still the patient's to withdraw
-    assert patient.locator("#age").input_value() == "57"  # what was typed is kept
+    assert patient.locator("#diagnosis_text").input_value() == "Мигрень без ауры"  # what was typed is kept
+    # An age that contradicts the profile's birth date is refused with the age it gives; nothing is sent.
+    patient.locator("#age").fill("30")
+    center.get_by_label(NEUROLOGY).check()
+    patient.get_by_role("button", name="Send the application").click()
+    assert f"By the birth date in your profile, your age is {_profile_age()}." in patient.content()
+    assert _count(server, Consultation) == 0
+    assert patient.locator("#age").input_value() == "30"  # what was typed is kept, to correct
+    patient.locator("#age").fill(_profile_age())
 
     center.get_by_label(NEUROLOGY).check()
     patient.get_by_role("button", name="Send the application").click()

@@ -38,7 +38,6 @@ def test_long_words_and_action_tables_fit_a_phone(consult_server, new_context):
 
     patient.goto(f"{url}/consultations/apply")
     patient.locator(".center").filter(has_text=REHAB).get_by_label(NEUROLOGY).check()
-    patient.locator("#age").fill("57")
     patient.locator("#diagnosis_code").fill("G43.0")
     patient.locator("#diagnosis_text").fill("Мигрень")
     patient.locator("#complaints").fill(f"Жалобы: {LONG_WORD}")

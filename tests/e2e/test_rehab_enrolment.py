@@ -63,7 +63,7 @@ def test_a_logged_in_patient_enrols_in_a_listed_group_and_finds_its_classes(cour
     row = instructor.locator("tr", has_text="patient@example.org")
     assert "Healthy back group" in row.inner_text() and "has an account" in row.inner_text()
     row.get_by_role("button", name="Accept").click()
-    assert instructor.get_by_text("is enrolled in the group's classes").is_visible()
+    assert instructor.get_by_text("the enrolment in the group's classes is done").is_visible()
 
     patient.goto(f"{base}/rehab/")
     assert patient.locator(".class-row", has_text="Healthy back group").count() >= 1

@@ -58,7 +58,7 @@ def test_a_logged_in_patient_enrols_in_a_listed_group_and_is_seated_with_reminde
     listing = coach.get("/rehab/enrolments").get_data(as_text=True)
     assert "Back school" in listing and "has an account" in listing
     accepted = coach.post(f"/rehab/enrolments/{application.id}/accept", follow_redirects=True)
-    assert "is enrolled in the group" in accepted.get_data(as_text=True)
+    assert "the enrolment in the group" in accepted.get_data(as_text=True)
     [mail] = outbox(app, "enrolment_accepted")
     assert mail.recipient == cast.patient.email and mail.context["group"] == "Back school" and mail.context["seated"]
     assert outbox(app, "rehab_registered") == []

@@ -135,7 +135,7 @@ def test_a_self_enrolment_accepted_by_an_instructor_creates_the_account_and_send
 
         application_id = session.scalars(select(EnrolmentApplication.id)).one()
     done = client.post(f"/rehab/enrolments/{application_id}/accept", follow_redirects=True)
-    assert b"is registered" in done.data
+    assert b"the account is created" in done.data
     [mail] = outbox(app, "rehab_registered")
     assert mail.recipient == "nina@test.org" and "/account/" in mail.context["link"]
     assert outbox(app, "activate_account") == []

@@ -8,7 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import audit
+from engine import audit, roles
 from engine.accounts import second_factor, service
 from engine.accounts.models import UNCONFIRMED
 from engine.i18n import UserError
@@ -25,17 +25,21 @@ HOME_TASKS = 5
 @login_required
 def home() -> Any:
     unconfirmed = current_user.status == UNCONFIRMED
-    waiting, total, titles = [], 0, {}
+    waiting, total, titles, own_pathways = [], 0, {}, []
     if not unconfirmed:  # tasks open only to confirmed accounts (confirmed_required)
         from engine.workflow import inbox, inbox_counts
+        from webui.tasks import pathways
         from webui.tasks.core import actor_for, pathway_titles
 
         actor = actor_for(current_user)
         waiting = inbox(db(), actor, limit=HOME_TASKS)
         total = sum(inbox_counts(db(), actor).values())
         titles = pathway_titles(db(), [item.process_model_id for item in waiting])
+        if current_user.has_role(roles.PATIENT):
+            # What a patient may start themself; staff start pathways for patients from their own pages.
+            own_pathways = [p for p in pathways.startable(db(), current_user) if p.self_service]
     return render_template("cabinet/home.html", unconfirmed=unconfirmed, waiting=waiting, waiting_total=total,
-                           titles=titles)
+                           titles=titles, own_pathways=own_pathways)
 
 
 @bp.route("/confirmation", methods=["POST"])

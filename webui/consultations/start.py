@@ -56,7 +56,8 @@ def apply() -> Any:
             return redirect(url_for("consultations.detail", consultation_id=opened.id))
     drafts = [d for d in documents.for_patient(session, current_user.id) if d.status == DRAFT]
     return render_template("consultations/apply.html", centers=centers.centers(session), drafts=drafts, form=form,
-                           chosen=[_int(v) for v in form.getlist("document_ids")]), status
+                           chosen=[_int(v) for v in form.getlist("document_ids")],
+                           profile_age=service.profile_age(session, current_user.id)), status
 
 
 @bp.route("/duty", methods=["GET", "POST"])

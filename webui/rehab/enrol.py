@@ -87,9 +87,9 @@ def decide(application_id: int, decision: str) -> Any:
             accepted = enrolment.accept(db(), current_user_obj(), application_id,
                                         base_url=current_app.extensions["carepath"].settings.base_url, ip=client_ip())
             if accepted.created:
-                message = _("%(name)s is registered; the activation email is on its way.", name=accepted.user.full_name)
+                message = _("%(name)s: the account is created; the activation email is on its way.", name=accepted.user.full_name)
             elif accepted.course_ids:
-                message = _("%(name)s is enrolled in the group's classes.", name=accepted.user.full_name)
+                message = _("%(name)s: the enrolment in the group's classes is done.", name=accepted.user.full_name)
             else:
                 message = _("%(name)s is accepted; they have no course with the group's instructor yet, so add "
                             "them to the classes once their doctor attaches an instructor.", name=accepted.user.full_name)
