@@ -27,6 +27,9 @@ from tests.scale.cluster import Cluster  # noqa: E402
 from tests.scale.seed import PASSWORD, seed  # noqa: E402
 from tests.scale.test_several_hosts import conclusions_signed, run_people  # noqa: E402
 
+# Throughput, not realism: people act again 0.5–2 s after an answer (the test's people think 5–15 s).
+THINK_SECONDS = (0.5, 2.0)
+
 
 def measure(webs: int, args: argparse.Namespace) -> dict:
     from engine.config import load_settings
@@ -43,7 +46,8 @@ def measure(webs: int, args: argparse.Namespace) -> dict:
             return run_people({"hosts": [cluster.url(w) for w in cluster.webs], "users": args.users,
                                "seconds": args.seconds, "spawn_rate": max(1, args.users // 5),
                                "patients": facts["patients"], "password": PASSWORD, "slots": facts["slots"],
-                               "newcomers": 0.0}, Path(folder), timeout=args.seconds + 180)
+                               "newcomers": 0.0, "think_seconds": THINK_SECONDS}, Path(folder),
+                              timeout=args.seconds + 180)
         finally:
             cluster.stop()
 

@@ -53,6 +53,9 @@ class Settings:
     file_store: str = "local"
     # Encrypts the CA's private keys at rest; required with the database store (a secret file per host).
     keys_passphrase: str | None = None
+    # How long a worker's claim on timers and outgoing messages lasts unless renewed (engine/leases.py):
+    # the most a worker that dies delays them; a live worker renews every third of it.
+    claim_lease_seconds: float = 60.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -228,6 +231,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         script_memory_mb=_positive_int(env, "SCRIPT_MEMORY_MB", Settings.script_memory_mb),
         file_store=_file_store(env),
         keys_passphrase=_get(env, "KEYS_PASSPHRASE", secret=True),
+        claim_lease_seconds=_positive_seconds(env, "CLAIM_LEASE_SECONDS", Settings.claim_lease_seconds),
         extra={k: v for k, v in env.items() if k.startswith(PREFIX)},
     )
     values.update(overrides)

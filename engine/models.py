@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "engine.accounts.groups",
     "engine.audit",
     "engine.outbox",
+    "engine.rate_limits",
 )
 
 for _name in MODEL_MODULES:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, session
 from engine import clock
 from engine.config import LOCALES
 from engine.db import Base, UTCDateTime, transaction
+from engine.leases import DEFAULT_LEASE, Heartbeat
 
 EMAIL = "email"
 SMS = "sms"
@@ -38,9 +39,10 @@ STATUSES = (QUEUED, SENDING, SENT, FAILED)
 # Wait after the 1st, 2nd, ... failed attempt; the attempt after the last wait is the final one.
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=60))
 MAX_ATTEMPTS = len(BACKOFF) + 1
-# A claimed row whose deliverer died is claimed again after this. It must outlast a whole batch even
-# when every send in it waits for the SMTP timeout, or a slow but live deliverer would be overtaken.
-CLAIM_LEASE = timedelta(hours=1)
+# A claimed row whose deliverer died is claimed again after this. A live deliverer renews its claim every
+# third of it while it sends (engine/leases.py), so a slow batch (every send waiting for the SMTP
+# timeout) is not overtaken, and a dead deliverer's messages wait one lease, not the longest batch.
+CLAIM_LEASE = DEFAULT_LEASE
 DEFAULT_BATCH = 100
 ENQUEUED_FLAG = "outbox_enqueued"
 BULK_CHUNK = 1000  # rows per executemany in enqueue_many
@@ -236,7 +238,8 @@ class DeliveryReport:
 
 
 def claim_due(
-    session_factory: sessionmaker[Session], limit: int = DEFAULT_BATCH, now: datetime | None = None
+    session_factory: sessionmaker[Session], limit: int = DEFAULT_BATCH, now: datetime | None = None,
+    lease: timedelta = CLAIM_LEASE,
 ) -> list[QueuedMessage]:
     """Mark up to `limit` due rows as SENDING for this deliverer and return them, oldest first.
 
@@ -262,7 +265,7 @@ def claim_due(
     claim = (
         update(M)
         .where(M.id == candidates.c.id, due, M.next_attempt_at <= now)
-        .values(status=SENDING, next_attempt_at=now + CLAIM_LEASE)
+        .values(status=SENDING, next_attempt_at=now + lease)
         .returning(M.id, M.kind, M.channel, M.recipient, M.locale, M.context, M.created_at, M.attempts)
         .execution_options(synchronize_session=False)
     )
@@ -288,22 +291,39 @@ def claim_due(
     return sorted(claimed, key=lambda m: m.id)
 
 
+def renew_claims(
+    session_factory: sessionmaker[Session], ids: Sequence[int], lease: timedelta = CLAIM_LEASE
+) -> None:
+    """Move the lease of these claimed rows that are still being sent to one lease from now (rows already
+    settled are no longer SENDING and are left alone)."""
+    M = OutboxMessage
+    with transaction(session_factory) as session:
+        session.execute(
+            update(M).where(M.id.in_(ids), M.status == SENDING).values(next_attempt_at=clock.now() + lease)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def deliver_due(
     session_factory: sessionmaker[Session],
     transport_factory: Callable[[], Courier],
     limit: int = DEFAULT_BATCH,
+    lease: timedelta = CLAIM_LEASE,
 ) -> DeliveryReport:
     """Claim one batch of due messages and send each through one courier; record every attempt.
 
-    Outcomes are recorded per group of SETTLE_GROUP messages (one), one transaction each. Should the
-    deliverer die, the rows it had not recorded yet are still claimed and go again after the lease.
+    Outcomes are recorded per group of SETTLE_GROUP messages (one), one transaction each. The claim is
+    renewed while the batch is sent; should the deliverer die, the rows it had not recorded yet are still
+    claimed and go again once their lease has run out.
     """
     report = DeliveryReport()
-    claimed = claim_due(session_factory, limit)
+    claimed = claim_due(session_factory, limit, lease=lease)
     if not claimed:
         return report
     outcomes: list[Outcome] = []
+    ids = [message.id for message in claimed]
     with ExitStack() as stack:
+        stack.enter_context(Heartbeat(lease, lambda: renew_claims(session_factory, ids, lease), "outbox claims"))
         try:
             courier = stack.enter_context(transport_factory())
         except Exception as exc:  # the courier cannot even start: that is every claimed row's attempt

@@ -99,3 +99,12 @@ def test_script_limits_default_to_two_seconds_and_256_mb_and_refuse_nonsense(tmp
     for name, value in (("SCRIPT_TIME_LIMIT", "0"), ("SCRIPT_TIME_LIMIT", "soon"), ("SCRIPT_MEMORY_MB", "-1")):
         with pytest.raises(ConfigError, match=f"CAREPATH_{name}"):
             load_settings({**base, f"CAREPATH_{name}": value})
+
+
+def test_the_claim_lease_defaults_to_a_minute_and_refuses_nonsense(tmp_path):
+    base = {"CAREPATH_INSTANCE_PATH": str(tmp_path)}
+    assert load_settings(base).claim_lease_seconds == 60.0
+    assert load_settings({**base, "CAREPATH_CLAIM_LEASE_SECONDS": "10"}).claim_lease_seconds == 10.0
+    for value in ("0", "-5", "a while"):
+        with pytest.raises(ConfigError, match="CAREPATH_CLAIM_LEASE_SECONDS"):
+            load_settings({**base, "CAREPATH_CLAIM_LEASE_SECONDS": value})

@@ -28,6 +28,7 @@ from engine.workflow.cache import WORKFLOWS
 from webui import db as request_db
 from webui.extensions import babel, csrf, limiter, login_manager, select_locale, select_timezone
 from webui.messages import stored_message, user_message
+from webui.rate_store import URI as DATABASE_RATE_STORAGE
 from webui.security import security_headers
 
 URL_RE = re.compile(r"https?://[^\s<>\"']+")
@@ -81,6 +82,12 @@ def _compile_catalogs(app: Flask) -> None:
         app.logger.warning("could not compile the message catalogs: %s", exc)
 
 
+def rate_storage_uri(settings: Settings) -> str:
+    """Where Flask-Limiter counts: in the shared database on PostgreSQL, where several web processes and
+    hosts serve the app (each would otherwise allow the whole rate); in memory for one SQLite host."""
+    return DATABASE_RATE_STORAGE if settings.database_url.startswith("postgresql") else "memory://"
+
+
 def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = CarePathFlask(__name__, instance_path=str(settings.instance_path))
@@ -99,6 +106,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
         MAX_CONTENT_LENGTH=25 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
         RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=rate_storage_uri(settings),
     )
     if test_config:
         app.config.update(test_config)

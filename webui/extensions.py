@@ -14,7 +14,8 @@ from engine.config import LOCALES
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
+# The storage is chosen per app in create_app (RATELIMIT_STORAGE_URI): memory, or the shared database.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 def select_locale() -> str:

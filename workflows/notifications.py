@@ -3,6 +3,8 @@ and the sweep flow (workflows/sweep.py) run, and `carepath` development commands
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from engine.config import Settings
 from engine.outbox import DEFAULT_BATCH, DeliveryReport, deliver_due
 from integrations.courier import courier_for
@@ -15,7 +17,8 @@ MAX_BATCHES = 50
 
 def deliver_batch_now(settings: Settings, limit: int = DEFAULT_BATCH) -> DeliveryReport:
     """One batch, in this process, with the transports the settings choose."""
-    return deliver_due(session_factory(settings.database_url), lambda: courier_for(settings), limit)
+    return deliver_due(session_factory(settings.database_url), lambda: courier_for(settings), limit,
+                       lease=timedelta(seconds=settings.claim_lease_seconds))
 
 
 def deliver_all_now(

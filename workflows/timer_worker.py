@@ -9,7 +9,8 @@ minute (reminders), MAX_SLEEP. Something written meanwhile may be due sooner; it
   POLL_SECONDS while it sleeps (tens of microseconds a look; see the README's figures). Timers written
   in this process (reminders' pathways, a fired timer's next timer) wake it at once through `wake()`.
 Firing claims the due rows first (timer_claims.claim_due), so any number of workers on any number of
-machines fire each timer once.
+machines fire each timer once. The claim is a short lease (settings.claim_lease_seconds) renewed while
+the batch fires, so a worker that dies holding timers delays them by one lease at most.
 
 Reminders (engine/reminders.py: tickets 24 h and 10 min before, consultation sessions) are asked for
 what is due at each minute, so a "10 minutes before" reminder goes at that minute; each is queued under
@@ -26,8 +27,9 @@ from datetime import datetime, timedelta
 
 from engine.clock import now as clock_now
 from engine.config import Settings
+from engine.leases import Heartbeat
 from engine.reminders import EnqueueReport
-from engine.workflow.timer_claims import BATCH, claim_due, next_due_at, release
+from engine.workflow.timer_claims import BATCH, claim_due, next_due_at, release, renew
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ class TimerWorker:
         self.connectors = build_connectors(settings)
         self.reminders = reminders
         self.poll_seconds = poll_seconds
+        self.lease = timedelta(seconds=settings.claim_lease_seconds)
         self.fired = 0
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -85,21 +88,33 @@ class TimerWorker:
 
     def fire_due(self) -> int:
         """Claim and fire every due timer, batch after batch; returns how many instances were stepped."""
-        from engine.workflow.events import fire_instances
 
         total = 0
         while not self._stop.is_set():
-            instance_ids, until = claim_due(self.sessions)
+            instance_ids, until = claim_due(self.sessions, lease=self.lease)
             if not instance_ids:
                 break
-            fired, lost = fire_instances(self.sessions, instance_ids, self.connectors)
-            # Rows still claimed are timers that did not fire here: give them back at once.
-            release(self.sessions, instance_ids, until)
+            fired, lost = self._fire_claimed(instance_ids, until)
             total += fired
             if len(instance_ids) < BATCH or (fired == 0 and lost):
                 break
         self.fired += total
         return total
+
+    def _fire_claimed(self, instance_ids: list[int], until: datetime) -> tuple[int, list[int]]:
+        """Step the claimed instances while a heartbeat keeps the claim; then give back at once the rows
+        still claimed (timers that did not fire here)."""
+        from engine.workflow.events import fire_instances
+
+        held = [until]
+
+        def keep() -> None:
+            held[0] = renew(self.sessions, instance_ids, held[0], self.lease)
+
+        with Heartbeat(self.lease, keep, "timer claims"):
+            result = fire_instances(self.sessions, instance_ids, self.connectors)
+        release(self.sessions, instance_ids, held[0])
+        return result
 
     def queue_reminders(self) -> EnqueueReport | None:
         """Once a minute: queue the reminders that are due (None: not yet time to ask)."""

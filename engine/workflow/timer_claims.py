@@ -4,9 +4,11 @@ taking due ones so that several workers, on several machines, never fire the sam
 A worker claims rows before it steps their instances: one UPDATE that sets `claimed_until` on due rows
 nobody holds and returns their instances. On PostgreSQL the candidates are locked with SKIP LOCKED, so
 two workers claiming at once take different rows and neither waits; SQLite runs one writer at a time,
-and the UPDATE's own condition (not claimed, or the claim ran out) decides. A worker that dies holds
-its rows until `claimed_until` passes (LEASE), then another takes them. The engine step's revision
-check stays the last line: a step that loses a race to a person changes nothing.
+and the UPDATE's own condition (not claimed, or the claim ran out) decides. The claim is a lease
+(engine/leases.py): the worker renews it while it fires (`renew`), and a worker that dies holds its rows
+only until `claimed_until` passes, one lease (CAREPATH_CLAIM_LEASE_SECONDS) at most, then another takes
+them. The engine step's revision check stays the last line: a step that loses a race to a person, or to
+a worker that took over a stalled worker's timer, changes nothing, so a timer never fires twice.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from sqlalchemy import select, update
 
 from engine.clock import now as clock_now
 from engine.db import transaction
+from engine.leases import DEFAULT_LEASE
 from engine.workflow.models import WAITING, DueTimer, ProcessInstance
 from engine.workflow.steps import SessionFactory
 
-# Longer than firing one batch of timers takes, short enough that a dead worker's timers are late by
-# minutes, not hours.
-LEASE = timedelta(minutes=2)
+# Renewed while a batch fires, so it needs to outlast only a stall between two renewals; a dead worker's
+# timers are late by at most this much.
+LEASE = DEFAULT_LEASE
 BATCH = 100
 
 T = DueTimer
@@ -51,12 +54,12 @@ def next_due_at(session_factory: SessionFactory, now: datetime | None = None) ->
 
 
 def claim_due(
-    session_factory: SessionFactory, now: datetime | None = None, limit: int = BATCH
+    session_factory: SessionFactory, now: datetime | None = None, limit: int = BATCH, lease: timedelta = LEASE
 ) -> tuple[list[int], datetime]:
     """Claim up to `limit` due timers for this worker; returns their instances (due order) and the
-    claim's end, which `release` needs."""
+    claim's end, which `renew` and `release` need."""
     moment = now or clock_now()
-    until = moment + LEASE
+    until = moment + lease
     claimable = (T.due_at <= moment) & (_free | (T.claimed_until <= moment))
     # A CTE evaluated once (see engine.outbox.claim_due for why not IN (subquery) on PostgreSQL).
     candidates = (
@@ -88,6 +91,22 @@ def claim_due(
     for instance_id, _due in sorted(rows, key=lambda r: (r[1], r[0])):
         ordered.setdefault(instance_id, None)
     return list(ordered), until
+
+
+def renew(
+    session_factory: SessionFactory, instance_ids: Iterable[int], until: datetime, lease: timedelta = LEASE
+) -> datetime:
+    """Move this worker's claims that are still there (timers not fired yet) to end one lease from now;
+    returns the new end, which the next renewal and `release` need. A claim another worker took over
+    meanwhile (its end is no longer ours) is left alone."""
+    ids, new_until = list(instance_ids), clock_now() + lease
+    if ids:
+        with transaction(session_factory) as session:
+            session.execute(
+                update(T).where(T.instance_id.in_(ids), T.claimed_until == until).values(claimed_until=new_until)
+                .execution_options(synchronize_session=False)
+            )
+    return new_until
 
 
 def release(session_factory: SessionFactory, instance_ids: Iterable[int], until: datetime) -> None:

@@ -1,5 +1,6 @@
 """Due timers taken by timer workers: the next due time, claims that two workers racing never share,
-a claim given back when the instance was stepped by someone else, and a dead worker's claim running out."""
+a claim given back when the instance was stepped by someone else, a live worker's claim renewed, and a
+dead worker's claim running out."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from engine.workflow import start_instance
 from engine.workflow.events import fire_instances
 from engine.workflow.models import DueTimer, InstanceEvent
-from engine.workflow.timer_claims import LEASE, claim_due, next_due_at, release
+from engine.workflow.timer_claims import LEASE, claim_due, next_due_at, release, renew
 from tests.engine.helpers import PATIENT, pending
 
 
@@ -113,3 +114,32 @@ def test_a_dead_workers_claim_runs_out_after_the_lease(sessions, deploy, clock):
     assert claim_due(sessions)[0] == [iid]
     assert fire_instances(sessions, [iid]) == (1, [])
     assert [t.task_name for t in pending(sessions, iid)] == ["after"]
+
+
+def test_a_renewed_claim_outlasts_its_first_lease_and_is_still_given_back(sessions, deploy, clock):
+    [iid] = start_timers(sessions, deploy, clock, 1, timedelta(seconds=-1))
+    lease = timedelta(seconds=10)
+    got, until = claim_due(sessions, lease=lease)
+    clock.advance(timedelta(seconds=7))
+
+    renewed = renew(sessions, got, until, lease)  # the worker's heartbeat
+
+    assert renewed == clock.current + lease
+    clock.advance(timedelta(seconds=7))  # past the first end, within the renewed one
+    assert claim_due(sessions, lease=lease)[0] == []
+    assert next_due_at(sessions) == renewed
+    release(sessions, got, renewed)
+    assert claim_due(sessions, lease=lease)[0] == [iid]
+
+
+def test_a_renewal_leaves_a_claim_another_worker_took_over_alone(sessions, deploy, clock):
+    [iid] = start_timers(sessions, deploy, clock, 1, timedelta(seconds=-1))
+    lease = timedelta(seconds=10)
+    got, stale = claim_due(sessions, lease=lease)
+    clock.advance(lease + timedelta(seconds=1))  # the first worker stalled past its lease
+    taken, until = claim_due(sessions, lease=lease)
+    assert taken == [iid]
+
+    renew(sessions, got, stale, lease)
+
+    assert next_due_at(sessions) == until  # still the second worker's claim

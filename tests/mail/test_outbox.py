@@ -214,6 +214,28 @@ def test_a_claim_left_by_a_deliverer_that_died_is_delivered_after_its_lease(sess
     assert len(smtp_server.received) == 1
 
 
+def test_a_live_deliverers_renewed_claim_is_not_taken_and_a_settled_row_is_not_renewed(sessions, clock, smtp_server):
+    lease = timedelta(seconds=10)
+    sending, sent = queue_confirmation(sessions), queue_confirmation(sessions, to="boris@example.org")
+    claimed = outbox.claim_due(sessions, 10, lease=lease)
+    assert sorted(m.id for m in claimed) == sorted([sending, sent])
+    with transaction(sessions) as session:  # the deliverer settled one of them
+        session.get(OutboxMessage, sent).status = "sent"
+    settled_at = load(sessions, sent)[0].next_attempt_at
+    clock.advance(timedelta(seconds=7))
+
+    outbox.renew_claims(sessions, [sending, sent], lease)  # its heartbeat
+
+    assert load(sessions, sent)[0].next_attempt_at == settled_at
+    assert load(sessions, sending)[0].next_attempt_at == clock.current + lease
+
+    clock.advance(timedelta(seconds=7))  # past the first lease, within the renewed one
+    assert outbox.claim_due(sessions, 10, lease=lease) == []
+    clock.advance(lease)  # the deliverer died: the renewed lease runs out too
+    assert outbox.deliver_due(sessions, lambda: smtp_courier(smtp_server.url), lease=lease).sent == 1
+    assert load(sessions, sending)[0].status == "sent" and len(smtp_server.received) == 1
+
+
 def test_an_admin_can_send_a_failed_message_again(sessions, clock, smtp_server):
     message_id = queue_confirmation(sessions, to="refused@example.org")
     outbox.deliver_due(sessions, lambda: smtp_courier(smtp_server.url))

@@ -4,10 +4,11 @@ of its own (locust patches the standard library with gevent, which the test proc
     python tests/scale/people.py CONFIG.json RESULT.json
 
 CONFIG: {"hosts": [web URLs], "users": N, "seconds": S, "spawn_rate": R, "patients": [emails],
-"password": "...", "slots": [slot ids], "newcomers": fraction, "mix": "full" | "browse"}.
+"password": "...", "slots": [slot ids], "newcomers": fraction, "mix": "full" | "browse",
+"think_seconds": [min, max] between one action and the next (default 5–15)}.
 Each person picks one of the web hosts for every request, so a session started on one host goes on on
-another. RESULT: request counts, server errors, p50/p95, requests/s, and every uploaded document
-(owner, id, sha256) for the checks afterwards.
+another. RESULT: request counts, server errors, connections dropped without an answer, p50/p95,
+requests/s, and every uploaded document (owner, id, sha256) for the checks afterwards.
 """
 
 from __future__ import annotations
@@ -39,18 +40,27 @@ ACCOUNTS = itertools.cycle(CONFIG.get("patients", []))
 NEWCOMERS = itertools.count()
 ARRIVALS = itertools.count()
 SERVER_ERRORS: list[str] = []
+DROPPED: list[str] = []
 UPLOADED: list[dict[str, Any]] = []
 DOWNLOADED: list[str] = []
 
 
 @events.request.add_listener
 def _count_server_errors(name: str, response: Any, exception: Any, **_: Any) -> None:
-    if response is not None and getattr(response, "status_code", 0) >= 500:
-        SERVER_ERRORS.append(f"{response.status_code} {name}")
+    status = getattr(response, "status_code", 0) if response is not None else 0
+    if status >= 500:
+        SERVER_ERRORS.append(f"{status} {name}")
+    elif not status and exception is not None:  # refused, reset or closed without an answer
+        DROPPED.append(f"{name}: {exception!r}"[:300])
+
+
+# People read a page before they act: several seconds between actions, as the issue's "simulated people"
+# (not a request generator flooding the hosts; bench/scale.py may choose shorter thinking for throughput).
+THINK_SECONDS = tuple(CONFIG.get("think_seconds", (5.0, 15.0)))
 
 
 class Person(HttpUser):
-    wait_time = between(0.5, 2.0)
+    wait_time = between(*THINK_SECONDS)
     host = CONFIG.get("hosts", ["http://127.0.0.1"])[0]
 
     def url(self, path: str) -> str:
@@ -161,7 +171,7 @@ def main() -> int:
     result = {
         "requests": total.num_requests, "failures": total.num_failures,
         "failure_reasons": [f"{e.method} {e.name}: {e.error}" for e in env.stats.errors.values()][:50],
-        "server_errors": SERVER_ERRORS, "rps": total.num_requests / CONFIG["seconds"],
+        "server_errors": SERVER_ERRORS, "dropped": DROPPED, "rps": total.num_requests / CONFIG["seconds"],
         "p50_ms": total.get_response_time_percentile(0.5), "p95_ms": total.get_response_time_percentile(0.95),
         "uploaded": UPLOADED, "downloaded": len(DOWNLOADED), "by_name": by_name,
     }

@@ -3,8 +3,11 @@ instance folder, sharing only PostgreSQL, the Prefect server and the file store;
 (locust) register, book, complete tasks, upload documents and download conclusions while one worker is
 killed and started again. Afterwards nothing went wrong and nothing happened twice.
 
-Bounded for CI (2 cores): 20 people for 40 s by default; CAREPATH_SCALE_USERS=100
-CAREPATH_SCALE_SECONDS=60 runs the issue's full figure.
+The issue's figure by default: 100 people for 60 s (CAREPATH_SCALE_USERS, CAREPATH_SCALE_SECONDS change
+it). People think 5–15 s between actions (people.py) and arrive over 20 s, as people do; the web hosts
+still queue requests during the arrivals' logins on a loaded 2-core machine, which is slow but never an
+error. Claims are leased for 10 s (cluster.py), so the killed worker's timers and messages are taken
+over within seconds and the whole test stays within a few minutes.
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ from tests.conftest import _postgres_answers
 from tests.scale.cluster import ROOT, Cluster
 from tests.scale.seed import PASSWORD, seed
 
-USERS = int(os.environ.get("CAREPATH_SCALE_USERS", "20"))
-SECONDS = int(os.environ.get("CAREPATH_SCALE_SECONDS", "40"))
+USERS = int(os.environ.get("CAREPATH_SCALE_USERS", "100"))
+SECONDS = int(os.environ.get("CAREPATH_SCALE_SECONDS", "60"))
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(900)]
 
@@ -115,18 +118,19 @@ def test_two_web_and_two_worker_hosts_under_load_lose_nothing_and_do_nothing_twi
     chaos.start()
     try:
         result = run_people({"hosts": [cluster.url(w) for w in cluster.webs], "users": USERS, "seconds": SECONDS,
-                             "spawn_rate": max(1, USERS // 10), "patients": facts["patients"], "password": PASSWORD,
+                             "spawn_rate": max(1, USERS // 20), "patients": facts["patients"], "password": PASSWORD,
                              "slots": facts["slots"], "newcomers": 0.15}, tmp_path, timeout=SECONDS + 120)
     finally:
         stop.set()
         chaos.join()
-    # A timer the killed worker had claimed waits for its claim to run out (2 min, timer_claims.LEASE).
-    settle(cluster, timeout=200, timer_instances=facts["timer_instances"])
+    # A timer or message the killed worker had claimed waits for its claim to run out (cluster.py's lease).
+    settle(cluster, timeout=120, timer_instances=facts["timer_instances"])
     print(f"\n{result['requests']} requests, {result['rps']:.1f}/s, p50 {result['p50_ms']} ms, "
           f"p95 {result['p95_ms']} ms; {len(result['uploaded'])} uploads, {result['downloaded']} conclusions read")
 
-    # 0 server errors (and the people really did each thing)
+    # 0 server errors, no connection dropped without an answer (and the people really did each thing)
     assert result["server_errors"] == [], result["server_errors"][:20]
+    assert result["dropped"] == [], result["dropped"][:20]
     done = {name: entry["requests"] for name, entry in result["by_name"].items()}
     for action in ("POST /account/register [POST]", "POST /registry/book/[slot] [POST]",
                    "POST /tasks/[task] [POST]", "POST /consultations/documents [POST]",
