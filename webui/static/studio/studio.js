@@ -221,14 +221,27 @@
     });
   }
 
+  // bpmn-js's documented i18n hook: its `translate` service replaced by one that reads the page's table
+  // (English template -> the page's language, from the catalog) and fills {placeholders} as bpmn-js does.
+  function customTranslate(template, replacements) {
+    var texts = customTranslate.texts || {};
+    replacements = replacements || {};
+    return (texts[template] || template).replace(/{([^}]+)}/g, function (_, key) {
+      return replacements[key] !== undefined ? replacements[key] : "{" + key + "}";
+    });
+  }
+
   function start() {
+    var table = document.getElementById("studio-bpmn-js-texts");
+    try { customTranslate.texts = table ? JSON.parse(table.textContent) : {}; } catch (e) { customTranslate.texts = {}; }
     if (typeof window.BpmnJS !== "function") { $("studio-canvas").textContent = root.getAttribute("data-error"); return; }
     fetch(root.getAttribute("data-files-url"), { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
       state.files = data.files; state.operators = data.operators; state.roles = data.roles;
       $("studio-origin").textContent = data.origin === "draft" ? t("draft-from").replace("{version}", data.version) : t("version").replace("{version}", data.version);
       bpmnModeler = new window.BpmnJS({
         container: $("studio-canvas"),
-        moddleExtensions: { spiffworkflow: window.CarePathSpiffModdle }
+        moddleExtensions: { spiffworkflow: window.CarePathSpiffModdle },
+        additionalModules: [{ translate: ["value", customTranslate] }]
       });
       window.carepathStudio = { modeler: bpmnModeler, state: state };
       var texts = JSON.parse(root.getAttribute("data-props"));
