@@ -269,3 +269,19 @@ def test_on_a_russian_page_the_modeler_speaks_russian_but_keeps_the_models_names
     assert "Пользовательская задача" in popup.inner_text()
     assert popup.locator(".djs-popup-title").inner_text() == "Заменить элемент"
     server.screenshot(page, "studio-ru-modeler")
+
+
+def test_dmn_js_is_fetched_only_when_a_decision_table_is_opened(studio_server, new_context):
+    server, _sessions, _stubs = studio_server
+    page = new_context().new_page()
+    login(page, server.url, "analyst")
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
+    page.goto(f"{server.url}/studio/monitoring_cycle/edit")
+    page.wait_for_selector("#studio[data-ready=true]")
+    assert not [url for url in fetched if "/vendor/dmn-js/" in url]  # the BPMN editor needs none of it
+
+    page.locator("#studio-files button[data-file='alert_rules.dmn']").click()
+    expect(page.locator("#studio-dmn .tjs-table, #studio-dmn .djs-container").first).to_be_visible()
+    assert [url for url in fetched if "dmn-modeler.production.min.js" in url]
+    server.screenshot(page, "studio-dmn-loaded-on-demand")

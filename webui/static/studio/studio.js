@@ -74,15 +74,39 @@
       }).catch(function (e) { status(importProblem(e), false); });
     }
     if (isDmn(p)) {
-      if (!dmnModeler) {
-        if (typeof window.DmnJS !== "function") { $("studio-dmn").textContent = root.getAttribute("data-error"); return; }
-        dmnModeler = new window.DmnJS({ container: $("studio-dmn") });
-      }
-      return dmnModeler.importXML(state.files[p]).catch(function (e) { status(importProblem(e), false); });
+      return loadDmn().then(function () {
+        if (state.current !== p) { return; }  // another file was opened while dmn-js loaded
+        if (!dmnModeler) { dmnModeler = new window.DmnJS({ container: $("studio-dmn") }); }
+        return dmnModeler.importXML(state.files[p]).catch(function (e) { status(importProblem(e), false); });
+      }, function () { $("studio-dmn").textContent = root.getAttribute("data-error"); });
     }
     $("studio-form-name").textContent = p;
     $("studio-form-text").value = state.files[p];
     preview();
+  }
+
+  // dmn-js and its styles (a megabyte) are fetched the first time a DMN file is opened: most models are
+  // BPMN and forms only, and the page is usable without them.
+  var dmnLoading = null;
+  function loadDmn() {
+    if (typeof window.DmnJS === "function") { return Promise.resolve(); }
+    if (!dmnLoading) {
+      dmnLoading = new Promise(function (resolve, reject) {
+        var src = root.getAttribute("data-dmn-js");
+        if (!src) { reject(new Error("dmn-js is not installed")); return; }
+        JSON.parse(root.getAttribute("data-dmn-css") || "[]").forEach(function (href) {
+          var link = document.createElement("link");
+          link.rel = "stylesheet"; link.href = href;
+          document.head.appendChild(link);
+        });
+        var script = document.createElement("script");
+        script.src = src;
+        script.onload = function () { if (typeof window.DmnJS === "function") { resolve(); } else { reject(new Error("dmn-js")); } };
+        script.onerror = function () { dmnLoading = null; reject(new Error("dmn-js")); };
+        document.head.appendChild(script);
+      });
+    }
+    return dmnLoading;
   }
 
   function preview() {
