@@ -250,7 +250,8 @@
   function customTranslate(template, replacements) {
     var texts = customTranslate.texts || {};
     replacements = replacements || {};
-    return (texts[template] || template).replace(/{([^}]+)}/g, function (_, key) {
+    var text = Object.prototype.hasOwnProperty.call(texts, template) ? texts[template] : template;
+    return String(text).replace(/{([^}]+)}/g, function (_, key) {
       return replacements[key] !== undefined ? replacements[key] : "{" + key + "}";
     });
   }
