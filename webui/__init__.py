@@ -150,6 +150,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
         referrals,
         registry,
         rehab,
+        static_cache,
         studio,
         tasks,
         timedisplay,
@@ -178,6 +179,10 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
 
     app.teardown_appcontext(request_db.close_session)
     app.after_request(security_headers)
+    from webui.studio.pages import DMN_JS_DIST
+
+    static_cache.register(app, vendor={"instances.bpmn_js": instances.BPMN_JS_DIST, "studio.dmn_js": DMN_JS_DIST},
+                          private=frozenset({"studio.dmn_js"}))  # fmt: skip
     _register_pages(app)
     timedisplay.register(app)  # the `apptime` filter: appointment times by the one display rule
     return app

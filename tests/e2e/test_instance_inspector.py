@@ -1,5 +1,6 @@
 """A manager inspects a duty consultation waiting at the informed consent inside the called
-`consultation_session`: the call activity and the consent are marked, the data reads as a table."""
+`consultation_session`: the call activity and the consent are marked, the data reads as a table; in Russian
+the diagrams draw the pathway's names (tasks, events, gateways, lanes) in Russian."""
 
 from __future__ import annotations
 
@@ -43,3 +44,21 @@ def test_the_inspector_marks_the_consent_inside_the_session_process(consult_serv
     expect(manager.locator("details pre.cp-data")).not_to_be_visible()  # the raw JSON waits behind its toggle
     expect(manager.get_by_text("Automatic step:").first).to_be_visible()
     server.screenshot(manager, "inspector-01-called-process")
+
+    # In Russian the viewer draws the names in Russian: the server translates the copy it sends (the model
+    # itself stays as the analyst wrote it), lanes read as the roles' labels. Events and gateways carry their
+    # name on a separate label element (<id>_label).
+    manager.locator("form.lang button[lang=ru]").click()
+    expect(manager.locator("html")).to_have_attribute("lang", "ru")
+    main = manager.locator("#diagram")
+    expect(main).to_have_attribute("data-rendered", "true")
+    expect(main.locator('g.djs-element[data-element-id="open"]')).to_contain_text("Забронировать")
+    expect(main.locator('g.djs-element[data-element-id="booked_gw_label"]')).to_contain_text("Записано?")
+    expect(main.locator('g.djs-element[data-element-id="Lane_consultation_duty_doctor"]')).to_contain_text("Врач")
+    expect(main).not_to_contain_text("Book the time")
+    called = manager.locator(".cp-called")
+    expect(called).to_have_attribute("data-rendered", "true")
+    expect(called.locator('g.djs-element[data-element-id="consent_pdf"]')).to_contain_text("PDF")
+    expect(called.locator('g.djs-element[data-element-id="t_day_label"]')).to_contain_text("За день")
+    expect(called.locator('g.djs-element.cp-current[data-element-id="consent"]')).to_have_count(1)
+    server.screenshot(manager, "inspector-02-russian-diagram")

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine.composition import build_connectors
@@ -237,3 +238,50 @@ def test_people_who_are_not_analysts_get_403_in_the_studio(studio_server, new_co
     login(page, server.url, "doctor")
     response = page.goto(f"{server.url}/studio/")
     assert response.status == 403
+
+
+def test_on_a_russian_page_the_modeler_speaks_russian_but_keeps_the_models_names(studio_server, new_context):
+    server, _sessions, _stubs = studio_server
+    page = new_context().new_page()
+    login(page, server.url, "analyst")
+    page.locator("form.lang button[lang=ru]").click()  # the page's language, as the analyst chose it
+    page.goto(f"{server.url}/studio/{MODEL}/edit")
+    page.wait_for_selector("#studio[data-ready=true]")
+
+    # The palette's entries (bpmn-js 18 names them by aria-label) come from the catalog through bpmn-js's
+    # translate service.
+    palette = page.locator(".djs-palette")
+    expect(palette.get_by_role("button", name="Создать задачу")).to_have_count(1)
+    expect(palette.get_by_role("button", name="Создать стартовое событие")).to_have_count(1)
+    expect(palette.locator(".entry.bpmn-icon-hand-tool")).to_have_attribute("aria-label", "Инструмент «Рука»")
+    expect(palette.get_by_role("button", name="Create task")).to_have_count(0)
+    # The analyst edits the model's real names: the diagram shows them as written.
+    expect(page.locator('g.djs-element[data-element-id="open"]')).to_contain_text("Book the time")
+
+    # The context pad and the replace menu too.
+    page.locator('g.djs-shape[data-element-id="open"]').click()
+    pad = page.locator(".djs-context-pad.open")
+    assert pad.locator(".entry[data-action=delete]").get_attribute("title") == "Удалить"
+    assert pad.locator(".entry[data-action='append.append-task']").get_attribute("title") == "Добавить задачу"
+    pad.locator(".entry[data-action=replace]").dispatch_event("click")
+    popup = page.locator(".djs-popup")
+    popup.locator('[data-id="replace-with-user-task"]').wait_for()
+    assert "Пользовательская задача" in popup.inner_text()
+    assert popup.locator(".djs-popup-title").inner_text() == "Заменить элемент"
+    server.screenshot(page, "studio-ru-modeler")
+
+
+def test_dmn_js_is_fetched_only_when_a_decision_table_is_opened(studio_server, new_context):
+    server, _sessions, _stubs = studio_server
+    page = new_context().new_page()
+    login(page, server.url, "analyst")
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
+    page.goto(f"{server.url}/studio/monitoring_cycle/edit")
+    page.wait_for_selector("#studio[data-ready=true]")
+    assert not [url for url in fetched if "/vendor/dmn-js/" in url]  # the BPMN editor needs none of it
+
+    page.locator("#studio-files button[data-file='alert_rules.dmn']").click()
+    expect(page.locator("#studio-dmn .tjs-table, #studio-dmn .djs-container").first).to_be_visible()
+    assert [url for url in fetched if "dmn-modeler.production.min.js" in url]
+    server.screenshot(page, "studio-dmn-loaded-on-demand")

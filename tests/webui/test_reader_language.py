@@ -1,5 +1,5 @@
 """Texts that used to reach a reader in English or in a machine's words: a message's parameters (an item's
-title), units, file kinds and sizes, bpmnlint's findings, the labels of an instance's diagram."""
+title), units, file kinds and sizes, bpmnlint's findings (an instance diagram's labels: test_diagram_names.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import pytest
 from flask import render_template_string
 
 from engine.i18n import N_, UserError
-from webui.instances import translated_names
 from webui.messages import user_message
 from webui.studio.lint_texts import LINT_RULES, lint_text
 
@@ -50,12 +49,3 @@ def test_a_lint_finding_is_said_in_the_readers_language_with_its_rule(russian):
     assert lint_text("a-plugin-rule", "Something odd") == "Something odd (a-plugin-rule)"
     assert len(LINT_RULES) >= 26  # every rule of bpmnlint's recommended set
 
-
-def test_the_viewer_draws_the_diagram_with_translated_labels(russian):
-    xml = ('<bpmn:userTask id="rate" name="Rate the consultation" /><bpmn:lane id="l" name="Ivanov &amp; Co" />'
-           '<spiffworkflow:property name="formJsonSchemaFilename" value="rate.json" />')
-
-    drawn = translated_names(xml)
-
-    assert 'name="Оцените консультацию"' in drawn
-    assert 'name="Ivanov &amp; Co"' in drawn and 'name="formJsonSchemaFilename"' in drawn

@@ -3,9 +3,7 @@ with the current task(s) marked (bpmn-js viewer served from node_modules, instal
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +27,9 @@ from engine import audit
 from engine.workflow import retry_instance
 from engine.workflow.models import ERROR, STATUSES, ProcessInstance, ProcessModel, ProcessModelVersion
 from forms import translated
+from webui.admin.staff import ROLE_LABELS
 from webui.db import db
+from webui.diagram_names import translated_diagram
 from webui.instances import data as instances_data
 from webui.instances import inspector
 from webui.security import client_ip, confirmed_required
@@ -99,22 +99,8 @@ def diagram(instance_id: int) -> Any:
         xml = instances_data.diagram_xml(session, view.instance)
     if xml is None:
         abort(404)
-    return Response(translated_names(xml), mimetype="application/xml",
+    return Response(translated_diagram(xml, translated, ROLE_LABELS), mimetype="application/xml",
                     headers={"Cache-Control": "private, max-age=60", "Vary": "Cookie"})
-
-
-NAME_ATTRIBUTE = re.compile(r'(\sname=")([^"]*)(")')
-
-
-def translated_names(xml: str) -> str:
-    """The diagram with its element names (task, event, lane labels: catalog msgids extracted from the BPMN)
-    in the reader's language; the viewer only draws them, so the file itself is never changed."""
-
-    def one(match: re.Match[str]) -> str:
-        name = html.unescape(match.group(2))
-        return match.group(1) + html.escape(translated(name), quote=True) + match.group(3)
-
-    return NAME_ATTRIBUTE.sub(one, xml)
 
 
 @bp.route("/instances/<int:instance_id>/retry", methods=["POST"])

@@ -31,6 +31,7 @@ from engine.workflow.models import FINISHED_STATUSES, ProcessInstance, ProcessMo
 from webui.db import db
 from webui.messages import user_message
 from webui.security import client_ip, roles_required
+from webui.studio import bpmnjs_texts
 from webui.studio.blueprint import bp
 from webui.studio.shared import ANALYSTS
 from webui.tasks.core import connectors
@@ -98,6 +99,7 @@ def edit(model_id: str) -> Any:
             / "bpmn-modeler.production.min.js"
         ).is_file(),
         dmn_installed=(DMN_JS_DIST / "dmn-modeler.production.min.js").is_file(),
+        bpmn_js_texts=bpmnjs_texts.translations(),
     )
 
 

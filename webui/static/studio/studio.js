@@ -74,15 +74,39 @@
       }).catch(function (e) { status(importProblem(e), false); });
     }
     if (isDmn(p)) {
-      if (!dmnModeler) {
-        if (typeof window.DmnJS !== "function") { $("studio-dmn").textContent = root.getAttribute("data-error"); return; }
-        dmnModeler = new window.DmnJS({ container: $("studio-dmn") });
-      }
-      return dmnModeler.importXML(state.files[p]).catch(function (e) { status(importProblem(e), false); });
+      return loadDmn().then(function () {
+        if (state.current !== p) { return; }  // another file was opened while dmn-js loaded
+        if (!dmnModeler) { dmnModeler = new window.DmnJS({ container: $("studio-dmn") }); }
+        return dmnModeler.importXML(state.files[p]).catch(function (e) { status(importProblem(e), false); });
+      }, function () { $("studio-dmn").textContent = root.getAttribute("data-error"); });
     }
     $("studio-form-name").textContent = p;
     $("studio-form-text").value = state.files[p];
     preview();
+  }
+
+  // dmn-js and its styles (a megabyte) are fetched the first time a DMN file is opened: most models are
+  // BPMN and forms only, and the page is usable without them.
+  var dmnLoading = null;
+  function loadDmn() {
+    if (typeof window.DmnJS === "function") { return Promise.resolve(); }
+    if (!dmnLoading) {
+      dmnLoading = new Promise(function (resolve, reject) {
+        var src = root.getAttribute("data-dmn-js");
+        if (!src) { reject(new Error("dmn-js is not installed")); return; }
+        JSON.parse(root.getAttribute("data-dmn-css") || "[]").forEach(function (href) {
+          var link = document.createElement("link");
+          link.rel = "stylesheet"; link.href = href;
+          document.head.appendChild(link);
+        });
+        var script = document.createElement("script");
+        script.src = src;
+        script.onload = function () { if (typeof window.DmnJS === "function") { resolve(); } else { reject(new Error("dmn-js")); } };
+        script.onerror = function () { dmnLoading = null; reject(new Error("dmn-js")); };
+        document.head.appendChild(script);
+      });
+    }
+    return dmnLoading;
   }
 
   function preview() {
@@ -221,14 +245,28 @@
     });
   }
 
+  // bpmn-js's documented i18n hook: its `translate` service replaced by one that reads the page's table
+  // (English template -> the page's language, from the catalog) and fills {placeholders} as bpmn-js does.
+  function customTranslate(template, replacements) {
+    var texts = customTranslate.texts || {};
+    replacements = replacements || {};
+    var text = Object.prototype.hasOwnProperty.call(texts, template) ? texts[template] : template;
+    return String(text).replace(/{([^}]+)}/g, function (_, key) {
+      return replacements[key] !== undefined ? replacements[key] : "{" + key + "}";
+    });
+  }
+
   function start() {
+    var table = document.getElementById("studio-bpmn-js-texts");
+    try { customTranslate.texts = table ? JSON.parse(table.textContent) : {}; } catch (e) { customTranslate.texts = {}; }
     if (typeof window.BpmnJS !== "function") { $("studio-canvas").textContent = root.getAttribute("data-error"); return; }
     fetch(root.getAttribute("data-files-url"), { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
       state.files = data.files; state.operators = data.operators; state.roles = data.roles;
       $("studio-origin").textContent = data.origin === "draft" ? t("draft-from").replace("{version}", data.version) : t("version").replace("{version}", data.version);
       bpmnModeler = new window.BpmnJS({
         container: $("studio-canvas"),
-        moddleExtensions: { spiffworkflow: window.CarePathSpiffModdle }
+        moddleExtensions: { spiffworkflow: window.CarePathSpiffModdle },
+        additionalModules: [{ translate: ["value", customTranslate] }]
       });
       window.carepathStudio = { modeler: bpmnModeler, state: state };
       var texts = JSON.parse(root.getAttribute("data-props"));
