@@ -125,7 +125,7 @@ class Walk:
             complete_task(self.sessions, actor, self.instance_id, guid, data, connectors=self.connectors)
 
     def upload(self, patient_id: int, name: str) -> int:
-        with clock.using(self.clock), transaction(self.sessions) as session:
+        with clock.using(self.clock), transaction(self.sessions, immediate=True) as session:
             return documents.upload(session, self.store, patient_id=patient_id, uploader_id=patient_id,
                                     filename=name, data=PDF + name.encode()).id
 
@@ -163,7 +163,7 @@ def _working_time(day: datetime, rng: random.Random) -> datetime:
 
 
 def _cast(sessions: sessionmaker[Session]) -> Cast | None:
-    with transaction(sessions) as session:
+    with transaction(sessions, immediate=True) as session:
         doctor_user = accounts.find_by_email(session, DOCTOR_EMAIL)
         manager_user = accounts.find_by_email(session, MANAGER_EMAIL)
         last, first, _ = DEMO_DOCTOR_NAME.split(" ")
@@ -202,7 +202,7 @@ def _patient(session: Session, number: int, last: str, first: str, middle: str, 
 def _slot(walk: Walk, starts_at: datetime) -> int:
     """A time of the demo doctor's schedule (the registry's schedule of those weeks)."""
     post = walk.cast.post
-    with transaction(walk.sessions) as session:
+    with transaction(walk.sessions, immediate=True) as session:
         starts_at = starts_at.replace(minute=0 if starts_at.minute < 30 else 30, second=0, microsecond=0)
         found = session.scalar(select(Slot).where(Slot.doctor_id == post.doctor_id, Slot.starts_at == starts_at))
         if found is None:
