@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from engine.consultations.models import Consultation
 from engine.db import create_all
 from engine.workflow.models import ProcessInstance, TaskHistory
 from tests.e2e.test_russian_pages import login_ru
@@ -90,3 +92,29 @@ def test_the_analyst_reads_the_dashboard_of_the_demo_in_russian(demo_server, new
     assert chart.bounding_box()["width"] >= 700
     assert route1.locator(".chart-scroll").nth(1).evaluate("e => e.scrollWidth > e.clientWidth")
     server.screenshot(page, "dashboard-demo-phone")
+
+
+def test_the_manager_sees_the_path_and_the_end_of_a_finished_demo_consultation(demo_server, new_context):
+    """The inspector on one of the demo's finished consultations (route 1, held and rated): the path
+    taken and the end reached are marked on the diagram, and the history names the people's steps."""
+    server = demo_server
+    with server.app.extensions["carepath"].sessions() as session:
+        held = session.scalar(
+            select(Consultation.process_instance_id)
+            .join(ProcessInstance, ProcessInstance.id == Consultation.process_instance_id)
+            .where(Consultation.route == "application", Consultation.status == "held",
+                   Consultation.rating.is_not(None), ProcessInstance.status == "completed")
+            .order_by(Consultation.id).limit(1))  # fmt: skip
+    assert held is not None
+    page = new_context(locale="ru-RU").new_page()
+    login_ru(page, server.url, "manager@example.org")
+    page.goto(f"{server.url}/instances/{held}")
+    diagram = page.locator("#diagram")
+    expect(diagram).to_have_attribute("data-rendered", "true")
+    for element in ("review", "session", "end_done"):  # the path taken, to the end reached
+        expect(diagram.locator(f'g.djs-element.cp-done[data-element-id="{element}"]')).to_have_count(1)
+    expect(diagram.locator("g.djs-element.cp-current")).to_have_count(0)  # nothing waits any more
+    history = page.locator("main").inner_text()
+    for step in ("Рассмотреть заявку", "Провести консультацию", "Написать заключение", "Оцените консультацию"):
+        assert step in history, step
+    server.screenshot(page, "dashboard-demo-finished-instance")
