@@ -15,7 +15,9 @@ from engine import clock
 
 TOLERANCE_SECONDS = 1.0  # the real clock read twice: no re-stamping
 
-Stamps = dict[Any, float]
+# The difference between the clocks when the step began (a test clock stands still meanwhile: the step's
+# changes then fall just after its moment, as its events and history rows do), and the task times then.
+Stamps = tuple[float, dict[Any, float]]
 
 
 def _offset() -> float:
@@ -30,17 +32,18 @@ def _tasks(workflow: Any) -> Iterator[Any]:
 
 def before(workflow: Any) -> Stamps | None:
     """The stamps to compare with after the step, or None when the platform clock is the system's."""
-    if abs(_offset()) < TOLERANCE_SECONDS:
+    offset = _offset()
+    if abs(offset) < TOLERANCE_SECONDS:
         return None
-    return {task.id: task.last_state_change for task in _tasks(workflow)}
+    return offset, {task.id: task.last_state_change for task in _tasks(workflow)}
 
 
 def restamp(workflow: Any, previous: Stamps | None) -> Stamps | None:
     """Move the stamps the step changed onto the platform clock; the stamps for the next comparison."""
     if previous is None:
         return None
-    offset = _offset()
+    offset, times = previous
     for task in _tasks(workflow):
-        if previous.get(task.id) != task.last_state_change:
+        if times.get(task.id) != task.last_state_change:
             task.last_state_change += offset
-    return {task.id: task.last_state_change for task in _tasks(workflow)}
+    return offset, {task.id: task.last_state_change for task in _tasks(workflow)}
