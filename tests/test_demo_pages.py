@@ -73,7 +73,8 @@ def test_every_open_demo_alert_has_the_doctors_review_task(demo_app):
 
 def test_the_demo_has_weeks_of_consultations_walked_once_through_the_pathways(demo_app):
     """The analyst's dashboard has figures on a fresh demo: consultations of routes 1-3 over four weeks, most
-    finished, their steps timed when the people acted; a second load adds nothing."""
+    finished, their steps timed when the people acted, and tickets booked meanwhile; a second load adds
+    nothing."""
     from datetime import timedelta
 
     from sqlalchemy import func, select
@@ -102,3 +103,7 @@ def test_the_demo_has_weeks_of_consultations_walked_once_through_the_pathways(de
     assert max(times) <= now() and max(times) - min(times) > timedelta(days=21)  # weeks, none in the future
     assert min(started) > now() - timedelta(days=29)
     assert timers > 0  # reminders and the escalation fired at their moments, as the timer worker fires them
+    with demo_app.extensions["carepath"].sessions() as session:
+        booked = session.scalars(select(ProcessInstance.created_at).where(
+            ProcessInstance.process_model_id == "ticket_booking", ProcessInstance.status == "completed")).all()
+    assert len(booked) >= 5 and min(as_utc(t) for t in booked) < now() - timedelta(days=21)

@@ -6,6 +6,8 @@ waiting. The platform clock is moved to each person's moment while they act, so 
 records (instance start, task completion, timers, mails, the escalation after three days) is the time
 it would have recorded; timers fire at their due time as the serve process's timer worker fires them.
 
+The same patients also booked appointment tickets from their cabinets over those weeks (`ticket_booking`).
+
 `load_consultation_history(sessions, connectors, store)` is idempotent: nothing is done once the first
 history patient has a consultation. It runs after the pathways are deployed (webui/cli.py)."""
 
@@ -154,7 +156,44 @@ def load_consultation_history(sessions: sessionmaker[Session], connectors: Conne
         patient = cast.patients[number % len(cast.patients)]
         diagnosis = DIAGNOSES[number % len(DIAGNOSES)]
         _tell(walk, story, patient, diagnosis, rng, today)
+    _book_tickets(sessions, connectors, cast, today, rng)
     return len(STORIES)
+
+
+def _book_tickets(sessions: sessionmaker[Session], connectors: ConnectorRegistry | None, cast: Cast,
+                  today: datetime, rng: random.Random) -> None:
+    """Appointment tickets the history patients booked from their cabinets over the same weeks
+    (`ticket_booking`: held, confirmed and sent at the moment of booking)."""
+    from engine.registry import booking
+    from engine.registry.identity import identity_of_user
+
+    with sessions() as session:
+        posts = list(session.scalars(select(DoctorPost).order_by(DoctorPost.id).limit(len(BOOKED_DAYS))))
+        for post in posts:
+            session.expunge(post)
+    for number, (days_ago, post) in enumerate(zip(BOOKED_DAYS, posts, strict=False)):
+        moment = clock.TestClock(_working_time(today - timedelta(days=days_ago), rng))
+        patient = cast.patients[number % len(cast.patients)]
+        visit = _working_time(moment.current + timedelta(days=1 + rng.randrange(5)), rng)
+        with transaction(sessions, immediate=True) as session:
+            institution = session.get(Doctor, post.doctor_id)
+            assert institution is not None
+            while session.scalar(select(Slot.id).where(Slot.doctor_id == post.doctor_id, Slot.starts_at == visit)):
+                visit += timedelta(minutes=20)  # that time of the doctor's is someone else's
+            slot = Slot(post_id=post.id, doctor_id=post.doctor_id, department_id=post.department_id,
+                        specialty_id=post.specialty_id, institution_id=institution.institution_id,
+                        starts_at=visit, ends_at=visit + timedelta(minutes=20), status="free")
+            session.add(slot)
+            session.flush()
+            user = session.get(User, patient)
+            assert user is not None
+            request = booking.BookingRequest(slot_id=slot.id, user_id=patient, identity=identity_of_user(user),
+                                             from_cabinet=True)
+        with clock.using(moment):
+            booking.book(sessions, request, connectors)
+
+
+BOOKED_DAYS = (26, 23, 19, 16, 12, 9, 5, 2)
 
 
 def _working_time(day: datetime, rng: random.Random) -> datetime:

@@ -53,6 +53,7 @@ def test_the_analyst_reads_the_dashboard_of_the_demo_in_russian(demo_server, new
     route1 = page.locator("section.studio-card", has=page.locator("code", has_text="consultation_application"))
     assert "Консультация по заявке пациента" in route1.locator("h2").inner_text()
     assert "Консультация дежурного врача" in overview and "Консультация по направлению" in overview
+    assert re.search(r"Запись на приём по талону.*завершён: \d+", overview, re.S), overview  # the tickets' row, last
 
     # The route's target: counts and its legend in Russian words, the median in days.
     target = route1.get_by_role("img", name="От заявки до назначения консультации (норматив 1–3 дня)").text_content()
