@@ -106,4 +106,7 @@ def test_the_demo_has_weeks_of_consultations_walked_once_through_the_pathways(de
     with demo_app.extensions["carepath"].sessions() as session:
         booked = session.scalars(select(ProcessInstance.created_at).where(
             ProcessInstance.process_model_id == "ticket_booking", ProcessInstance.status == "completed")).all()
+        courses = session.scalar(select(func.count()).where(
+            ProcessInstance.process_model_id == "rehab_course", ProcessInstance.status == "completed"))
     assert len(booked) >= 5 and min(as_utc(t) for t in booked) < now() - timedelta(days=21)
+    assert courses >= 2  # rehabilitation courses planned, reminded, attended and finished

@@ -34,7 +34,7 @@ from engine.registry.models import Doctor, DoctorPost, Institution, Slot
 from engine.workflow import Actor, ConnectorRegistry, complete_task, fire_due_timers
 from engine.workflow.models import DueTimer, PendingTask
 
-DOCTOR_EMAIL, MANAGER_EMAIL = "doctor@example.org", "manager@example.org"
+DOCTOR_EMAIL, MANAGER_EMAIL, INSTRUCTOR_EMAIL = "doctor@example.org", "manager@example.org", "instructor@example.org"
 REHAB_CENTER = 'БУ ХМАО-Югры "Окружной клинический лечебно-реабилитационный центр"'
 NEUROLOGIST = "Врач-невролог"
 # Patients of the history only (the demo patient's own cabinet stays as a new user finds it).
@@ -157,7 +157,55 @@ def load_consultation_history(sessions: sessionmaker[Session], connectors: Conne
         diagnosis = DIAGNOSES[number % len(DIAGNOSES)]
         _tell(walk, story, patient, diagnosis, rng, today)
     _book_tickets(sessions, connectors, cast, today, rng)
+    for number, days_ago in enumerate(COURSE_DAYS):
+        _rehab_course(Walk(sessions, connectors, store, cast, _working_time(today - timedelta(days=days_ago), rng)),
+                      cast.patients[number], rng)
     return len(STORIES)
+
+
+COURSE_DAYS = (28, 24)  # two courses of three weekly classes each, finished by the instructor
+
+
+def _rehab_course(walk: Walk, patient: int, rng: random.Random) -> None:
+    """The demo doctor attaches the demo instructor, who plans three weekly classes, is reminded of each
+    (the pathway's timers), marks the attendance and finishes the course (`rehab_course`)."""
+    from engine.rehab import courses
+    from engine.rehab.models import ATTENDED, RehabCourse
+    from engine.workflow import start_instance
+
+    with walk.sessions() as session:
+        instructor = accounts.find_by_email(session, INSTRUCTOR_EMAIL)
+        if instructor is None:
+            return
+        instructor_id = instructor.id
+    instructor_actor = Actor(instructor_id, frozenset({roles.INSTRUCTOR}), frozenset({f"role:{roles.INSTRUCTOR}"}))
+    doctor_id = walk.cast.doctor.user_id
+    with clock.using(walk.clock):
+        walk.instance_id = start_instance(walk.sessions, courses.MODEL_ID, walk.cast.doctor, data={
+            "doctor_id": doctor_id, "instructor_id": instructor_id, "title": "Восстановление после инсульта"},
+            patient_id=patient, connectors=walk.connectors)  # fmt: skip
+    walk.at(walk.clock.current + timedelta(hours=4 + rng.randrange(20)))
+    first = _working_time(walk.clock.current + timedelta(days=2), rng)
+    rooms = iter(range(100))
+    with clock.using(walk.clock), transaction(walk.sessions, immediate=True) as session:
+        course = session.scalars(select(RehabCourse).where(RehabCourse.instance_id == walk.instance_id)).one()
+        course_id, teacher = course.id, session.get(User, instructor_id)
+        assert teacher is not None
+        courses.plan_classes(session, teacher, [course_id], courses.ClassPlan(
+            kind="individual", title="Лечебная физкультура", first_start=first, duration_minutes=45,
+            repeat="weekly", count=3), new_meeting_url=lambda: f"https://meet.jit.si/carepath-history-{course_id}-{next(rooms)}")
+    walk.do(instructor_actor, "plan_course", {"planned": True})
+    for week in range(3):  # each class: its reminder fires, the instructor marks who came after it
+        walk.at(first + timedelta(weeks=week, hours=1))
+        with clock.using(walk.clock), transaction(walk.sessions, immediate=True) as session:
+            teacher = session.get(User, instructor_id)
+            assert teacher is not None
+            for seat in courses.seats(session, course_ids=[course_id], upcoming=False):
+                if seat.seat.attendance is None:
+                    courses.mark_attendance(session, teacher, seat.seat.id, ATTENDED)
+    walk.at(walk.clock.current + timedelta(hours=2 + rng.randrange(30)))
+    walk.do(instructor_actor, "finish_course", {"decision": "finish",
+                                                "summary": "Курс пройден полностью, рекомендованы ежедневные упражнения."})
 
 
 def _book_tickets(sessions: sessionmaker[Session], connectors: ConnectorRegistry | None, cast: Cast,
