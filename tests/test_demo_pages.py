@@ -110,3 +110,10 @@ def test_the_demo_has_weeks_of_consultations_walked_once_through_the_pathways(de
             ProcessInstance.process_model_id == "rehab_course", ProcessInstance.status == "completed"))
     assert len(booked) >= 5 and min(as_utc(t) for t in booked) < now() - timedelta(days=21)
     assert courses >= 2  # rehabilitation courses planned, reminded, attended and finished
+    with demo_app.extensions["carepath"].sessions() as session:
+        days = session.scalar(select(func.count()).where(
+            ProcessInstance.process_model_id == "monitoring_cycle", ProcessInstance.status == "completed"))
+        reviewed = session.scalar(select(func.count()).select_from(TaskHistory).join(
+            ProcessInstance, ProcessInstance.id == TaskHistory.instance_id).where(
+            TaskHistory.task_name == "review", ProcessInstance.process_model_id == "monitoring_cycle"))
+    assert days >= 10 and reviewed >= 2  # monitoring days answered, alerts reviewed by the doctor

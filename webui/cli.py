@@ -76,9 +76,9 @@ def demo() -> None:
 
 def _load_demo() -> None:
     from engine.composition import build_connectors
-    from engine.consultations.history_demo import load_consultation_history
     from engine.db import transaction
     from engine.demo import load_demo
+    from engine.demo_history import load_demo_history
     from engine.rehab.demo import load_rehab_demo
     from integrations.files import file_store
 
@@ -89,7 +89,7 @@ def _load_demo() -> None:
     load_rehab_demo(current_app.extensions["carepath"].sessions, build_connectors(_settings()),
                     _settings().video_base_url)
     # Weeks of consultations walked through the same pathways, so the analyst's dashboard has figures.
-    load_consultation_history(current_app.extensions["carepath"].sessions, build_connectors(_settings()),
+    load_demo_history(current_app.extensions["carepath"].sessions, build_connectors(_settings()),
                               file_store(_settings()))
 
 

@@ -1,14 +1,16 @@
-"""A few weeks of consultations for the demo, so that a new analyst's dashboard shows what it measures:
-routes 1, 2 and 3 started over the last four weeks by a handful of demo patients, walked through the real
+"""A few weeks of finished pathways for the demo, so that a new analyst's dashboard shows what it
+measures. Consultations: routes 1, 2 and 3 started over the last four weeks by a handful of demo patients, walked through the real
 pathways as the people would (the patient applies and consents, the demo doctor reviews, holds and
 concludes, the manager handles an overdue review, the patient rates), most to their end and a few still
 waiting. The platform clock is moved to each person's moment while they act, so every time the engine
 records (instance start, task completion, timers, mails, the escalation after three days) is the time
 it would have recorded; timers fire at their due time as the serve process's timer worker fires them.
 
-The same patients also booked appointment tickets from their cabinets over those weeks (`ticket_booking`).
+The same patients also booked appointment tickets from their cabinets (`ticket_booking`), went through
+two rehabilitation courses (`rehab_course`) and one of them sent two weeks of blood pressure under remote
+monitoring (`monitoring_cycle`, two alerts reviewed by the doctor).
 
-`load_consultation_history(sessions, connectors, store)` is idempotent: nothing is done once the first
+`load_demo_history(sessions, connectors, store)` is idempotent: nothing is done once the first
 history patient has a consultation. It runs after the pathways are deployed (webui/cli.py)."""
 
 from __future__ import annotations
@@ -139,7 +141,7 @@ class Walk:
             return found
 
 
-def load_consultation_history(sessions: sessionmaker[Session], connectors: ConnectorRegistry | None,
+def load_demo_history(sessions: sessionmaker[Session], connectors: ConnectorRegistry | None,
                               store: BlobStore, today: datetime | None = None) -> int:
     """How many consultations were walked (0 when already there or the demo accounts are missing)."""
     cast = _cast(sessions)
@@ -157,10 +159,53 @@ def load_consultation_history(sessions: sessionmaker[Session], connectors: Conne
         diagnosis = DIAGNOSES[number % len(DIAGNOSES)]
         _tell(walk, story, patient, diagnosis, rng, today)
     _book_tickets(sessions, connectors, cast, today, rng)
+    _monitoring(sessions, connectors, store, cast, cast.patients[2], today, rng)
     for number, days_ago in enumerate(COURSE_DAYS):
         _rehab_course(Walk(sessions, connectors, store, cast, _working_time(today - timedelta(days=days_ago), rng)),
                       cast.patients[number], rng)
     return len(STORIES)
+
+
+MONITORED_DAYS = 14
+HIGH_DAYS = (9, 4)  # days (before today) whose morning pressure is beyond the plan's 140/90
+
+
+def _monitoring(sessions: sessionmaker[Session], connectors: ConnectorRegistry | None, store: BlobStore,
+                cast: Cast, patient: int, today: datetime, rng: random.Random) -> None:
+    """Two weeks of a remote monitoring plan the demo doctor set for a history patient: each evening the
+    patient opens the day (its `monitoring_cycle` instance) and sends the pressure; two high days raise
+    an alert that the doctor reviews the next morning."""
+    from engine.monitoring import answering, plans, questionnaires, schedule
+    from engine.monitoring.models import Questionnaire
+
+    first_day = (today - timedelta(days=MONITORED_DAYS)).date()
+    with clock.using(clock.TestClock(today - timedelta(days=MONITORED_DAYS + 1))):
+        with transaction(sessions, immediate=True) as session:
+            doctor, person = session.get(User, cast.doctor.user_id), session.get(User, patient)
+            assert doctor is not None and person is not None
+            plans.create_plan(session, doctor, person, title="Контроль давления", start_date=first_day, items=[
+                {"kind": "measurement", "code": "bp", "time_of_day": "morning", "alert_high": 140, "alert_high2": 90}])
+            zone = person.timezone
+    patient_actor = Actor(patient, frozenset({roles.PATIENT}), frozenset({f"role:{roles.PATIENT}"}))
+    for back in range(MONITORED_DAYS, 0, -1):
+        evening = (today - timedelta(days=back)).replace(hour=16, minute=0, second=0, microsecond=0)  # 19:00 MSK
+        walk = Walk(sessions, connectors, store, cast, evening + timedelta(minutes=10 + rng.randrange(120)))
+        with clock.using(walk.clock):
+            opened = answering.open_from_cabinet(sessions, patient, zone, schedule.local_day(walk.clock.current, zone),
+                                                 base_url="", connectors=connectors)
+        walk.instance_id = opened.instance_id or 0
+        upper, lower = (150 + rng.randrange(15), 92 + rng.randrange(6)) if back in HIGH_DAYS else (
+            118 + rng.randrange(16), 72 + rng.randrange(12))
+        with sessions() as session:
+            [item] = questionnaires.items_of(session, session.get(Questionnaire, opened.id))
+            item_id = item.id
+        walk.at(walk.clock.current + timedelta(minutes=3 + rng.randrange(10)))
+        with clock.using(walk.clock):
+            answering.send(sessions, patient_actor, opened.id, {
+                "answers": {str(item_id): {"value": upper, "value2": lower}}, "comment": ""}, connectors=connectors)
+        if back in HIGH_DAYS:  # the doctor's review the next morning
+            walk.at(evening + timedelta(hours=15, minutes=rng.randrange(60)))
+            walk.do(walk.cast.doctor, "review", {"action": "contacted", "note": "Позвонил, скорректирована доза."})
 
 
 COURSE_DAYS = (28, 24)  # two courses of three weekly classes each, finished by the instructor
