@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 _now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
@@ -37,6 +38,18 @@ def use(clock: Callable[[], datetime]) -> None:
 def reset() -> None:
     global _now
     _now = lambda: datetime.now(UTC)  # noqa: E731
+
+
+@contextmanager
+def using(clock: Callable[[], datetime]) -> Iterator[None]:
+    """`use(clock)` for a block, then give back whatever clock was there (a test's, or the real one)."""
+    global _now
+    previous = _now
+    _now = clock
+    try:
+        yield
+    finally:
+        _now = previous
 
 
 def as_utc(value: datetime) -> datetime:

@@ -88,3 +88,51 @@ def test_the_demo_duty_doctor_answers_on_topics_of_their_own_specialty(demo_app)
             assert specialties == {"Врач-невролог"}
             assert duty.topics == duty_topics(session, doctor)
             assert "инсульт" in duty.topics and "гинеколог" not in duty.topics
+
+
+def test_the_demo_has_weeks_of_consultations_walked_once_through_the_pathways(demo_app):
+    """The analyst's dashboard has figures on a fresh demo: consultations of routes 1-3 over four weeks, most
+    finished, their steps timed when the people acted, and tickets booked meanwhile; a second load adds
+    nothing."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from engine.clock import as_utc, now
+    from engine.consultations.models import Consultation
+    from engine.workflow.models import InstanceEvent, ProcessInstance, TaskHistory
+
+    def counts():
+        with demo_app.extensions["carepath"].sessions() as session:
+            return dict(session.execute(select(ProcessInstance.status, func.count()).where(
+                ProcessInstance.process_model_id.like("consultation_%")).group_by(ProcessInstance.status)).all())
+
+    first = counts()
+    assert first["completed"] >= 12 and first["waiting"] >= 2 and not first.get("error")
+    with demo_app.app_context():
+        _load_demo()
+    assert counts() == first
+    with demo_app.extensions["carepath"].sessions() as session:
+        routes = set(session.scalars(select(Consultation.route)))
+        times = [as_utc(t) for t in session.scalars(select(TaskHistory.completed_at))]
+        timers = session.scalar(select(func.count()).where(InstanceEvent.kind == "timer"))
+        started = [as_utc(t) for t in session.scalars(select(ProcessInstance.created_at).where(
+            ProcessInstance.process_model_id.like("consultation_%")))]
+    assert routes == {"application", "duty", "referral"}
+    assert max(times) <= now() and max(times) - min(times) > timedelta(days=21)  # weeks, none in the future
+    assert min(started) > now() - timedelta(days=29)
+    assert timers > 0  # reminders and the escalation fired at their moments, as the timer worker fires them
+    with demo_app.extensions["carepath"].sessions() as session:
+        booked = session.scalars(select(ProcessInstance.created_at).where(
+            ProcessInstance.process_model_id == "ticket_booking", ProcessInstance.status == "completed")).all()
+        courses = session.scalar(select(func.count()).where(
+            ProcessInstance.process_model_id == "rehab_course", ProcessInstance.status == "completed"))
+    assert len(booked) >= 5 and min(as_utc(t) for t in booked) < now() - timedelta(days=21)
+    assert courses >= 2  # rehabilitation courses planned, reminded, attended and finished
+    with demo_app.extensions["carepath"].sessions() as session:
+        days = session.scalar(select(func.count()).where(
+            ProcessInstance.process_model_id == "monitoring_cycle", ProcessInstance.status == "completed"))
+        reviewed = session.scalar(select(func.count()).select_from(TaskHistory).join(
+            ProcessInstance, ProcessInstance.id == TaskHistory.instance_id).where(
+            TaskHistory.task_name == "review", ProcessInstance.process_model_id == "monitoring_cycle"))
+    assert days >= 10 and reviewed >= 2  # monitoring days answered, alerts reviewed by the doctor

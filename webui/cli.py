@@ -79,7 +79,9 @@ def _load_demo() -> None:
     from engine.composition import build_connectors
     from engine.db import transaction
     from engine.demo import load_demo
+    from engine.demo_history import load_demo_history
     from engine.rehab.demo import load_rehab_demo
+    from integrations.files import file_store
 
     with transaction(current_app.extensions["carepath"].sessions) as session:
         load_demo(session, _settings().demo_password)
@@ -87,6 +89,9 @@ def _load_demo() -> None:
     # The rehab demo runs through its real pathway (so its class reminders work): after the sync.
     load_rehab_demo(current_app.extensions["carepath"].sessions, build_connectors(_settings()),
                     _settings().video_base_url)
+    # Weeks of consultations walked through the same pathways, so the analyst's dashboard has figures.
+    load_demo_history(current_app.extensions["carepath"].sessions, build_connectors(_settings()),
+                              file_store(_settings()))
 
 
 def _sync_pathways(folder: Path = PATHWAYS) -> None:

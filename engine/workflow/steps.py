@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import now
 from engine.i18n import N_, Conflict, NotFound, coded_message
-from engine.workflow import indexes, limits, persistence, rawsql, serialization, spiff, stepping
+from engine.workflow import indexes, limits, persistence, rawsql, serialization, spiff, stamps, stepping
 from engine.workflow.cache import WORKFLOWS, Entry
 from engine.workflow.connectors import ConnectorRegistry, InstanceContext, default_registry
 from engine.workflow.models import (
@@ -105,9 +105,11 @@ class Step:
     # pathway code, which never runs inside the write transaction.
     wanted: indexes.IndexRows | None = None
     loaded_status: str = field(init=False)  # the status in the row this step read
+    task_stamps: stamps.Stamps | None = field(init=False)  # task times before the step ran (stamps.py)
 
     def __post_init__(self) -> None:
         self.loaded_status = self.instance.status
+        self.task_stamps = stamps.before(self.workflow)
 
     @property
     def conn(self) -> Connection:
@@ -292,6 +294,7 @@ def _missing_name(exc: BaseException) -> str:
 
 def save(step: Step) -> None:
     instance = step.instance
+    step.task_stamps = stamps.restamp(step.workflow, step.task_stamps)
     pending = persistence.prepare(step.workflow, step.stored)
     state = pending.stored.head
     values = {

@@ -41,3 +41,25 @@ def test_a_completed_instance_shows_the_path_and_its_end(sessions, deploy):
     assert not [s for s in found if s.current]
     main = [s.element for s in found if not s.call_path]
     assert main[0] == "start" and main[-1] == "end" and {"prepare", "session", "conclude"} <= set(main)
+
+
+def test_the_steps_are_timed_by_the_platform_clock_like_the_rest_of_the_history(sessions, deploy, clock):
+    """SpiffWorkflow stamps with the system time; a moved platform clock (a test's, the demo's past weeks)
+    is what the trail shows, in the order things happened."""
+    from datetime import timedelta
+
+    deploy("session_tail")
+    deploy("with_session")
+    started = clock.current  # the TestClock stands in March 2026, far from the system time
+    iid = start_instance(sessions, "with_session", DOCTOR, {"doctor_id": DOCTOR.user_id}, patient_id=PATIENT.user_id)
+    [consent] = pending(sessions, iid)
+    clock.advance(hours=5)
+    complete_task(sessions, PATIENT, iid, consent.task_guid, {"agree": True})
+
+    found = steps(sessions, iid)
+
+    assert all(abs(s.at - started) < timedelta(hours=5, minutes=1) for s in found if s.at), found
+    at = {s.element: s.at for s in found}
+    assert at["p_note"] - started < timedelta(minutes=1)  # an automatic step at the start
+    assert at["consent"] - started > timedelta(hours=4, minutes=59)  # the patient's step five hours later
+    assert [s.at for s in found] == sorted(s.at for s in found)

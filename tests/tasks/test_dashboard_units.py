@@ -38,3 +38,12 @@ def test_the_dashboard_shows_the_target_in_days_with_a_legend_and_whole_names(ap
     assert "target: 3 d" in html and 'class="target-line"' in html
     assert "A dashed line marks the step" in html
     assert " h (n=1)" not in html  # the chart with a target in days speaks days
+
+
+def test_a_short_step_in_a_chart_of_days_is_not_written_as_zero(app):
+    from webui.studio.durations import DAYS, in_unit
+
+    with app.test_request_context():
+        assert in_unit(1.2, DAYS) == "under 0.1 d"
+        assert in_unit(0, DAYS) == "0 d"
+        assert in_unit(36, DAYS) == "1.5 d"

@@ -23,6 +23,8 @@ def in_unit(hours: float | None, unit: str) -> str:
     if hours is None:
         return "—"
     if unit == DAYS:
+        if hours > 0 and round(hours / 24, 1) == 0:  # an hour's step in a chart of days: not "0 d" (nothing)
+            return _("under %(n)s d", n=format_decimal(0.1, "#,##0.#"))
         return _("%(n)s d", n=format_decimal(round(hours / 24, 1), "#,##0.#"))
     return _("%(n)s h", n=format_decimal(hours, "#,##0.#"))
 
