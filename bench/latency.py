@@ -415,6 +415,16 @@ def prefect_db_mb(platform: Platform) -> float:
     return sum(f.stat().st_size for f in files if f.exists()) / 1e6
 
 
+def prefect_db_parts(platform: Platform) -> tuple[float, float]:
+    """(events with their resources and indexes, everything else) in Prefect's database, in MB of SQLite
+    pages: the vacuum keeps events for a day and runs for three, so a day's growth of each bounds the size."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(f"file:{platform.prefect_db}?mode=ro", uri=True)) as db:
+        parts = dict(db.execute("SELECT name LIKE '%event%', SUM(pgsize) FROM dbstat GROUP BY 1").fetchall())
+    return parts.get(1, 0) / 1e6, parts.get(0, 0) / 1e6
+
+
 def deliver_messages(platform: Platform, watch: MailWatch, n: int) -> float:
     """Queue n messages one commit at a time, each waking delivery as a request would; wait for all."""
     from engine import outbox
@@ -515,16 +525,21 @@ def main(argv: list[str] | None = None) -> int:
                   f"{prefect_db_mb(platform):.1f} MB")
         if args.day:
             from workflows import deployments
+            from workflows.prefect_env import EVENT_RETENTION, RETENTION
 
-            before = prefect_db_mb(platform)
+            before, (events_before, rest_before) = prefect_db_mb(platform), prefect_db_parts(platform)
             started = time.monotonic()
             runs, failed = deployments.simulate_day(threads=args.day_threads, share=args.day_share)
-            after = prefect_db_mb(platform)
-            retention_days = 3  # workflows/prefect_env.py RETENTION: the vacuum keeps this many days of runs
+            after, (events_after, rest_after) = prefect_db_mb(platform), prefect_db_parts(platform)
+            # What the vacuum keeps: events EVENT_RETENTION ("1d"), flow runs RETENTION (seconds).
+            event_days, run_days = float(EVENT_RETENTION.rstrip("d")), int(RETENTION) / 86400
+            bound = (events_before + rest_before + (events_after - events_before) / args.day_share * event_days
+                     + (rest_after - rest_before) / args.day_share * run_days)
             print(f"a simulated {args.day_share:g} day ({runs} scheduled runs, {failed} refused by the API) in "
-                  f"{time.monotonic() - started:.0f} s: Prefect database {before:.1f} -> {after:.1f} MB; "
-                  f"bounded by about {before + (after - before) / args.day_share * retention_days:.0f} MB "
-                  f"({retention_days} days of runs kept); "
+                  f"{time.monotonic() - started:.0f} s: Prefect database {before:.1f} -> {after:.1f} MB (files); "
+                  f"events {events_before:.1f} -> {events_after:.1f} MB, the rest {rest_before:.1f} -> "
+                  f"{rest_after:.1f} MB (pages); bounded at about {bound:.0f} MB ({event_days:g} day of events, "
+                  f"{run_days:g} days of runs kept); "
                   f"the platform {'still runs' if platform.process.poll() is None else 'stopped'}")
         watch.stop()
     print(f"load after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
