@@ -1,15 +1,15 @@
 """Which flows run on a schedule, under which names and how often; the serve process registers them.
 
-Only truly periodic batch work is a scheduled flow, on a schedule of minutes: each run is a new process
-(Prefect's runner starts one per flow run, about 2.5 s of CPU here), so a schedule of seconds would keep a
-core busy with nothing to do. Work that follows a person's action is a background task
+Only truly periodic batch work is a scheduled flow, on a schedule of minutes: each run is API requests and
+database queries that mostly find nothing to do (the serve process runs them in its own threads,
+workflows/scheduled.py). Work that follows a person's action is a background task
 (workflows/background.py) and BPMN timers and reminders have their own worker (workflows/timer_worker.py).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.types.entrypoint import EntrypointType
@@ -17,6 +17,7 @@ from prefect.types.entrypoint import EntrypointType
 from workflows import monitoring, reminders, retention, sweep
 
 if TYPE_CHECKING:
+    from prefect import Flow
     from prefect.deployments.runner import RunnerDeployment
 
 SWEEP_INTERVAL = timedelta(minutes=5)  # lost wakes and due retries are picked up within this
@@ -48,11 +49,16 @@ SCHEDULED = (
 
 def deployments() -> list[RunnerDeployment]:
     """Every scheduled deployment the serve process serves."""
+    return [deployment for deployment, _flow in served()]
+
+
+def served() -> list[tuple[RunnerDeployment, Flow[Any, Any]]]:
+    """Every scheduled deployment with the flow its runs execute (workflows/scheduled.py)."""
     # Module paths, not file paths: runs started by the serve process import `workflows.…` from the
     # project whatever the working directory is.
     common = {"entrypoint_type": EntrypointType.MODULE_PATH, "tags": ["carepath"], "concurrency_limit": ONE_AT_A_TIME}
     return [
-        flow_.to_deployment(name, interval=interval, description=description, **common)
+        (flow_.to_deployment(name, interval=interval, description=description, **common), flow_)
         for flow_, name, interval, description in SCHEDULED
     ]
 

@@ -6,8 +6,9 @@ One long-lived process, three parts:
   Prefect server and runs each task run in a thread as soon as the web app enqueues it;
 - the timer worker thread (workflows/timer_worker.py): BPMN timers within a second of their due time,
   reminders on the minute;
-- a Prefect runner serving the scheduled deployments of workflows/deployments.py (sweep, monitoring
-  dispatch, the doctors' digest, retention), each run in its own process, every few minutes.
+- a runner of the scheduled deployments of workflows/deployments.py (sweep, monitoring dispatch, the
+  doctors' digest, retention), every few minutes, each run in a thread of this process with Prefect's flow
+  engine (workflows/scheduled.py) rather than a new Python process per run.
 
 It needs a Prefect API server. `carepath run` starts `prefect server start` and this process with the
 environment from `workflows.prefect_env.prefect_environment(settings)`; by hand:
@@ -34,24 +35,22 @@ import os
 import shlex
 import sys
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.config import Settings, load_settings
 from workflows.prefect_env import prefect_environment
 
 if TYPE_CHECKING:
+    from prefect import Flow
     from prefect.deployments.runner import RunnerDeployment
 
 log = logging.getLogger(__name__)
 
 # Task runs at once in this process (threads); a mass mailing is one run, so a few are plenty.
 TASK_LIMIT = 4
-# How often the runner asks the server for scheduled runs: the schedules are minutes apart, so a run
-# starting up to this late is fine, and each poll is API requests on an otherwise idle server.
-RUNNER_POLL_SECONDS = 60
 
 
-async def serve_all(scheduled: list[RunnerDeployment], *, timers: bool = True) -> None:
+async def serve_all(scheduled: list[tuple[RunnerDeployment, Flow[Any, Any]]], *, timers: bool = True) -> None:
     """The task worker and the runner, each started again whenever it stops (workflows/reconnect.py)."""
     from workflows.reconnect import ReconnectingTaskWorker, keep_serving
 
@@ -68,12 +67,9 @@ async def serve_all(scheduled: list[RunnerDeployment], *, timers: bool = True) -
         await ReconnectingTaskWorker(*BACKGROUND_TASKS, limit=TASK_LIMIT, on_connect=pick_up).astart()
 
     async def runner() -> None:
-        from prefect.runner import Runner
+        from workflows.scheduled import InProcessRunner
 
-        runner = Runner(name="carepath", query_seconds=RUNNER_POLL_SECONDS, prefetch_seconds=RUNNER_POLL_SECONDS + 5)
-        for deployment in scheduled:
-            await runner.aadd_deployment(deployment)
-        await runner.start()
+        await InProcessRunner(scheduled).start()
 
     jobs = [keep_serving("task worker", task_worker)]
     if scheduled:
@@ -125,10 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault(name, value)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
-        from workflows.deployments import deployments
+        from workflows.deployments import served
 
         # Built here, outside the event loop: Prefect's sync-or-async calls would return coroutines inside it.
-        scheduled = [] if args.no_scheduled else deployments()
+        scheduled = [] if args.no_scheduled else served()
         asyncio.run(serve_all(scheduled, timers=not args.no_timers))
     except KeyboardInterrupt:
         pass

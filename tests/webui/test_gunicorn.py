@@ -39,23 +39,52 @@ def test_a_stuck_request_is_ended_logged_and_its_worker_replaced(tmp_path):
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while _get(f"http://127.0.0.1:{port}/", 1) != "ok":
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.2)
-        began = time.monotonic()
-        stuck = _get(f"http://127.0.0.1:{port}/spin", 20)
-        ended = time.monotonic() - began
-        assert stuck.startswith("failed"), stuck
-        assert ended < 2 + 8, f"the stuck request was ended after {ended:.1f} s"
-        assert "WORKER TIMEOUT" in log.read_text()
-        deadline = time.monotonic() + 20
-        while _get(f"http://127.0.0.1:{port}/", 2) != "ok":  # a fresh worker answers
-            assert time.monotonic() < deadline, "no worker came back"
-            time.sleep(0.2)
+        _stuck_request_ends(port, log)
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_a_worker_booting_for_longer_than_the_timeout_is_not_killed_but_its_stuck_request_is(tmp_path):
+    boot_seconds = 5  # importing the app, against a 2 s timeout
+    port = _free_port()
+    log = tmp_path / "gunicorn.log"
+    arguments = gunicorn_arguments(1, f"127.0.0.1:{port}", timeout=2)
+    server = subprocess.Popen(  # noqa: S603 - our own command line
+        [sys.executable, "-m", "gunicorn", *arguments, "--error-logfile", str(log),
+         "tests.webui.slow_booting_app:app"],
+        cwd=ROOT, env={**os.environ, "BOOT_SECONDS": str(boot_seconds)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while _get(f"http://127.0.0.1:{port}/", 1) != "ok":
+            assert time.monotonic() < deadline, f"gunicorn did not start: {log.read_text()}"
+            time.sleep(0.2)
+        assert "WORKER TIMEOUT" not in log.read_text()
+        _stuck_request_ends(port, log, boot=boot_seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def _stuck_request_ends(port: int, log: Path, boot: float = 0.0) -> None:
+    """A request that never returns is ended after the 2 s timeout, logged, and a fresh worker (taking
+    `boot` seconds to start) answers again."""
+    deadline = time.monotonic() + 30
+    while _get(f"http://127.0.0.1:{port}/", 1) != "ok":
+        assert time.monotonic() < deadline, "gunicorn did not start"
+        time.sleep(0.2)
+    began = time.monotonic()
+    stuck = _get(f"http://127.0.0.1:{port}/spin", 20)
+    ended = time.monotonic() - began
+    assert stuck.startswith("failed"), stuck
+    assert ended < 2 + 8, f"the stuck request was ended after {ended:.1f} s"
+    assert "WORKER TIMEOUT" in log.read_text()
+    deadline = time.monotonic() + 20 + boot
+    while _get(f"http://127.0.0.1:{port}/", 2) != "ok":  # a fresh worker answers
+        assert time.monotonic() < deadline, "no worker came back"
+        time.sleep(0.2)
 
 
 RECORDING_API = """
