@@ -45,12 +45,14 @@ def load_demo(session: Session, password: str) -> None:
     """Everything `carepath demo` and `carepath run` show a new user: accounts first, since the domain
     demos attach to them (the demo doctor works in a registry institution, and so on)."""
     from engine.consultations.demo import load_consultations_demo
+    from engine.infopages.demo import load_infopages_demo
     from engine.monitoring.demo import load_monitoring_demo
     from engine.payments.demo import load_payments_demo
     from engine.registry.demo import load_registry_demo
 
-    ensure_demo_accounts(session, password)
+    people = {user.email: user for user in ensure_demo_accounts(session, password)}
     session.flush()
+    load_infopages_demo(session, people[demo_email(roles.MANAGER)])
     load_registry_demo(session)
     session.flush()
     load_consultations_demo(session)

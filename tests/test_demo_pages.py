@@ -136,3 +136,24 @@ def test_the_demo_has_weeks_of_consultations_walked_once_through_the_pathways(de
             ProcessInstance, ProcessInstance.id == TaskHistory.instance_id).where(
             TaskHistory.task_name == "review", ProcessInstance.process_model_id == "monitoring_cycle"))
     assert days >= 10 and reviewed >= 2  # monitoring days answered, alerts reviewed by the doctor
+
+
+def test_the_demo_has_the_information_pages_the_other_pages_link_to(demo_app):
+    """How to book, how to join and the contacts exist on a fresh demo, so the menu, the registry's and the
+    device check's links and the /info/ list show them, in Russian by default; a second load keeps them."""
+    from sqlalchemy import func, select
+
+    from engine.infopages.models import InfoPageVersion
+
+    client: FlaskClient = demo_app.test_client()
+    listing = client.get("/info/").get_data(as_text=True)
+    for slug, title in (("how-to-book", "Как записаться на приём"), ("contacts", "Контакты"),
+                        ("how-to-join", "Как подключиться к онлайн-консультации")):  # fmt: skip
+        assert f'id="info-link-{slug}"' in listing and title in listing
+        assert client.get(f"/info/{slug}").status_code == 200
+    assert 'id="how-to-book-link"' in client.get("/registry/").get_data(as_text=True)
+    assert "один час" in client.get("/info/how-to-book").get_data(as_text=True)  # the booking's real hold
+    with demo_app.app_context():
+        _load_demo()
+    with demo_app.extensions["carepath"].sessions() as session:
+        assert session.scalar(select(func.count()).select_from(InfoPageVersion)) == 3

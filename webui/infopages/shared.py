@@ -18,7 +18,7 @@ def title(version: InfoPageVersion) -> str:
     return version.title_en if str(get_locale() or "ru") == "en" else version.title_ru
 
 
-def _menu() -> list[tuple[str, str, str]]:
+def info_menu() -> list[tuple[str, str, str]]:
     """(slug, title, url) of the menu pages; read once per request, only when a template asks."""
     if "info_menu" not in g:
         try:
@@ -31,6 +31,6 @@ def _menu() -> list[tuple[str, str, str]]:
 
 def template_helpers() -> dict[str, Any]:
     def info_link(slug: str) -> str:
-        return next((url for s, _t, url in _menu() if s == slug), "")
+        return next((url for s, _t, url in info_menu() if s == slug), "")
 
-    return {"info_menu": _menu, "info_link": info_link}
+    return {"info_menu": info_menu, "info_link": info_link}
