@@ -56,3 +56,23 @@ def test_the_pattern_finds_the_endings_it_is_for():
         assert GENDERED.search(wording), wording
     for wording in ("Даю согласие", "Войти (доступно за 10 минут до начала)", "(без заголовка)"):
         assert not GENDERED.search(wording), wording
+
+
+# A person's name put where Russian grammar needs it declined («у врача Григорьева Татьяна Дмитриевна»):
+# names are stored in the nominative and not declined, so a wording names the person apart
+# («врач: %(doctor)s»).
+UNDECLINED = re.compile(r"\b(?:у|к|с|от|для|врача|врачу|врачом|пациента|пациенту|пациентом|инструктора|"
+                        r"инструктору) %\((?:doctor|patient|instructor|name|person)\w*\)s", re.IGNORECASE)
+
+
+def test_no_russian_text_in_use_needs_a_name_declined(merged_russian):
+    in_use = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in fresh_template() if m.id}
+    found = []
+    for message in merged_russian:
+        msgid = message.id if isinstance(message.id, str) else (message.id or ("",))[0]
+        strings = message.string if isinstance(message.string, tuple | list) else [message.string]
+        if (message.context, msgid) in in_use and any(s and UNDECLINED.search(s) for s in strings):
+            found.append(f"{msgid!r}: {message.string!r}")
+
+    assert not found, "Russian that would need the name declined:\n" + "\n".join(found)
+    assert UNDECLINED.search("Ваш приём у врача %(doctor)s отменён")  # the wording the mail had
