@@ -59,6 +59,9 @@ def library_defaults() -> list[tuple[str, re.Pattern[str]]]:
 def readable_text(page: str) -> str:
     """What a reader sees or a screen reader says: text nodes and the attributes read out."""
     page = re.sub(r"<(script|style|template)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    # The inspector's raw data dumps (staff only) show an instance's data as stored, with its keys and
+    # msgids ("unit": "mmHg"): data, not text of the page; its readable table is checked like any text.
+    page = re.sub(r'<pre class="cp-data">.*?</pre>', " ", page, flags=re.S)
     spoken = re.findall(r'\s(?:aria-label|title|alt|placeholder)="([^"]*)"', page)
     text = re.sub(r"<[^>]+>", " ", page)
     return html.unescape(" ".join([text, *spoken]))
