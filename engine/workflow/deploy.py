@@ -208,7 +208,7 @@ def sync_folder(
         progressed = False
         for model_id, files in list(pending.items()):
             try:
-                with transaction(session_factory) as session:
+                with transaction(session_factory, immediate=True) as session:  # read, then write: the lock first
                     before = latest_version(session, model_id)
                     version = deploy_model(session, model_id, files, deployed_by, connectors=connectors)
                     if before is not None and before.id == version.id:

@@ -84,7 +84,7 @@ def deploy_path(
     """Deploy everything under `path` in one transaction; raises DeployFailed (nothing written)."""
     models = read_models(path, model_id)
     results: list[Deployed] = []
-    with transaction(session_factory) as session:
+    with transaction(session_factory, immediate=True) as session:  # read, then write: the lock first
         pending = dict(models)
         errors: dict[str, DeployError] = {}
         # Several passes, so that a model whose call activity needs another model of this batch waits for it.
