@@ -47,7 +47,7 @@ def test_the_analyst_reads_the_dashboard_of_the_demo_in_russian(demo_server, new
     assert "Панель процессов" in page.locator("h1").inner_text()
 
     # Instances by status: every status named in the legend, the route's title whole and translated.
-    overview = page.get_by_role("img", name="Экземпляры по состоянию").text_content()
+    overview = page.get_by_role("figure", name="Экземпляры по состоянию").text_content()
     for status in ("ожидает", "выполняется", "завершён", "отменён", "ошибка"):
         assert status in overview
     route1 = page.locator("section.studio-card", has=page.locator("code", has_text="consultation_application"))
@@ -56,7 +56,7 @@ def test_the_analyst_reads_the_dashboard_of_the_demo_in_russian(demo_server, new
     assert re.search(r"Запись на приём по талону.*завершён: \d+", overview, re.S), overview  # the tickets' row, last
 
     # The route's target: counts and its legend in Russian words, the median in days.
-    target = route1.get_by_role("img", name="От заявки до назначения консультации (норматив 1–3 дня)").text_content()
+    target = route1.get_by_role("figure", name="От заявки до назначения консультации (норматив 1–3 дня)").text_content()
     found = re.search(r"быстрее: (\d+) · в нормативе: (\d+) · сверх: (\d+)", target)
     assert found and sum(int(n) for n in found.groups()) >= 6, target
     assert re.search(r"медиана [\d,]+ дн\.", target), target
@@ -65,22 +65,22 @@ def test_the_analyst_reads_the_dashboard_of_the_demo_in_russian(demo_server, new
 
     # Median time per step: the review in days with its target from the diagram (3 days), n per step,
     # and the steps of the called session process under their Russian names.
-    steps = route1.get_by_role("img", name="Медианное время шага").text_content()
+    steps = route1.get_by_role("figure", name="Медианное время шага").text_content()
     assert re.search(r"[\d,]+ дн\. \(n=\d+\) · цель: 3 дн\.", steps), steps
     for step in ("Рассмотреть заявку", "Подпишите информированное добровольное согласие", "Провести консультацию",
                  "Написать заключение", "Оцените консультацию"):
         assert step in steps, step
     assert not re.search(r"\d ч(?!\w)|\d h\b", steps), steps  # one unit per chart: days
-    assert route1.locator("line.target-line").count() >= 1
+    assert route1.locator(".target-line").count() >= 1
     assert "Пунктир отмечает цель шага" in route1.inner_text()  # the legend of the target line
 
     # Where instances wait now: the review the demo's last application waits at.
-    waiting = route1.get_by_role("img", name="Где экземпляры ожидают сейчас").text_content()
+    waiting = route1.get_by_role("figure", name="Где экземпляры ожидают сейчас").text_content()
     assert re.search(r"Рассмотреть заявку.*ждут: 1, медиана [\d,]+ дн\., просрочено: 0", waiting, re.S), waiting
     # Route 3: its own target (2–4 days) and its review's target of 4 days.
     route3 = page.locator("section.studio-card", has=page.locator("code", has_text="consultation_referral"))
     assert "норматив 2–4 дня" in route3.inner_text()
-    assert "цель: 4 дн." in route3.locator("svg").nth(1).text_content()
+    assert "цель: 4 дн." in route3.get_by_role("figure", name="Медианное время шага").text_content()
     assert not re.search(r"(?<![\d,])0 дн\. \(n=", main.text_content())  # an hour's step is not "0 days"
     assert not re.search(r"\b(Review the application|Hold the consultation|median|target|waiting|under)\b", text), text
     server.screenshot(page, "dashboard-demo-desktop")
@@ -88,10 +88,22 @@ def test_the_analyst_reads_the_dashboard_of_the_demo_in_russian(demo_server, new
     page.set_viewport_size({"width": 360, "height": 800})
     page.reload()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # the page does not scroll sideways
-    # Each chart keeps its drawn size (12 px labels) and scrolls sideways in its own box instead.
-    chart = route1.get_by_role("img", name="Медианное время шага")
-    assert chart.bounding_box()["width"] >= 700
-    assert route1.locator(".chart-scroll").nth(1).evaluate("e => e.scrollWidth > e.clientWidth")
+    # At 360 px nothing of a chart is cut: every name, value and legend entry lies inside the screen and
+    # shows all its text (HTML that wraps, not a drawing scaled down or scrolled), each name above its bar.
+    cut = page.evaluate("""() => [...document.querySelectorAll(
+        '.bar-label, .bar-value, .chart-legend li, .chart-summary, figure.bar-chart')].filter(e => {
+          const box = e.getBoundingClientRect();
+          return box.left < 0 || box.right > 360 || e.scrollWidth > e.clientWidth + 1 || box.width === 0;
+        }).map(e => e.className + ': ' + e.textContent.trim())""")
+    assert cut == [], cut
+    legend = page.locator("figure.bar-chart").first.locator(".chart-legend li")
+    assert legend.all_inner_texts() == ["ожидает", "выполняется", "завершён", "отменён", "ошибка"]
+    row = route1.get_by_role("figure", name="Медианное время шага").locator(".bar-row").first
+    label, area = row.locator(".bar-label").bounding_box(), row.locator(".bar-area").bounding_box()
+    assert label["y"] + label["height"] <= area["y"] + 1  # the name stands above its bar
+    assert area["width"] >= 0.5 * row.bounding_box()["width"]  # and the bar has most of the row
+    for value in route1.locator(".bar-value").all():  # a value reads whole («0,4 дн. (n=5)», not «0,»)
+        assert re.search(r"\d", value.inner_text()) and value.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
     server.screenshot(page, "dashboard-demo-phone")
 
 
