@@ -131,3 +131,53 @@ def test_the_manager_sees_the_path_and_the_end_of_a_finished_demo_consultation(d
     for step in ("Рассмотреть заявку", "Провести консультацию", "Написать заключение", "Оцените консультацию"):
         assert step in history, step
     server.screenshot(page, "dashboard-demo-finished-instance")
+
+
+LABEL_LINES = """async box => {
+  const xml = await (await fetch(box.getAttribute('data-src'), {credentials: 'same-origin'})).text();
+  const names = {};
+  for (const node of new DOMParser().parseFromString(xml, 'application/xml').getElementsByTagName('*')) {
+    if (node.getAttribute('id') && node.getAttribute('name')) { names[node.getAttribute('id')] = node.getAttribute('name'); }
+  }
+  return [...box.querySelectorAll('g.djs-element')].map(g => {
+    const id = g.getAttribute('data-element-id').replace(/_label$/, '');
+    const text = g.querySelector(':scope > .djs-visual > text');
+    return text && names[id] ? [id, names[id], [...text.querySelectorAll('tspan')].map(t => t.textContent)] : null;
+  }).filter(Boolean);
+}"""
+
+
+def _read_whole(name: str, lines: list[str]) -> bool:
+    """Whether the drawn lines are the name broken between words, or at a hyphen shown as "-" (a soft one
+    included), never inside a word with nothing to show it."""
+    expected = " ".join(name.replace("\u00ad", "").split())
+    built = {lines[0].replace("\u00ad", "").strip()}
+    for line in lines[1:]:
+        line = line.replace("\u00ad", "").strip()
+        joined = {b + " " + line for b in built}
+        joined |= {b + line for b in built if b.endswith("-")} | {b[:-1] + line for b in built if b.endswith("-")}
+        built = {b for b in joined if expected.startswith(b.removesuffix("-"))}
+    return expected in built
+
+
+def test_the_russian_diagram_breaks_its_labels_between_words_or_at_hyphens(demo_server, new_context):
+    """Route 1's diagram in Russian: the labels were sized for the English words. An outside label (of a
+    flow, an event, a gateway) gets a box its longest word fits; a word too long for a task's box breaks
+    at a syllable with a hyphen («рас-сматривающего»), never cut anywhere («пов/тор/ить», «успешно» one
+    letter per line)."""
+    server = demo_server
+    with server.app.extensions["carepath"].sessions() as session:
+        instance = session.scalar(select(Consultation.process_instance_id).where(
+            Consultation.route == "application", Consultation.process_instance_id.is_not(None))
+            .order_by(Consultation.id.desc()).limit(1))  # fmt: skip
+    page = new_context(locale="ru-RU").new_page()
+    page.set_viewport_size({"width": 1900, "height": 900})
+    login_ru(page, server.url, "manager@example.org")
+    page.goto(f"{server.url}/instances/{instance}")
+    diagram = page.locator("#diagram")
+    expect(diagram).to_have_attribute("data-rendered", "true")
+    labels = diagram.evaluate(LABEL_LINES)
+    assert len(labels) >= 20 and any(name == "повторить" for _, name, _ in labels), labels
+    cut = [(element, lines) for element, name, lines in labels if not _read_whole(name, lines)]
+    assert cut == [], cut
+    server.screenshot(page, "inspector-russian-labels")
