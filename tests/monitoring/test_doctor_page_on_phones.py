@@ -47,6 +47,7 @@ def test_the_days_table_stacks_labelled_and_the_charts_start_at_the_plan(app, cl
     # The plan started on 2 March: the x-range starts there, not 30 days before the last day.
     assert page.count(">2 Mar</text>") == 4 and ">3 Mar</text>" in page
     assert ">2 Feb</text>" not in page and ">1 Feb</text>" not in page
+    assert "Measurements, Mar 2, 2026 – Mar 3, 2026" in page  # the heading names the same days
     figures = _figures(page)
     # Blood pressure has a red point; weight has neither thresholds nor red points, so no legend for them.
     assert "beyond a threshold" in figures["Blood pressure"] and "cp-beyond" in figures["Blood pressure"]

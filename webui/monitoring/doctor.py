@@ -64,8 +64,10 @@ def patient_page(patient_id: int) -> Any:
     starts = {plan.id: plan.start_date for plan in mine}
     charts = [(s, chart_svg(s, chart_start(s, since, today, starts.get(s.item.plan_id)), today),
                threshold_ranges(s.item), two_values(s), any_beyond(s)) for s in data.series()]
+    # The heading names the days the charts cover: from the first plan's start when that is later.
+    shown_since = min(max(since, min(plan.start_date for plan in mine)), today) if mine else since
     return render_template(
-        "monitoring/patient.html", patient=patient, data=data, charts=charts, since=since, today=today,
+        "monitoring/patient.html", patient=patient, data=data, charts=charts, since=shown_since, today=today,
         plans=mine,
         alerts=alerts.alerts_for(session, current_user.id, patient_id),
         revisions=_revisions(session, data),
