@@ -47,7 +47,7 @@ def test_the_analyst_reads_the_dashboard_of_the_demo_in_russian(demo_server, new
     assert "Панель процессов" in page.locator("h1").inner_text()
 
     # Instances by status: every status named in the legend, the route's title whole and translated.
-    overview = page.get_by_role("img", name="Экземпляры по состоянию").text_content()
+    overview = page.get_by_role("figure", name="Экземпляры по состоянию").text_content()
     for status in ("ожидает", "выполняется", "завершён", "отменён", "ошибка"):
         assert status in overview
     route1 = page.locator("section.studio-card", has=page.locator("code", has_text="consultation_application"))
@@ -56,7 +56,7 @@ def test_the_analyst_reads_the_dashboard_of_the_demo_in_russian(demo_server, new
     assert re.search(r"Запись на приём по талону.*завершён: \d+", overview, re.S), overview  # the tickets' row, last
 
     # The route's target: counts and its legend in Russian words, the median in days.
-    target = route1.get_by_role("img", name="От заявки до назначения консультации (норматив 1–3 дня)").text_content()
+    target = route1.get_by_role("figure", name="От заявки до назначения консультации (норматив 1–3 дня)").text_content()
     found = re.search(r"быстрее: (\d+) · в нормативе: (\d+) · сверх: (\d+)", target)
     assert found and sum(int(n) for n in found.groups()) >= 6, target
     assert re.search(r"медиана [\d,]+ дн\.", target), target
@@ -65,22 +65,22 @@ def test_the_analyst_reads_the_dashboard_of_the_demo_in_russian(demo_server, new
 
     # Median time per step: the review in days with its target from the diagram (3 days), n per step,
     # and the steps of the called session process under their Russian names.
-    steps = route1.get_by_role("img", name="Медианное время шага").text_content()
+    steps = route1.get_by_role("figure", name="Медианное время шага").text_content()
     assert re.search(r"[\d,]+ дн\. \(n=\d+\) · цель: 3 дн\.", steps), steps
     for step in ("Рассмотреть заявку", "Подпишите информированное добровольное согласие", "Провести консультацию",
                  "Написать заключение", "Оцените консультацию"):
         assert step in steps, step
     assert not re.search(r"\d ч(?!\w)|\d h\b", steps), steps  # one unit per chart: days
-    assert route1.locator("line.target-line").count() >= 1
+    assert route1.locator(".target-line").count() >= 1
     assert "Пунктир отмечает цель шага" in route1.inner_text()  # the legend of the target line
 
     # Where instances wait now: the review the demo's last application waits at.
-    waiting = route1.get_by_role("img", name="Где экземпляры ожидают сейчас").text_content()
+    waiting = route1.get_by_role("figure", name="Где экземпляры ожидают сейчас").text_content()
     assert re.search(r"Рассмотреть заявку.*ждут: 1, медиана [\d,]+ дн\., просрочено: 0", waiting, re.S), waiting
     # Route 3: its own target (2–4 days) and its review's target of 4 days.
     route3 = page.locator("section.studio-card", has=page.locator("code", has_text="consultation_referral"))
     assert "норматив 2–4 дня" in route3.inner_text()
-    assert "цель: 4 дн." in route3.locator("svg").nth(1).text_content()
+    assert "цель: 4 дн." in route3.get_by_role("figure", name="Медианное время шага").text_content()
     assert not re.search(r"(?<![\d,])0 дн\. \(n=", main.text_content())  # an hour's step is not "0 days"
     assert not re.search(r"\b(Review the application|Hold the consultation|median|target|waiting|under)\b", text), text
     server.screenshot(page, "dashboard-demo-desktop")
@@ -88,10 +88,22 @@ def test_the_analyst_reads_the_dashboard_of_the_demo_in_russian(demo_server, new
     page.set_viewport_size({"width": 360, "height": 800})
     page.reload()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # the page does not scroll sideways
-    # Each chart keeps its drawn size (12 px labels) and scrolls sideways in its own box instead.
-    chart = route1.get_by_role("img", name="Медианное время шага")
-    assert chart.bounding_box()["width"] >= 700
-    assert route1.locator(".chart-scroll").nth(1).evaluate("e => e.scrollWidth > e.clientWidth")
+    # At 360 px nothing of a chart is cut: every name, value and legend entry lies inside the screen and
+    # shows all its text (HTML that wraps, not a drawing scaled down or scrolled), each name above its bar.
+    cut = page.evaluate("""() => [...document.querySelectorAll(
+        '.bar-label, .bar-value, .chart-legend li, .chart-summary, figure.bar-chart')].filter(e => {
+          const box = e.getBoundingClientRect();
+          return box.left < 0 || box.right > 360 || e.scrollWidth > e.clientWidth + 1 || box.width === 0;
+        }).map(e => e.className + ': ' + e.textContent.trim())""")
+    assert cut == [], cut
+    legend = page.locator("figure.bar-chart").first.locator(".chart-legend li")
+    assert legend.all_inner_texts() == ["ожидает", "выполняется", "завершён", "отменён", "ошибка"]
+    row = route1.get_by_role("figure", name="Медианное время шага").locator(".bar-row").first
+    label, area = row.locator(".bar-label").bounding_box(), row.locator(".bar-area").bounding_box()
+    assert label["y"] + label["height"] <= area["y"] + 1  # the name stands above its bar
+    assert area["width"] >= 0.5 * row.bounding_box()["width"]  # and the bar has most of the row
+    for value in route1.locator(".bar-value").all():  # a value reads whole («0,4 дн. (n=5)», not «0,»)
+        assert re.search(r"\d", value.inner_text()) and value.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
     server.screenshot(page, "dashboard-demo-phone")
 
 
@@ -119,3 +131,53 @@ def test_the_manager_sees_the_path_and_the_end_of_a_finished_demo_consultation(d
     for step in ("Рассмотреть заявку", "Провести консультацию", "Написать заключение", "Оцените консультацию"):
         assert step in history, step
     server.screenshot(page, "dashboard-demo-finished-instance")
+
+
+LABEL_LINES = """async box => {
+  const xml = await (await fetch(box.getAttribute('data-src'), {credentials: 'same-origin'})).text();
+  const names = {};
+  for (const node of new DOMParser().parseFromString(xml, 'application/xml').getElementsByTagName('*')) {
+    if (node.getAttribute('id') && node.getAttribute('name')) { names[node.getAttribute('id')] = node.getAttribute('name'); }
+  }
+  return [...box.querySelectorAll('g.djs-element')].map(g => {
+    const id = g.getAttribute('data-element-id').replace(/_label$/, '');
+    const text = g.querySelector(':scope > .djs-visual > text');
+    return text && names[id] ? [id, names[id], [...text.querySelectorAll('tspan')].map(t => t.textContent)] : null;
+  }).filter(Boolean);
+}"""
+
+
+def _read_whole(name: str, lines: list[str]) -> bool:
+    """Whether the drawn lines are the name broken between words, or at a hyphen shown as "-" (a soft one
+    included), never inside a word with nothing to show it."""
+    expected = " ".join(name.replace("\u00ad", "").split())
+    built = {lines[0].replace("\u00ad", "").strip()}
+    for line in lines[1:]:
+        line = line.replace("\u00ad", "").strip()
+        joined = {b + " " + line for b in built}
+        joined |= {b + line for b in built if b.endswith("-")} | {b[:-1] + line for b in built if b.endswith("-")}
+        built = {b for b in joined if expected.startswith(b.removesuffix("-"))}
+    return expected in built
+
+
+def test_the_russian_diagram_breaks_its_labels_between_words_or_at_hyphens(demo_server, new_context):
+    """Route 1's diagram in Russian: the labels were sized for the English words. An outside label (of a
+    flow, an event, a gateway) gets a box its longest word fits; a word too long for a task's box breaks
+    at a syllable with a hyphen («рас-сматривающего»), never cut anywhere («пов/тор/ить», «успешно» one
+    letter per line)."""
+    server = demo_server
+    with server.app.extensions["carepath"].sessions() as session:
+        instance = session.scalar(select(Consultation.process_instance_id).where(
+            Consultation.route == "application", Consultation.process_instance_id.is_not(None))
+            .order_by(Consultation.id.desc()).limit(1))  # fmt: skip
+    page = new_context(locale="ru-RU").new_page()
+    page.set_viewport_size({"width": 1900, "height": 900})
+    login_ru(page, server.url, "manager@example.org")
+    page.goto(f"{server.url}/instances/{instance}")
+    diagram = page.locator("#diagram")
+    expect(diagram).to_have_attribute("data-rendered", "true")
+    labels = diagram.evaluate(LABEL_LINES)
+    assert len(labels) >= 20 and any(name == "повторить" for _, name, _ in labels), labels
+    cut = [(element, lines) for element, name, lines in labels if not _read_whole(name, lines)]
+    assert cut == [], cut
+    server.screenshot(page, "inspector-russian-labels")

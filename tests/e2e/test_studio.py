@@ -228,7 +228,7 @@ def test_the_analyst_changes_consultation_duty_in_the_browser_and_old_instances_
     page.goto(f"{base}/studio/{MODEL}/diff?a=1&b=2")
     assert new_task in page.locator("main").inner_text()
     page.goto(f"{base}/studio/dashboard")
-    page.locator("svg.studio-chart").first.wait_for()
+    page.locator("figure.bar-chart").first.wait_for()
     server.screenshot(page, "studio-06-dashboard")
 
 

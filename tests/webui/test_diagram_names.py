@@ -75,3 +75,49 @@ def test_the_catalog_gets_what_the_diagram_draws_but_not_roles_messages_or_undra
 
     assert set(found) == {"A pathway", "Rate the consultation", "Remote monitoring", "Ivanov & Co", "Booked?",
                           "no answers", "Day missed"}
+
+
+FITTED = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" id="d">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:serviceTask id="t" name="Reassign the reviewer" />
+    <bpmn:exclusiveGateway id="g" name="Decision?" />
+    <bpmn:sequenceFlow id="f" name="retry" sourceRef="t" targetRef="g" />
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="dia"><bpmndi:BPMNPlane id="pl" bpmnElement="p">
+    <bpmndi:BPMNShape id="s1" bpmnElement="t"><dc:Bounds x="100" y="40" width="100" height="80" /></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="s2" bpmnElement="g"><dc:Bounds x="300" y="55" width="50" height="50" />
+      <bpmndi:BPMNLabel><dc:Bounds x="305" y="30" width="40" height="14" /></bpmndi:BPMNLabel></bpmndi:BPMNShape>
+    <bpmndi:BPMNEdge id="e1" bpmnElement="f"><bpmndi:BPMNLabel><dc:Bounds x="240" y="60" width="20" height="14" />
+      </bpmndi:BPMNLabel></bpmndi:BPMNEdge>
+  </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
+</bpmn:definitions>"""
+
+
+def test_russian_labels_get_room_for_their_words_and_long_words_soft_hyphens(russian):
+    """Label boxes sized for English: bpmn-js would cut «повторить» and «Решение?» anywhere. An outside
+    label widens (about its centre) to its longest word; a word too long for a task's box gets soft hyphens
+    between syllables, where bpmn-js may break it with a "-"."""
+    from lxml import etree
+
+    catalog = {"Reassign the reviewer": "Назначить рассматривающего врача", "Decision?": "Решение?",
+               "retry": "повторить"}
+    root = etree.fromstring(translated_diagram(FITTED, catalog.get, ROLE_LABELS).encode())
+    dc = "{http://www.omg.org/spec/DD/20100524/DC}"
+    bounds = {b.getparent().getparent().get("bpmnElement"): b for b in root.iter(f"{dc}Bounds")
+              if b.getparent().tag.endswith("BPMNLabel")}
+    flow = bounds["f"]
+    assert float(flow.get("width")) >= 9 * 6.5 and float(flow.get("x")) + float(flow.get("width")) / 2 == 250
+    assert float(bounds["g"].get("width")) >= 8 * 6.5 and float(bounds["g"].get("x")) + float(bounds["g"].get("width")) / 2 == 325
+    task = root.find(".//{http://www.omg.org/spec/BPMN/20100524/MODEL}serviceTask")
+    assert task.get("name") == "Назначить рас\u00adсмат\u00adри\u00adва\u00adюще\u00adго врача"  # short words stay whole
+
+
+def test_syllables_keep_a_vowel_each_and_latin_words_are_left_alone():
+    from webui.hyphens import soft_hyphens
+
+    shown = {word: soft_hyphens(word, 0).replace("\u00ad", "·") for word in
+             ("рассмотрением", "задержку", "Отправить", "информированное", "consultation")}
+    assert shown == {"рассмотрением": "рас·смот·ре·ни·ем", "задержку": "за·дер·жку", "Отправить": "От·пра·вить",
+                     "информированное": "ин·фор·ми·ро·ван·ное", "consultation": "consultation"}

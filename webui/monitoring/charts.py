@@ -4,7 +4,7 @@ they print, work without JavaScript and need nothing from a CDN."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import format_date, format_decimal, gettext
 from markupsafe import Markup, escape
@@ -70,6 +70,26 @@ def two_values(series: Series) -> bool:
         or series.item.alert_high2 is not None
 
 
+def _beyond(item: PlanItem, index: int, value: float) -> bool:
+    """Whether the first (index 0) or second value of a measurement is outside its alert thresholds."""
+    low, high = (item.alert_low, item.alert_high) if index == 0 else (item.alert_low2, item.alert_high2)
+    return (low is not None and value < low) or (high is not None and value > high)
+
+
+def any_beyond(series: Series) -> bool:
+    """Whether the chart draws a red point, so its legend names one only then."""
+    return any(value is not None and _beyond(series.item, index, value)
+               for _, a, b in series.points for index, value in enumerate((a, b)))
+
+
+def chart_start(series: Series, since: date, until: date, plan_start: date | None) -> date:
+    """The first day of the chart's x-range: the default window's start, or the plan's start (or, without
+    one, the first value) when that is later, so a plan of a few days is not squeezed into the right edge.
+    At least one day before the last, so the range has a width."""
+    first = plan_start if plan_start is not None else min(day for day, _, _ in series.points)
+    return min(max(since, first), until - timedelta(days=1))
+
+
 def chart_svg(series: Series, since: date, until: date) -> Markup:
     """The wide and the narrow drawing of one chart; the stylesheet shows the one that fits the screen."""
     return Markup("").join(_drawing(series, since, until, frame) for frame in (WIDE, NARROW))
@@ -120,10 +140,7 @@ def _drawing(series: Series, since: date, until: date, frame: Frame) -> Markup:
         path = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in points)
         parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
         for day, value in points:
-            beyond = any((lo is not None and value < lo) or (hi is not None and value > hi)
-                         for lo, hi in ((item.alert_low, item.alert_high),) if index == 0) or any(
-                (lo is not None and value < lo) or (hi is not None and value > hi)
-                for lo, hi in ((item.alert_low2, item.alert_high2),) if index == 1)
+            beyond = _beyond(item, index, value)
             parts.append(f'<circle cx="{x(day):.1f}" cy="{y(value):.1f}" r="{5 if beyond else 3.5}" '
                          f'fill="{THRESHOLD if beyond else colour}" class="cp-point{" cp-beyond" if beyond else ""}">'
                          f'<title>{format_date(day)}: {_fmt(value)} {escape(gettext(item.unit))}</title></circle>')

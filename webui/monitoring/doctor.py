@@ -23,7 +23,7 @@ from engine.monitoring.models import Answer, AnswerRevision, Questionnaire
 from engine.numbers import PATTERN, localized_numbers
 from webui.db import db
 from webui.monitoring.blueprint import bp
-from webui.monitoring.charts import chart_svg, threshold_ranges, two_values
+from webui.monitoring.charts import any_beyond, chart_start, chart_svg, threshold_ranges, two_values
 from webui.monitoring.shared import file_store
 from webui.security import client_ip, confirmed_required, roles_required
 
@@ -60,10 +60,15 @@ def patient_page(patient_id: int) -> Any:
     today = schedule.local_day(now(), patient.timezone)
     since = today - timedelta(days=CHART_DAYS - 1)
     data = history.load(session, patient_id, since=since, until=today, doctor_id=current_user.id)
-    charts = [(s, chart_svg(s, since, today), threshold_ranges(s.item), two_values(s)) for s in data.series()]
+    mine = plans.plans_of_patient(session, patient_id, current_user.id)
+    starts = {plan.id: plan.start_date for plan in mine}
+    charts = [(s, chart_svg(s, chart_start(s, since, today, starts.get(s.item.plan_id)), today),
+               threshold_ranges(s.item), two_values(s), any_beyond(s)) for s in data.series()]
+    # The heading names the days the charts cover: from the first plan's start when that is later.
+    shown_since = min(max(since, min(plan.start_date for plan in mine)), today) if mine else since
     return render_template(
-        "monitoring/patient.html", patient=patient, data=data, charts=charts, since=since, today=today,
-        plans=plans.plans_of_patient(session, patient_id, current_user.id),
+        "monitoring/patient.html", patient=patient, data=data, charts=charts, since=shown_since, today=today,
+        plans=mine,
         alerts=alerts.alerts_for(session, current_user.id, patient_id),
         revisions=_revisions(session, data),
     )  # fmt: skip

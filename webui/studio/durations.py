@@ -1,10 +1,8 @@
 """Durations on the dashboard in one unit per chart, in the reader's words: hours ("5 h", «5 ч») for
-short steps, days where the values or the targets reach days (a review due in 3 days is read in days);
-and labels wrapped onto lines instead of cut."""
+short steps, days where the values or the targets reach days (a review due in 3 days is read in days)."""
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterable
 
 from flask_babel import format_decimal
@@ -28,6 +26,3 @@ def in_unit(hours: float | None, unit: str) -> str:
         return _("%(n)s d", n=format_decimal(round(hours / 24, 1), "#,##0.#"))
     return _("%(n)s h", n=format_decimal(hours, "#,##0.#"))
 
-
-def wrap(text: str, width: int = 32) -> list[str]:
-    return textwrap.wrap(str(text), width) or [""]

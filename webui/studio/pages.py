@@ -234,7 +234,7 @@ def dashboard_page() -> Any:
     from webui.studio import durations
 
     return render_template("studio/dashboard.html", pathways=dashboard.overview(db()), unit_for=durations.unit_for,
-                           in_unit=durations.in_unit, wrap=durations.wrap)  # fmt: skip
+                           in_unit=durations.in_unit)  # fmt: skip
 
 
 @bp.route("/vendor/dmn-js/<path:filename>")
