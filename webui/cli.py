@@ -17,6 +17,7 @@ from flask.cli import FlaskGroup, routes_command, shell_command
 
 from engine import roles
 from engine.config import ConfigError, Settings
+from webui import GUNICORN_TIMEOUT_SECONDS
 from webui.hosts import add_commands as add_host_commands
 from webui.supervisor import Supervisor
 from workflows import enqueue
@@ -203,9 +204,9 @@ def _print_logins() -> None:
 # stuck past --timeout stops the heartbeat and the arbiter kills and logs the worker ("WORKER TIMEOUT")
 # and starts a fresh one; with threaded workers the main thread keeps beating while a request thread
 # spins, and nothing ever ends it. Pathway code stops at its own limit (seconds) long before that;
-# the timeout is the last resort for anything else. max-requests (with jitter, so workers do not all
+# the timeout (GUNICORN_TIMEOUT_SECONDS, in webui/__init__.py: a request waits less than that for SQLite's
+# write lock) is the last resort for anything else. max-requests (with jitter, so workers do not all
 # restart at once) recycles workers before any slow leak adds up.
-GUNICORN_TIMEOUT_SECONDS = 30
 GUNICORN_MAX_REQUESTS = 1000
 
 
