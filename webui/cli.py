@@ -228,7 +228,7 @@ def gunicorn_arguments(workers: int, bind: str, timeout: int = GUNICORN_TIMEOUT_
 def run(workers: int, no_prefect: bool) -> None:
     """Start the whole platform: database, demo data, Prefect server, flows and the web app."""
     from engine.schema import upgrade
-    from workflows.prefect_env import console_logging_environment
+    from workflows.prefect_env import console_logging_environment, use_console_logging
 
     settings = _settings()
     # `kill` or a service manager stops us with SIGTERM: stop the children as Ctrl-C would.
@@ -236,15 +236,15 @@ def run(workers: int, no_prefect: bool) -> None:
     # A quiet console: Prefect's info lines of this process and of gunicorn's workers (one per task run
     # they create) go to instance/logs/web.log, the access log to instance/logs/access.log (README, "Logs").
     quiet = {} if "PREFECT_LOGGING_SETTINGS_PATH" in os.environ else console_logging_environment(settings)
-    os.environ.update(quiet)  # before this process first imports Prefect (the wake below)
+    if quiet:
+        use_console_logging(settings)
     upgrade(settings.database_url)
     with enqueue.held():  # the demo's mails wait in the outbox until Prefect, started below, answers
         _load_demo()
     supervisor = Supervisor(lambda line: click.echo(line, err=True))
     logs = settings.instance_path / "logs"
     # The background worker and the Prefect server write to log files of their own: Prefect's default there.
-    env = {name: value for name, value in os.environ.items() if name not in quiet}
-    env["CAREPATH_INSTANCE_PATH"] = str(settings.instance_path)
+    env = {**os.environ, "CAREPATH_INSTANCE_PATH": str(settings.instance_path)}
     try:
         if not no_prefect:
             from workflows.prefect_env import prefect_environment

@@ -89,6 +89,21 @@ def web_log_path(settings: Settings) -> Path:
 def console_logging_environment(settings: Settings) -> dict[str, str]:
     """PREFECT_LOGGING_SETTINGS_PATH for a process whose output is the console (see above); writes the
     logging configuration it names (Prefect reads JSON as the YAML it is)."""
+    path = prefect_home(settings) / "logging-console.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # "$" starts a Prefect setting's template in this file; a path holding one is written doubled.
+    path.write_text(json.dumps(console_logging(settings), indent=2).replace("$", "$$"), encoding="utf-8")
+    return {"PREFECT_LOGGING_SETTINGS_PATH": str(path)}
+
+
+def use_console_logging(settings: Settings) -> None:
+    """The same for this process, whose Prefect logging may be set up already (the CLI's app imports it)."""
+    import logging.config
+
+    logging.config.dictConfig(console_logging(settings))
+
+
+def console_logging(settings: Settings) -> dict[str, object]:
     log_file = web_log_path(settings)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     formatter = {
@@ -96,7 +111,7 @@ def console_logging_environment(settings: Settings) -> dict[str, str]:
         "task_run_fmt": "%(asctime)s %(process)d %(levelname)s task run %(task_run_name)r - %(message)s",
         "flow_run_fmt": "%(asctime)s %(process)d %(levelname)s flow run %(flow_run_name)r - %(message)s",
     }  # fmt: skip
-    config = {
+    return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"standard": formatter},
@@ -115,8 +130,3 @@ def console_logging_environment(settings: Settings) -> dict[str, str]:
             "prefect.task_runs": {"level": "NOTSET", "handlers": ["api"]},
         },
     }  # fmt: skip
-    path = prefect_home(settings) / "logging-console.yml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # "$" starts a Prefect setting's template in this file; a path holding one is written doubled.
-    path.write_text(json.dumps(config, indent=2).replace("$", "$$"), encoding="utf-8")
-    return {"PREFECT_LOGGING_SETTINGS_PATH": str(path)}
