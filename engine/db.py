@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -46,14 +47,20 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def make_engine(url: str, **kwargs: object) -> Engine:
+# How long a SQLite statement waits for another connection's write lock before "database is locked".
+# Background work (signing, delivery, imports) waits this long; the web app waits less (webui/__init__.py)
+# so that a request is answered before gunicorn's --timeout kills its worker.
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def make_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS, **kwargs: object) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        kwargs.setdefault("connect_args", {"timeout": busy_timeout, "check_same_thread": False})
     engine = create_engine(url, **kwargs)  # type: ignore[arg-type]
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=int(busy_timeout * 1000)))
         # pysqlite's own transaction handling defers BEGIN; emit it ourselves so that
         # "BEGIN IMMEDIATE" style locking and revision checks behave as on PostgreSQL. A plain (deferred)
         # BEGIN, not IMMEDIATE: the web layer nests sessions in one thread. Sent on the driver connection:
@@ -78,12 +85,12 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.connection.driver_connection.execute(f"BEGIN {mode}")  # type: ignore[union-attr]
 
 
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+def _sqlite_pragmas(dbapi_connection: object, _record: object, *, busy_ms: int) -> None:
     dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms:d}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 

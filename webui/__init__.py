@@ -50,6 +50,17 @@ class Runtime:
 # is then run again from the start on a fresh session. PostgreSQL never takes this path.
 SQLITE_ATTEMPTS = 3
 API_PREFIX = "/api/v1/"
+# gunicorn's --timeout (webui/cli.py says why 30 s); here because the request handling below depends on it.
+GUNICORN_TIMEOUT_SECONDS = 30
+# A request waits at most this long for SQLite's write lock (engine.db.make_engine), well under gunicorn's
+# --timeout: a request still waiting when the arbiter's timeout
+# runs out is killed with its worker (no answer at all, and a new worker imports the whole app), while
+# one whose wait ends first gets "database is locked", which is answered as an error page and logged.
+# The background worker keeps the longer default: nobody waits on it and it tries again by itself.
+WEB_BUSY_TIMEOUT_SECONDS = 20.0
+# A stale snapshot fails at once and is run again (above); a request that already waited out the busy
+# timeout is not, unless another whole wait still ends before gunicorn's timeout.
+RETRY_WITHIN_SECONDS = GUNICORN_TIMEOUT_SECONDS - WEB_BUSY_TIMEOUT_SECONDS - 2.0
 
 
 def _stale_sqlite_snapshot(error: OperationalError) -> bool:
@@ -58,11 +69,14 @@ def _stale_sqlite_snapshot(error: OperationalError) -> bool:
 
 class CarePathFlask(Flask):
     def dispatch_request(self) -> Any:
+        started = time.monotonic()
         for attempt in range(1, SQLITE_ATTEMPTS + 1):
             try:
                 return super().dispatch_request()
             except OperationalError as error:
                 if attempt == SQLITE_ATTEMPTS or not _stale_sqlite_snapshot(error):
+                    raise
+                if time.monotonic() - started > RETRY_WITHIN_SECONDS:
                     raise
                 request_db.close_session()
                 # The logged-in user was loaded in the dropped session: load it again in the new one.
@@ -111,7 +125,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, settings: Settings 
     if test_config:
         app.config.update(test_config)
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, busy_timeout=WEB_BUSY_TIMEOUT_SECONDS)
     sessions = make_session_factory(engine)
     WORKFLOWS.resize(settings.workflow_cache_mb)
     script_limits.configure(settings.script_time_limit, settings.script_memory_mb)

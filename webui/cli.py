@@ -17,6 +17,7 @@ from flask.cli import FlaskGroup, routes_command, shell_command
 
 from engine import roles
 from engine.config import ConfigError, Settings
+from webui import GUNICORN_TIMEOUT_SECONDS
 from webui.hosts import add_commands as add_host_commands
 from webui.supervisor import Supervisor
 from workflows import enqueue
@@ -203,17 +204,20 @@ def _print_logins() -> None:
 # stuck past --timeout stops the heartbeat and the arbiter kills and logs the worker ("WORKER TIMEOUT")
 # and starts a fresh one; with threaded workers the main thread keeps beating while a request thread
 # spins, and nothing ever ends it. Pathway code stops at its own limit (seconds) long before that;
-# the timeout is the last resort for anything else. max-requests (with jitter, so workers do not all
+# the timeout (GUNICORN_TIMEOUT_SECONDS, in webui/__init__.py: a request waits less than that for SQLite's
+# write lock) is the last resort for anything else. max-requests (with jitter, so workers do not all
 # restart at once) recycles workers before any slow leak adds up.
-GUNICORN_TIMEOUT_SECONDS = 30
 GUNICORN_MAX_REQUESTS = 1000
 
 
-def gunicorn_arguments(workers: int, bind: str, timeout: int = GUNICORN_TIMEOUT_SECONDS) -> list[str]:
+# The access log goes to standard output ("-") for `carepath web` under a service manager, and to a file
+# (instance/logs/access.log) for `carepath run`, whose console is the operator's.
+def gunicorn_arguments(workers: int, bind: str, timeout: int = GUNICORN_TIMEOUT_SECONDS,
+                       access_log: str = "-") -> list[str]:  # fmt: skip
     return [
         "--worker-class", "sync", "--workers", str(workers), "--timeout", str(timeout),
         "--graceful-timeout", "10", "--max-requests", str(GUNICORN_MAX_REQUESTS),
-        "--max-requests-jitter", str(GUNICORN_MAX_REQUESTS // 10), "--bind", bind, "--access-logfile", "-",
+        "--max-requests-jitter", str(GUNICORN_MAX_REQUESTS // 10), "--bind", bind, "--access-logfile", access_log,
         "--config", "python:webui.gunicorn_hooks",
     ]  # fmt: skip
 
@@ -224,16 +228,23 @@ def gunicorn_arguments(workers: int, bind: str, timeout: int = GUNICORN_TIMEOUT_
 def run(workers: int, no_prefect: bool) -> None:
     """Start the whole platform: database, demo data, Prefect server, flows and the web app."""
     from engine.schema import upgrade
+    from workflows.prefect_env import console_logging_environment, use_console_logging
 
     settings = _settings()
     # `kill` or a service manager stops us with SIGTERM: stop the children as Ctrl-C would.
     signal.signal(signal.SIGTERM, _interrupt)
+    # A quiet console: Prefect's info lines of this process and of gunicorn's workers (one per task run
+    # they create) go to instance/logs/web.log, the access log to instance/logs/access.log (README, "Logs").
+    quiet = {} if "PREFECT_LOGGING_SETTINGS_PATH" in os.environ else console_logging_environment(settings)
+    if quiet:
+        use_console_logging(settings)
     upgrade(settings.database_url)
     with enqueue.held():  # the demo's mails wait in the outbox until Prefect, started below, answers
         _load_demo()
     supervisor = Supervisor(lambda line: click.echo(line, err=True))
-    env = {**os.environ, "CAREPATH_INSTANCE_PATH": str(settings.instance_path)}
     logs = settings.instance_path / "logs"
+    # The background worker and the Prefect server write to log files of their own: Prefect's default there.
+    env = {**os.environ, "CAREPATH_INSTANCE_PATH": str(settings.instance_path)}
     try:
         if not no_prefect:
             from workflows.prefect_env import prefect_environment
@@ -252,9 +263,10 @@ def run(workers: int, no_prefect: bool) -> None:
         click.echo(f"Starting the correspondence relay (SMTP) on {settings.host}:{settings.relay_port} …")
         supervisor.start("the correspondence relay", [sys.executable, "-m", "integrations.relay"], env, logs / "relay.log")
         web = supervisor.start("the web app (gunicorn)", [
-            sys.executable, "-m", "gunicorn", *gunicorn_arguments(workers, f"{settings.host}:{settings.port}"),
+            sys.executable, "-m", "gunicorn",
+            *gunicorn_arguments(workers, f"{settings.host}:{settings.port}", access_log=str(logs / "access.log")),
             "webui.wsgi:app",
-        ], env)  # fmt: skip
+        ], {**env, **quiet})  # fmt: skip
         # Its workers import the whole app: on a busy 2-core machine that has taken over a minute.
         _wait_for(f"http://{settings.host}:{settings.port}/account/login", web.process, timeout=180)
         click.echo(f"\nCarePath is running at {settings.base_url}/")

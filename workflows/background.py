@@ -19,15 +19,18 @@ from prefect import task
 from engine.config import load_settings
 from workflows.enqueue import DELIVER_MESSAGES, RUN_IMPORT, SIGN_DOCUMENTS
 from workflows.resources import run_logger
+from workflows.transient import retry_when_locked
 
 
-# Retries cover the database being briefly away; failed sends are not task failures, they are recorded
-# per message and retried by the outbox's own backoff.
+# A briefly locked SQLite database is waited out inside the run (workflows/transient.py, seconds);
+# Prefect's retries cover the database being away longer. Failed sends are not task failures, they are
+# recorded per message and retried by the outbox's own backoff.
 @task(name=DELIVER_MESSAGES, retries=2, retry_delay_seconds=[2, 10])
 def deliver_messages() -> dict[str, int]:
     from workflows.notifications import deliver_all_now
 
-    report = deliver_all_now(load_settings())
+    settings = load_settings()
+    report = retry_when_locked(lambda: deliver_all_now(settings), "delivering the due messages")
     if report.errors:
         run_logger(__name__).warning("%d not delivered this time:\n%s", len(report.errors),
                                      "\n".join(report.errors[:20]))
@@ -38,7 +41,7 @@ def deliver_messages() -> dict[str, int]:
 def run_import(import_id: int) -> dict[str, int]:
     from workflows.imports import import_one
 
-    return import_one(import_id)
+    return retry_when_locked(lambda: import_one(import_id), f"running import {import_id}")
 
 
 @task(name=SIGN_DOCUMENTS, retries=2, retry_delay_seconds=[2, 10])
@@ -47,7 +50,8 @@ def sign_documents() -> int:
     from workflows.payments import seal_contracts
 
     settings = load_settings()
-    produced = produce_all_now(settings) + seal_contracts(settings)  # signed contracts of paid services too
+    # Signed contracts of paid services too.
+    produced = retry_when_locked(lambda: produce_all_now(settings) + seal_contracts(settings), "signing documents")
     if produced:
         run_logger(__name__).info("signed documents produced: %d", produced)
     return produced

@@ -6,6 +6,7 @@ The CLI starts both with `env={**os.environ, **prefect_environment(settings)}`. 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -70,3 +71,62 @@ def prefect_environment(settings: Settings) -> dict[str, str]:
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
         **{name: os.environ.get(name, value) for name, value in TUNING.items()},
     }
+
+
+# The processes whose output is the operator's console (`carepath run` itself and the web app's gunicorn)
+# log through Prefect every time they hand work to the background worker: "Created task run
+# 'deliver-messages'. View it in the UI at …" at INFO, one line per action that sends mail. Prefect's
+# console handler there shows warnings and errors only; every Prefect line from INFO up goes to
+# instance/logs/web.log (README, "Logs"). The background worker and the Prefect server write to their own
+# log files already and keep Prefect's default logging.
+_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s - %(message)s"
+
+
+def web_log_path(settings: Settings) -> Path:
+    return settings.instance_path / "logs" / "web.log"
+
+
+def console_logging_environment(settings: Settings) -> dict[str, str]:
+    """PREFECT_LOGGING_SETTINGS_PATH for a process whose output is the console (see above); writes the
+    logging configuration it names (Prefect reads JSON as the YAML it is)."""
+    path = prefect_home(settings) / "logging-console.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # "$" starts a Prefect setting's template in this file; a path holding one is written doubled.
+    path.write_text(json.dumps(console_logging(settings), indent=2).replace("$", "$$"), encoding="utf-8")
+    return {"PREFECT_LOGGING_SETTINGS_PATH": str(path)}
+
+
+def use_console_logging(settings: Settings) -> None:
+    """The same for this process, whose Prefect logging may be set up already (the CLI's app imports it)."""
+    import logging.config
+
+    logging.config.dictConfig(console_logging(settings))
+
+
+def console_logging(settings: Settings) -> dict[str, object]:
+    log_file = web_log_path(settings)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    formatter = {
+        "()": "prefect.logging.formatters.PrefectFormatter", "format": _FORMAT, "datefmt": "%Y-%m-%d %H:%M:%S",
+        "task_run_fmt": "%(asctime)s %(process)d %(levelname)s task run %(task_run_name)r - %(message)s",
+        "flow_run_fmt": "%(asctime)s %(process)d %(levelname)s flow run %(flow_run_name)r - %(message)s",
+    }  # fmt: skip
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"standard": formatter},
+        "handlers": {
+            "console": {"level": "WARNING", "class": "prefect.logging.handlers.PrefectConsoleHandler",
+                        "formatter": "standard", "stream": "ext://sys.stderr"},
+            "file": {"level": "INFO", "class": "logging.FileHandler", "formatter": "standard",
+                     "filename": str(log_file), "encoding": "utf-8", "delay": True},
+            "api": {"level": 0, "class": "prefect.logging.handlers.APILogHandler"},
+        },
+        "loggers": {
+            # Its own handlers, not the root's: a process with handlers of its own on the root logger
+            # makes Prefect leave the root alone.
+            "prefect": {"level": "INFO", "handlers": ["console", "file"], "propagate": False},
+            "prefect.flow_runs": {"level": "NOTSET", "handlers": ["api"]},
+            "prefect.task_runs": {"level": "NOTSET", "handlers": ["api"]},
+        },
+    }  # fmt: skip

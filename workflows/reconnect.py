@@ -110,9 +110,24 @@ class ReconnectingTaskWorker(TaskWorker):
     """Prefect's task worker with the subscription above (TaskWorker._subscribe_to_task_scheduling of
     Prefect 3.8, with the subscription class and the connect callback as the only differences)."""
 
-    def __init__(self, *tasks: Any, limit: int | None, on_connect: OnConnect) -> None:
+    def __init__(self, *tasks: Any, limit: int | None, on_connect: OnConnect,
+                 on_sigterm: Callable[[], None] | None = None) -> None:  # fmt: skip
         super().__init__(*tasks, limit=limit)
         self._on_connect = on_connect
+        self._on_sigterm = on_sigterm
+
+    def handle_sigterm(self, signum: int, frame: object) -> None:
+        """The SIGTERM handler Prefect installs when the task worker starts. Prefect's own raises
+        StopTaskWorker into whichever coroutine of the event loop is running (in this process often the
+        scheduled runner's, whose keep_serving starts it again) and then SystemExit: the process went on
+        until the supervisor killed it (and Prefect's runner, used here before, left "coroutine
+        'Runner.astop' was never awaited": its handler calls the sync-or-async stop() inside the loop,
+        which only makes the coroutine). The serve process stops all its parts itself (workflows/serve.py)."""
+        if self._on_sigterm is None:
+            super().handle_sigterm(signum, frame)
+            return
+        log.info("SIGTERM received, stopping")
+        self._on_sigterm()
 
     async def _subscribe_to_task_scheduling(self) -> None:
         base_url = get_current_settings().api.url

@@ -33,6 +33,7 @@ import asyncio
 import logging
 import os
 import shlex
+import signal
 import sys
 import threading
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,15 @@ async def serve_all(scheduled: list[tuple[RunnerDeployment, Flow[Any, Any]]], *,
     from workflows.reconnect import ReconnectingTaskWorker, keep_serving
 
     settings = load_settings()
+    # SIGTERM (`carepath run` stopping, a service manager) ends this coroutine, hence asyncio.run: every part
+    # is cancelled at once; the task worker, once started, routes Prefect's own handler here too.
+    loop, main_task = asyncio.get_running_loop(), asyncio.current_task()
+    assert main_task is not None  # noqa: S101 - run by asyncio.run
+
+    def stop() -> None:
+        loop.call_soon_threadsafe(main_task.cancel)
+
+    loop.add_signal_handler(signal.SIGTERM, stop)
     if timers:
         from workflows.timer_worker import TimerWorker
 
@@ -64,7 +74,8 @@ async def serve_all(scheduled: list[tuple[RunnerDeployment, Flow[Any, Any]]], *,
     async def task_worker() -> None:
         from workflows.background import BACKGROUND_TASKS
 
-        await ReconnectingTaskWorker(*BACKGROUND_TASKS, limit=TASK_LIMIT, on_connect=pick_up).astart()
+        await ReconnectingTaskWorker(*BACKGROUND_TASKS, limit=TASK_LIMIT, on_connect=pick_up,
+                                     on_sigterm=stop).astart()
 
     async def runner() -> None:
         from workflows.scheduled import InProcessRunner
@@ -126,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         # Built here, outside the event loop: Prefect's sync-or-async calls would return coroutines inside it.
         scheduled = [] if args.no_scheduled else served()
         asyncio.run(serve_all(scheduled, timers=not args.no_timers))
-    except KeyboardInterrupt:
-        pass
+    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C, or SIGTERM (serve_all)
+        log.info("stopped")
     return 0
 
 

@@ -47,9 +47,15 @@ def run_waiting_imports(settings: Settings) -> dict[int, dict[str, int]]:
 
 def pick_up(settings: Settings) -> dict[str, object]:
     """The sweep's work in this process, without Prefect: the serve process runs it when its connection to
-    the Prefect server comes (back), since wakes sent while the server was away or restarting are lost."""
-    documents, imports = sign_pending(settings), run_waiting_imports(settings)
-    return {"documents": documents, "imports": imports, "outbox": deliver_due(settings)}
+    the Prefect server comes (back), since wakes sent while the server was away or restarting are lost.
+    Each part is tried again soon when the database is briefly locked (workflows/transient.py): at the
+    first start the demo load and the web app write at the same moment."""
+    from workflows.transient import retry_when_locked
+
+    documents = retry_when_locked(lambda: sign_pending(settings), "signing the pending documents")
+    imports = retry_when_locked(lambda: run_waiting_imports(settings), "running the waiting imports")
+    outbox = retry_when_locked(lambda: deliver_due(settings), "delivering the due messages")
+    return {"documents": documents, "imports": imports, "outbox": outbox}
 
 
 @task(name="sweep-outbox", cache_policy=None)

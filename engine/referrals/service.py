@@ -275,13 +275,14 @@ def run_import(
 def _prepare_patients(factory: SessionFactory, import_id: int, ids: list[int], *, sms: bool, locale: str) -> None:
     """Phase A for one chunk, all or nothing. A clash with another writer (an email or SNILS taken in
     between) fails the chunk's transaction; it is then redone row by row, so only that row is skipped."""
+    # Each reads the rows, then writes: the write lock up front (engine.db.writing_session).
     try:
-        with transaction(factory) as session:
+        with transaction(factory, immediate=True) as session:
             _prepare_rows(session, import_id, ids, sms=sms, locale=locale)
     except IntegrityError:
         for row_id in ids:
             try:
-                with transaction(factory) as session:
+                with transaction(factory, immediate=True) as session:
                     _prepare_rows(session, import_id, [row_id], sms=sms, locale=locale)
             except IntegrityError:
                 with transaction(factory) as session:
@@ -419,7 +420,7 @@ def counts(session: Session, import_id: int) -> dict[str, int]:
 
 
 def _record_progress(factory: SessionFactory, import_id: int, *, final: bool) -> tuple[int, int, dict[str, int]]:
-    with transaction(factory) as session:
+    with transaction(factory, immediate=True) as session:  # counts, then writes them: the write lock up front
         c = counts(session, import_id)
         done = c["started"] + c["skipped"]
         values: dict[str, Any] = {"done": done, "counts": c, "lease_until": now() + LEASE}

@@ -128,3 +128,29 @@ def test_a_worker_recycled_right_after_a_request_hands_its_wake_over_first(tmp_p
         server.wait(timeout=30)
         api.terminate()
         api.wait(timeout=30)
+
+
+def test_carepath_runs_access_log_goes_to_its_file_not_the_console(tmp_path):
+    port = _free_port()
+    access, console = tmp_path / "access.log", tmp_path / "console.txt"
+    arguments = gunicorn_arguments(1, f"127.0.0.1:{port}", access_log=str(access))
+    with console.open("wb") as output:
+        server = subprocess.Popen(  # noqa: S603 - our own command line
+            [sys.executable, "-m", "gunicorn", *arguments, "tests.webui.spinning_app:app"],
+            cwd=ROOT, stdout=output, stderr=output,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 180
+            while _get(f"http://127.0.0.1:{port}/ready", 30) != "ok":
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+            deadline = time.monotonic() + 30
+            while "GET /ready" not in (access.read_text() if access.exists() else ""):
+                assert time.monotonic() < deadline, "no access log line"
+                time.sleep(0.2)
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    shown = console.read_text()
+    assert "Listening at" in shown  # start-up information stays on the console
+    assert "GET /ready" not in shown

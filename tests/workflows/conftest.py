@@ -115,11 +115,11 @@ def platform_environment(instance, api_url: str, smtp_url: str | None = None) ->
     return env
 
 
-def start_serve(instance, api_url: str, smtp_url: str | None = None) -> subprocess.Popen[bytes]:
+def start_serve(instance, api_url: str, smtp_url: str | None = None, *, scheduled: bool = False) -> subprocess.Popen[bytes]:
     env = platform_environment(instance, api_url, smtp_url)
     log = open(instance.instance_path / "serve.log", "ab")  # noqa: SIM115 - the child owns it
-    process = subprocess.Popen([sys.executable, "-m", "workflows.serve", "--no-scheduled"], env=env, cwd=ROOT,
-                               stdout=log, stderr=subprocess.STDOUT)
+    argv = [sys.executable, "-m", "workflows.serve", *([] if scheduled else ["--no-scheduled"])]
+    process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     wait_until(lambda: b"Subscribing to runs of task" in (instance.instance_path / "serve.log").read_bytes()
                or process.poll() is not None, timeout=180)
     assert process.poll() is None, (instance.instance_path / "serve.log").read_text()

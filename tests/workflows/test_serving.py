@@ -13,7 +13,7 @@ from datetime import timedelta
 from engine.config import load_settings
 from tests.mail.conftest import free_port
 from workflows import background, deployments, enqueue
-from workflows.prefect_env import prefect_environment
+from workflows.prefect_env import console_logging_environment, prefect_environment, web_log_path
 
 
 def test_only_periodic_batch_work_is_scheduled_and_every_few_minutes_at_most():
@@ -108,3 +108,23 @@ def test_wakes_waiting_in_the_queue_are_coalesced(tmp_path):
     assert enqueue.ENQUEUER.drain(300)
 
     assert enqueue.ENQUEUER.enqueued + enqueue.ENQUEUER.failed - before < 50
+
+
+def test_a_console_process_shows_prefects_warnings_and_files_its_info_lines(tmp_path):
+    # `carepath run` and its gunicorn: the line per created task run goes to instance/logs/web.log only.
+    settings = load_settings({"CAREPATH_INSTANCE_PATH": str(tmp_path)})
+    environment = console_logging_environment(settings)
+    probe = (
+        "from prefect import task; from prefect.logging.loggers import get_logger; log = get_logger('tasks'); "
+        "log.info(\"Created task run 'deliver-messages'. View it in the UI at ...\"); log.warning('the API is away')"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+
+    out = subprocess.run([sys.executable, "-c", probe], env={**clean, **environment}, capture_output=True,
+                         text=True, check=True, timeout=120)
+
+    assert "Created task run" not in out.stderr + out.stdout
+    assert "the API is away" in out.stderr
+    filed = web_log_path(settings).read_text(encoding="utf-8")
+    assert "INFO prefect.tasks - Created task run 'deliver-messages'" in filed
+    assert "WARNING prefect.tasks - the API is away" in filed
