@@ -17,9 +17,8 @@ from typing import Any
 import bleach
 import markdown
 from flask import has_request_context
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_datetime, format_decimal, ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from jinja2 import ChainableUndefined, Template
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError, safe_range
 from markupsafe import Markup, escape
