@@ -17,7 +17,7 @@ from typing import Any
 import bleach
 import markdown
 from flask import has_request_context
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_datetime, format_decimal, ngettext
 from flask_babel import lazy_gettext as _l
 from jinja2 import ChainableUndefined, Template
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError, safe_range
@@ -71,6 +71,14 @@ def _number_filter(value: Any) -> str:
     if not has_request_context():
         return "" if value is None else str(value)
     return localized_numbers(value, lambda number: format_decimal(number, PATTERN))
+
+
+def _years_filter(value: Any) -> str:
+    """`{{ application.age | years }}`: an age with its unit in the reader's language and plural («41 год»,
+    «42 года», «45 лет»); a bare number next to a name reads as nothing. Anything not a whole number as it is."""
+    if isinstance(value, bool) or not isinstance(value, int) or not has_request_context():
+        return "" if value is None else str(value)
+    return ngettext("%(num)s year", "%(num)s years", value)
 
 
 # Filters that cannot grow a string beyond its input (plus a guarded join and our date filters).
@@ -132,7 +140,7 @@ def _environment(autoescape: bool = True) -> _InstructionEnvironment:
     # translate: a value that is itself a catalog text (a DMN's reason, a unit, an item's title) in the
     # reader's language; anything else comes back as it was.
     env.filters.update(join=_join_filter, date=_date_filter, datetime=_datetime_filter, number=_number_filter,
-                       translate=translated)
+                       years=_years_filter, translate=translated)
     # lipsum(n) and friends are of no use in instructions; range stays (the sandbox caps it).
     env.globals = {name: env.globals[name] for name in ("dict", "namespace")}
     env.globals["range"] = _budget_range

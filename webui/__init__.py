@@ -232,6 +232,11 @@ def _register_pages(app: Flask) -> None:
     def index() -> Any:
         return redirect(url_for("cabinet.home"))
 
+    @app.route("/favicon.ico")
+    def favicon() -> Any:
+        # Browsers and bookmark tools ask for /favicon.ico whatever the page links: the same static file.
+        return app.send_static_file("favicon.ico")
+
     @app.route("/lang/<code>", methods=["POST"])
     def switch_language(code: str) -> Any:
         if code in LOCALES:

@@ -41,6 +41,14 @@ def zone_words(zone: str | None, at: datetime | None = None) -> str:
     return zone_label(zone, reader()[1], at).replace(" (", ", ").rstrip(")")
 
 
+def other_zone(zone: str | None, at: datetime | None = None) -> str | None:
+    """The words for a clinic's zone when a list of bare times ("13:00") is on that clock and the reader's
+    differs; None when the reader is on the same clock. The rule appointment_time applies to one time."""
+    if same_offset(zone, reader()[0], at):
+        return None
+    return zone_words(zone, at)
+
+
 def class_time(value: datetime | None, instructor_id: int | None, fmt: str = "short") -> str:
     """An online class has no institution: it is an appointment on its instructor's clock."""
     cache = g.setdefault("user_zones", {})
@@ -63,4 +71,5 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def zone_names() -> dict[str, Any]:
-        return {"zone_label": lambda name: zone_label(name, reader()[1]), "zone_words": zone_words}
+        return {"zone_label": lambda name: zone_label(name, reader()[1]), "zone_words": zone_words,
+                "other_zone": other_zone}

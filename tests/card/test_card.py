@@ -98,3 +98,19 @@ def test_bad_filters_say_so_and_show_everything(client, card):
     assert "There is no such kind of entry" in page.text and "Enter dates as YYYY-MM-DD" in page.text
     assert "Cardio rehabilitation" in page.text and "T-0001" in page.text
     assert "The period starts after it ends" in backwards.text and "T-0001" in backwards.text
+
+
+def test_the_birth_date_reads_as_one_russian_date_with_a_single_full_stop(client, app, card):
+    from datetime import date
+
+    from engine.accounts.models import User
+
+    with transaction(app.extensions["carepath"].sessions) as session:
+        patient = session.get(User, card.cast.patient.id)
+        patient.birth_date, patient.locale = date(1968, 4, 12), "ru"
+    login(client, card.cast.patient.email)
+
+    text = client.get("/card/", follow_redirects=True, headers={"Accept-Language": "ru"}).text.replace("\xa0", " ").replace("\u202f", " ")
+
+    assert "12 апреля 1968 г." in text  # a long date: the month in words, as an older reader reads it
+    assert "г.." not in text

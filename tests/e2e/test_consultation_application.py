@@ -194,6 +194,7 @@ def test_a_patient_applies_to_a_center_and_downloads_the_signed_conclusion(consu
     open_task(patient, url, "Accept the informed voluntary consent")
     patient.check("input[name=consent_accepted]")
     submit_task(patient)
+    patient.wait_for_url(f"**/consultations/{consultation_id}")  # back on the consultation, not an empty inbox
     assert consultation(server, consultation_id).consent_at is not None
 
     shared.join_hold_and_conclude(server, test_clock, patient, doctor, consultation_id, booked, (

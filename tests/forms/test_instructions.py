@@ -143,3 +143,12 @@ def test_a_looping_template_stops_within_the_script_time_limit(loop):
     # The margin covers freeing what the loop built before it was stopped (millions of small strings),
     # which on this shared 2-core machine under a full test run took up to 2.5 s.
     assert seconds < 1.0 + 3.0
+
+
+
+def test_the_years_filter_gives_an_age_its_unit_and_leaves_anything_else_as_it_is():
+    # The Russian plural («41 год», «42 года», «45 лет») is tested with the app's catalog in
+    # tests/consultations/test_review_summary.py; this app has none.
+    template = "{{ a | years }}; {{ b | years }}; {{ c | years }}; [{{ missing | years }}]"
+    assert render_instructions(template, {"a": 1, "b": 41, "c": "unknown"}) == Markup(
+        "<p>1 year; 41 years; unknown; []</p>")

@@ -316,3 +316,20 @@ def test_the_hold_ends_on_the_clinics_clock_with_the_zone_in_words(client, demo,
     assert ends in page and "Europe/" not in page
     [message] = outbox(app, "ticket_code")
     assert message.context["valid_until"] == ends
+
+
+@pytest.mark.parametrize(("language", "zone_words"), [("ru", "Екатеринбург, UTC+5"), ("en", "Yekaterinburg, UTC+5")])
+def test_the_times_list_names_the_clinics_zone_for_a_reader_on_another_clock(client, demo, language, zone_words):  # noqa: F811
+    post_id = free_slots(demo)[0].post_id
+    page = client.get(f"/registry/posts/{post_id}/times", headers={"Accept-Language": language}).get_data(as_text=True)
+    note = page.split('class="zone-note"')[1].split("</p>")[0]
+    assert zone_words in note  # the reader without an account reads in Moscow time
+    assert f"({zone_words})" in page.split('class="button time"')[1].split(">")[0]
+
+
+def test_the_times_list_names_no_zone_for_a_reader_on_the_clinics_clock(client, demo, app):  # noqa: F811
+    make_user(app, "yekaterinburg@test.org", "patient", timezone="Asia/Yekaterinburg")
+    login(client, "yekaterinburg@test.org")
+    page = client.get(f"/registry/posts/{free_slots(demo)[0].post_id}/times").get_data(as_text=True)
+    assert "Available appointment times" in page and 'class="button time"' in page
+    assert "zone-note" not in page and "UTC+5" not in page

@@ -102,3 +102,15 @@ def test_the_cabinet_home_shows_the_tasks_waiting_for_the_patient(app, client, c
     login(client, cast.other_patient.email)
     html = client.get("/cabinet/").get_data(as_text=True)
     assert "Waiting for you" not in html and "Nothing is assigned yet" in html
+
+
+def test_on_a_phone_each_task_is_one_block_with_its_values_named(app, client, cast, deploy):
+    deploy("escalation")
+    start(app, "escalation", cast.doctor, cast.patient, doctor_id=cast.doctor.id)
+    login(client, cast.doctor.email)
+    html = client.get("/tasks/").get_data(as_text=True)
+    # The shared stacking pattern (style.css, table.cp-stack): the header is hidden on a phone, so a cell
+    # whose value is not self-explaining names its column.
+    assert re.search(r'<table class="[^"]*\bcp-stack\b[^"]*"', html)
+    row = html.split("<tbody>")[1].split("</tr>")[0]
+    assert 'data-label="Patient"' in row and 'data-label="Due"' in row

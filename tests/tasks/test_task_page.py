@@ -175,3 +175,35 @@ def test_an_unconfirmed_account_cannot_open_or_complete_tasks(app, client, cast,
     assert client.get(f"/tasks/{iid}/{guid}").status_code == 302
     assert client.post(f"/tasks/{iid}/{guid}", data={"complaint": "x"}).status_code == 302
     assert task_of(app, cast.outsider, iid) == guid
+
+
+def _consultation_of(app, patient) -> int:
+    from engine.consultations.models import APPLICATION, SCHEDULED, Consultation
+    from engine.db import transaction
+
+    with transaction(app.extensions["carepath"].sessions) as session:
+        row = Consultation(route=APPLICATION, status=SCHEDULED, patient_id=patient.id, full_name="Test Tess")
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_a_patients_task_of_a_consultation_leads_back_to_the_consultation(app, client, cast, deploy):
+    deploy(SYMPTOM_CHECK)
+    mine = _consultation_of(app, cast.patient)
+    theirs = _consultation_of(app, cast.other_patient)
+    answers = {"feeling": "same", "temperature": "36.6", "pain_level": "0", "comments": ""}
+    login(client, cast.patient.email)
+
+    # The task belongs to the patient's consultation (the consent, the documents): its page comes next,
+    # where the patient sees what happens now, not an empty "My tasks".
+    iid = start(app, "symptom_check", cast.patient, cast.patient, consultation_id=mine)
+    done = client.post(f"/tasks/{iid}/{task_of(app, cast.patient, iid)}", data=answers)
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/consultations/{mine}")
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Done: “Tell us how you feel”." in page
+
+    # A consultation that is not the patient's is never the next page (its id must not lead anywhere).
+    iid = start(app, "symptom_check", cast.patient, cast.patient, consultation_id=theirs)
+    done = client.post(f"/tasks/{iid}/{task_of(app, cast.patient, iid)}", data=answers)
+    assert done.status_code == 302 and done.headers["Location"].endswith("/tasks/")

@@ -26,3 +26,16 @@ def test_a_patient_downloads_an_uploaded_document_and_nobody_else_can(app, clien
     other = app.test_client()
     login(other, cast.other_patient.email)
     assert other.get(f"/consultations/documents/{ids[0]}").status_code == 404
+
+
+def test_after_an_upload_the_page_leads_back_to_the_application_form(app, client, cast):
+    login(client, cast.patient.email)
+    apply_page = client.get("/consultations/apply").get_data(as_text=True)
+    assert 'href="/consultations/documents"' in apply_page  # the way there ("Upload documents")
+
+    answer = client.post("/consultations/documents", data={"files": [(io.BytesIO(small_pdf("scan")), "scan.pdf")]},
+                         content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+
+    assert "Uploaded: 1 file(s)." in answer
+    assert re.search(r'<a class="button primary" href="/consultations/apply">Back to the application form</a>', answer)
+    assert client.get("/consultations/apply").status_code == 200

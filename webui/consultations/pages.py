@@ -62,6 +62,19 @@ def documents_uploaded(task_data: Any, ticked: Any) -> Any:
     return None
 
 
+def patient_consultation_page(task_data: Any, user: Any) -> str | None:
+    """After a patient's task of a consultation (the consent, the documents), its page, where the patient
+    sees what happens next, not an empty "My tasks". Staff go on to their inbox."""
+    try:
+        consultation_id = int(task_data.get("consultation_id") or 0)
+    except (TypeError, ValueError):
+        return None
+    consultation = db().get(Consultation, consultation_id) if consultation_id else None
+    if consultation is None or consultation.patient_id != user.id:
+        return None
+    return url_for("consultations.detail", consultation_id=consultation.id)
+
+
 def window_state(consultation: Consultation) -> str:
     if consultation.status != SCHEDULED or consultation.starts_at is None or consultation.ends_at is None:
         return "none"

@@ -27,6 +27,7 @@ from webui.tasks import pathways
 from webui.tasks.core import (
     SLOT_PROVIDERS_KEY,
     actor_for,
+    after_done_page,
     finish,
     form_class_for,
     form_values,
@@ -137,7 +138,7 @@ def task_page(instance_id: int, task_guid: str) -> Any:
         if status == "error":  # e.g. a pathway script stopped by its time limit: say so, do not hang
             flash(_("Your answers are saved, but the next step of this pathway could not run. The clinic's "
                     "staff see the problem and will fix it; you do not need to send the form again."), "warning")
-        return redirect(url_for("tasks.inbox_page"))
+        return redirect(after_done_page(view, current_user) or url_for("tasks.inbox_page"))
     return render_template("tasks/task.html", form=form, has_schema=form_class is not None, **_task_context(view))
 
 

@@ -37,6 +37,18 @@ SLOT_PROVIDERS_KEY = "carepath_slot_providers"
 # which would offer "Mark as done" and so close the task unanswered: (process model id, BPMN task id) ->
 # the page's address for the task's data. Areas add theirs in their register().
 OWN_PAGES: dict[tuple[str, str], Callable[[dict[str, Any]], str | None]] = {}
+# Where a person goes after completing a task, when not to the inbox: an area that owns the task's subject
+# (a consultation) answers with its page's address for the task's data and the person, or None. The first
+# address wins. Without one the person goes back to "My tasks".
+AFTER_DONE_PAGES: list[Callable[[dict[str, Any], Any], str | None]] = []
+
+
+def after_done_page(view: TaskView, user: Any) -> str | None:
+    for page in AFTER_DONE_PAGES:
+        address = page(view.data, user)
+        if address:
+            return address
+    return None
 
 
 def own_page(view: TaskView) -> str | None:
