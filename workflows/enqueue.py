@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -35,25 +36,49 @@ SIGN_DOCUMENTS = "sign-documents"
 Wake = tuple[str, str, tuple[tuple[str, Any], ...]]  # (api url, task name, parameters)
 
 
-class _Enqueuer:
-    """One thread per process that turns wakes into task runs, in order, coalescing duplicates."""
+# A hand-over that has not returned after this long is taken as stuck: the bench saw a `.delay()` call in a
+# gunicorn worker not return for 30-60 s now and then, and every wake of that process waited behind it
+# (mails, an import). Later wakes then go through a fresh thread; the stuck one carries on when it can.
+# Wakes are "do what is due", so two threads handing over at once do nothing twice.
+STUCK_SECONDS = 3.0
+MAX_THREADS = 3
 
-    def __init__(self) -> None:
+
+class _Enqueuer:
+    """One thread per process that turns wakes into task runs, in order, coalescing duplicates; another
+    one when that one is stuck in a hand-over (STUCK_SECONDS)."""
+
+    def __init__(self, stuck_seconds: float = STUCK_SECONDS) -> None:
         self._queue: queue.Queue[Wake] = queue.Queue()
         self._waiting: set[Wake] = set()
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._busy_since: dict[int, float] = {}  # thread id -> monotonic start of its current hand-over
+        self.stuck_seconds = stuck_seconds
         self.enqueued = 0
         self.failed = 0
+
+    def _ensure_thread(self) -> None:
+        """With the lock held: a thread that is idle, or busy but not stuck, is there to take the next wake;
+        otherwise one more is started (at most MAX_THREADS alive)."""
+        self._threads = [t for t in self._threads if t.is_alive()]
+        now = time.monotonic()
+        stuck = {i for i, since in self._busy_since.items() if now - since > self.stuck_seconds}
+        if any(t.ident not in stuck for t in self._threads) or len(self._threads) >= MAX_THREADS:
+            return
+        if self._threads:
+            log.warning("a hand-over to the Prefect API has not returned for %.0f s; the next wakes go through a "
+                        "new thread", now - min(self._busy_since[i] for i in stuck))
+        thread = threading.Thread(target=self._run, name="carepath enqueue", daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
     def submit(self, wake: Wake) -> None:
         with self._lock:
             if wake in self._waiting:
                 return
             self._waiting.add(wake)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="carepath enqueue", daemon=True)
-                self._thread.start()
+            self._ensure_thread()
         self._queue.put(wake)
 
     def drain(self, timeout: float = 30.0) -> bool:
@@ -61,14 +86,12 @@ class _Enqueuer:
         done = threading.Event()
         self._queue.put(("", "", (("event", done),)))
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="carepath enqueue", daemon=True)
-                self._thread.start()
+            self._ensure_thread()
         return done.wait(timeout)
 
     def drain_if_started(self, timeout: float) -> None:
         """drain(), when this process ever woke anything (a process exiting: webui/gunicorn_hooks.py)."""
-        if self._thread is not None and self._thread.is_alive():
+        if any(thread.is_alive() for thread in self._threads):
             self.drain(timeout)
 
     def _run(self) -> None:
@@ -78,8 +101,10 @@ class _Enqueuer:
             if not name:  # a drain marker
                 dict(parameters)["event"].set()
                 continue
+            me = threading.get_ident()
             with self._lock:
                 self._waiting.discard(wake)
+                self._busy_since[me] = time.monotonic()
             try:
                 _delay(api_url, name, dict(parameters))
                 self.enqueued += 1
@@ -87,6 +112,9 @@ class _Enqueuer:
                 self.failed += 1
                 log.warning("could not enqueue %s through the Prefect API at %s (%s: %s); the sweep will "
                             "pick it up", name, api_url, exc.__class__.__name__, exc)
+            finally:
+                with self._lock:
+                    self._busy_since.pop(me, None)
 
 
 def _delay(api_url: str, name: str, parameters: dict[str, Any]) -> None:
