@@ -151,12 +151,25 @@ def wake(settings: Settings, name: str, **parameters: Any) -> bool:
     return True
 
 
+_WARMING: list[threading.Thread] = []
+
+
 def warm_up(settings: Settings) -> None:
-    """Import Prefect in the enqueue thread ahead of the first wake, so the first registration's mail
-    does not wait for a second of imports."""
+    """Import Prefect in a thread ahead of the first wake, so the first registration's mail does not wait
+    for a second of imports."""
     if settings.prefect_api_url:
-        threading.Thread(target=lambda: __import__("workflows.background"), name="carepath warm-up",
-                         daemon=True).start()
+        thread = threading.Thread(target=lambda: __import__("workflows.background"), name="carepath warm-up",
+                                  daemon=True)
+        thread.start()
+        _WARMING.append(thread)
+
+
+def wait_for_warm_up(timeout: float = 60.0) -> None:
+    """Before logging.config.dictConfig in a process that warmed up: dictConfig imports the classes it
+    names while it holds logging's lock, and Prefect's modules take that lock while they are imported, so
+    the two threads importing Prefect at once deadlocked `carepath run` at start now and then."""
+    for thread in _WARMING:
+        thread.join(timeout)
 
 
 def wake_after_commit(sessions: sessionmaker[Session], settings: Settings) -> None:

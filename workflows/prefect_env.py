@@ -100,6 +100,9 @@ def use_console_logging(settings: Settings) -> None:
     """The same for this process, whose Prefect logging may be set up already (the CLI's app imports it)."""
     import logging.config
 
+    from workflows.enqueue import wait_for_warm_up
+
+    wait_for_warm_up()  # no other thread importing Prefect while dictConfig holds logging's lock
     logging.config.dictConfig(console_logging(settings))
 
 

@@ -45,3 +45,28 @@ def test_a_busy_but_not_stuck_thread_gets_no_company(monkeypatch):
     assert len([t for t in enqueuer._threads if t.is_alive()]) == 1
     gate.set()
     assert enqueuer.drain(5)
+
+
+def test_console_logging_waits_for_the_warm_up_import(monkeypatch, tmp_path):
+    """dictConfig imports the classes it names under logging's lock while Prefect's modules take that lock
+    as they are imported: `carepath run` deadlocked at start when the warm-up thread was still importing
+    Prefect. The logging set-up now waits for it."""
+    from engine.config import load_settings
+    from workflows import prefect_env
+
+    settings = load_settings({"CAREPATH_INSTANCE_PATH": str(tmp_path)})
+    importing = threading.Event()
+
+    def slow_import():
+        importing.set()
+        time.sleep(0.5)
+
+    warm = threading.Thread(target=slow_import, daemon=True)
+    monkeypatch.setattr(enqueue, "_WARMING", [warm])
+    monkeypatch.setattr(prefect_env, "console_logging", lambda s: {"version": 1, "incremental": True})
+    warm.start()
+    importing.wait(5)
+
+    prefect_env.use_console_logging(settings)
+
+    assert not warm.is_alive()  # the set-up began only after the import had finished
