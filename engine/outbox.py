@@ -269,15 +269,11 @@ def claim_due(
         .returning(M.id, M.kind, M.channel, M.recipient, M.locale, M.context, M.created_at, M.attempts)
         .execution_options(synchronize_session=False)
     )
-    # Look before claiming: the claim is a write, and a deliverer polling every few seconds should not
-    # take SQLite's write lock (and stale other transactions' snapshots) when nothing is due. The claim
-    # then runs in a transaction of its own that takes the write lock at its first statement: a read
-    # followed by a write in one deferred transaction fails at once ("database is locked") when another
-    # writer committed in between, where an immediate one waits its turn (busy_timeout).
-    with session_factory() as session:
+    with transaction(session_factory) as session:
+        # Look before claiming: the claim is a write, and a deliverer polling every few seconds should not
+        # take SQLite's write lock (and stale other transactions' snapshots) when nothing is due.
         if session.scalar(select(M.id).where(due, M.next_attempt_at <= now).limit(1)) is None:
             return []
-    with transaction(session_factory, immediate=True) as session:
         rows = session.execute(claim).all()
     claimed = [
         QueuedMessage(

@@ -251,9 +251,7 @@ def _produce(
         return False
     key = store.put(pdf)
     try:
-        # Reads the row, then writes: the write lock is asked for up front (BEGIN IMMEDIATE), so a moment
-        # of another writer is waited for (busy_timeout) instead of failing at once with "database is locked".
-        with transaction(session_factory, immediate=True) as session:
+        with transaction(session_factory) as session:
             _file(session, job, pdf, key, base_url)
     except _Lost:
         return False
@@ -322,7 +320,7 @@ def _queue_mail(session: Session, row: Conclusion, document: Document, base_url:
 
 
 def _failed(session_factory: sessionmaker[Session], job: _Job, error: BaseException) -> None:
-    with transaction(session_factory, immediate=True) as session:
+    with transaction(session_factory) as session:
         row = _get(session, job)
         if row is None or row.status != PENDING:
             return

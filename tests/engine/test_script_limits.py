@@ -129,16 +129,24 @@ def test_no_sqlite_write_lock_is_held_while_a_script_runs(connectors, tight_limi
     bad_id, bad_task = _started(sessions, connectors, "runaway")
     runner = threading.Thread(target=complete_task, args=(sessions, PATIENT, bad_id, bad_task, {}), kwargs={"connectors": connectors})
     runner.start()
-    time.sleep(0.3)
     path = sessions.kw["bind"].url.database
     other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    # While the script loops, another writer gets the lock: tried every 50 ms (an attempt may meet the
+    # step's own short writes before and after the script, never the whole run of it).
+    got_lock_while_running = False
     try:
-        other.execute("BEGIN IMMEDIATE")  # fails at once with "database is locked" if anyone holds the lock
-        other.execute("ROLLBACK")
+        while runner.is_alive() and not got_lock_while_running:
+            time.sleep(0.05)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # fails at once with "database is locked" if anyone holds it
+            except sqlite3.OperationalError:
+                continue
+            got_lock_while_running = runner.is_alive()
+            other.execute("ROLLBACK")
     finally:
         other.close()
-    assert runner.is_alive(), "the script should still be running"
     runner.join(timeout=LIMIT_SECONDS + MARGIN_SECONDS + 5)
+    assert got_lock_while_running, "the write lock was held for the whole run of the script"
 
 
 def test_two_people_completing_the_same_task_one_loses_with_already_completed(sessions, connectors, runaway, tight_limits):
