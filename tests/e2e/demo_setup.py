@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from playwright.sync_api import expect
 
 from engine import clock
 from engine.composition import build_connectors
@@ -56,7 +57,7 @@ def attach_instructor(new_context, base: str, title: str):
     doctor.get_by_label("Patient's email").fill("patient@example.org")
     doctor.get_by_label("Course title").fill(title)
     doctor.get_by_role("button", name="Attach").click()
-    assert doctor.get_by_text("The instructor is attached").is_visible()
+    expect(doctor.get_by_text("The instructor is attached")).to_be_visible()  # waits for the page after the click
     return doctor
 
 
