@@ -31,14 +31,25 @@ def merged_russian(tmp_path_factory):
     return read_catalog(folder / "messages.po", locale="ru")
 
 
-def test_no_russian_text_in_use_has_a_gendered_ending(merged_russian):
-    in_use = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in fresh_template() if m.id}
+@pytest.fixture(scope="module")
+def in_use() -> set[tuple[str | None, str]]:
+    """(context, msgid) of every message the code, templates and pathways have now (extracted once)."""
+    return {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in fresh_template() if m.id}
+
+
+def russian_matching(catalog, in_use, pattern: re.Pattern[str]) -> list[str]:
+    """The Russian texts in use that the pattern finds, as "msgid: translation" lines."""
     found = []
-    for message in merged_russian:
+    for message in catalog:
         msgid = message.id if isinstance(message.id, str) else (message.id or ("",))[0]
         strings = message.string if isinstance(message.string, tuple | list) else [message.string]
-        if (message.context, msgid) in in_use and any(s and GENDERED.search(s) for s in strings):
+        if (message.context, msgid) in in_use and any(s and pattern.search(s) for s in strings):
             found.append(f"{msgid!r}: {message.string!r}")
+    return found
+
+
+def test_no_russian_text_in_use_has_a_gendered_ending(merged_russian, in_use):
+    found = russian_matching(merged_russian, in_use, GENDERED)
 
     assert not found, "Russian with a gendered ending:\n" + "\n".join(found)
 
@@ -65,14 +76,8 @@ UNDECLINED = re.compile(r"\b(?:у|к|с|от|для|врача|врачу|вра
                         r"инструктору) %\((?:doctor|patient|instructor|name|person)\w*\)s", re.IGNORECASE)
 
 
-def test_no_russian_text_in_use_needs_a_name_declined(merged_russian):
-    in_use = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in fresh_template() if m.id}
-    found = []
-    for message in merged_russian:
-        msgid = message.id if isinstance(message.id, str) else (message.id or ("",))[0]
-        strings = message.string if isinstance(message.string, tuple | list) else [message.string]
-        if (message.context, msgid) in in_use and any(s and UNDECLINED.search(s) for s in strings):
-            found.append(f"{msgid!r}: {message.string!r}")
+def test_no_russian_text_in_use_needs_a_name_declined(merged_russian, in_use):
+    found = russian_matching(merged_russian, in_use, UNDECLINED)
 
     assert not found, "Russian that would need the name declined:\n" + "\n".join(found)
     assert UNDECLINED.search("Ваш приём у врача %(doctor)s отменён")  # the wording the mail had
